@@ -1,0 +1,1 @@
+"""The Qt-free core: video, windows, prompts, engine, pipeline, track and formats."""

@@ -1,0 +1,200 @@
+"""Cues and tracks. Times are integer milliseconds; every cue remembers where it came from."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """Canonical cue text: LF line ends, no control characters, no blank or padded lines.
+
+    Subtitle formats use blank lines to separate cues, so a cue's text can never hold one;
+    cleaning on the way in keeps every export and import loss-free.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _CONTROL.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a cue was made: the window, the frames the model saw, the settings and the model."""
+
+    window_index: int | None = None
+    window_start_ms: int | None = None
+    window_end_ms: int | None = None
+    frame_times_ms: tuple[int, ...] = ()
+    detail: str | None = None
+    model: str | None = None
+    revision: str | None = None
+    placement: str | None = None
+    source: str = "model"  # "model", "import" or "manual"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window_index": self.window_index,
+            "window_start_ms": self.window_start_ms,
+            "window_end_ms": self.window_end_ms,
+            "frame_times_ms": list(self.frame_times_ms),
+            "detail": self.detail,
+            "model": self.model,
+            "revision": self.revision,
+            "placement": self.placement,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        def opt_int(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(value)
+
+        return cls(
+            window_index=opt_int("window_index"),
+            window_start_ms=opt_int("window_start_ms"),
+            window_end_ms=opt_int("window_end_ms"),
+            frame_times_ms=tuple(int(t) for t in data.get("frame_times_ms") or ()),
+            detail=data.get("detail"),
+            model=data.get("model"),
+            revision=data.get("revision"),
+            placement=data.get("placement"),
+            source=str(data.get("source") or "model"),
+        )
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_ms: int
+    end_ms: int
+    text: str
+    provenance: Provenance = field(default_factory=lambda: Provenance(source="manual"))
+    extended: bool = False  # extended AD: the player pauses while it is spoken
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start_ms", int(self.start_ms))
+        object.__setattr__(self, "end_ms", int(self.end_ms))
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.start_ms < 0:
+            raise ValueError(f"cue start {self.start_ms} ms is negative")
+        if self.end_ms < self.start_ms:
+            raise ValueError(f"cue ends ({self.end_ms} ms) before it starts ({self.start_ms} ms)")
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / (self.duration_ms / 1000.0) if self.duration_ms else float("inf")
+
+    @property
+    def chars_per_second(self) -> float:
+        chars = len(self.text.replace("\n", ""))
+        return chars / (self.duration_ms / 1000.0) if self.duration_ms else float("inf")
+
+    def with_(self, **changes: Any) -> Cue:
+        return replace(self, **changes)
+
+
+@dataclass
+class Track:
+    """An ordered list of cues plus what they describe. Edit operations keep cues sorted by start."""
+
+    cues: list[Cue] = field(default_factory=list)
+    video: str | None = None
+    duration_ms: int | None = None
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        self.sort()
+
+    def __len__(self) -> int:
+        return len(self.cues)
+
+    def __iter__(self) -> Iterator[Cue]:
+        return iter(self.cues)
+
+    def __getitem__(self, index: int) -> Cue:
+        return self.cues[index]
+
+    def sort(self) -> None:
+        self.cues.sort(key=lambda c: (c.start_ms, c.end_ms))
+
+    def add(self, cue: Cue) -> int:
+        """Insert in time order; return the index it landed at."""
+        index = 0
+        while index < len(self.cues) and (self.cues[index].start_ms, self.cues[index].end_ms) <= (
+            cue.start_ms,
+            cue.end_ms,
+        ):
+            index += 1
+        self.cues.insert(index, cue)
+        return index
+
+    def extend(self, cues: Iterable[Cue]) -> None:
+        self.cues.extend(cues)
+        self.sort()
+
+    def remove(self, index: int) -> Cue:
+        return self.cues.pop(index)
+
+    def replace(self, index: int, cue: Cue) -> int:
+        self.cues.pop(index)
+        return self.add(cue)
+
+    def split(self, index: int, at_ms: int | None = None) -> tuple[int, int]:
+        """Split a cue in two at ``at_ms`` (default: its middle); the text is divided by words."""
+        cue = self.cues[index]
+        at = (cue.start_ms + cue.end_ms) // 2 if at_ms is None else int(at_ms)
+        if not cue.start_ms < at < cue.end_ms:
+            raise ValueError(f"split point {at} ms is not inside the cue ({cue.start_ms}-{cue.end_ms} ms)")
+        words = cue.text.split()
+        share = round(len(words) * (at - cue.start_ms) / cue.duration_ms)
+        if len(words) >= 2:
+            share = min(max(share, 1), len(words) - 1)
+        first = cue.with_(end_ms=at, text=" ".join(words[:share]))
+        second = cue.with_(start_ms=at, text=" ".join(words[share:]))
+        self.cues[index] = first
+        self.cues.insert(index + 1, second)
+        return index, index + 1
+
+    def merge(self, index: int, count: int = 2) -> int:
+        """Merge ``count`` neighbouring cues starting at ``index`` into one."""
+        if count < 2 or index + count > len(self.cues):
+            raise ValueError("merge needs at least two neighbouring cues")
+        group = self.cues[index:index + count]
+        merged = group[0].with_(
+            start_ms=min(c.start_ms for c in group),
+            end_ms=max(c.end_ms for c in group),
+            text=" ".join(c.text for c in group if c.text),
+            extended=any(c.extended for c in group),
+        )
+        self.cues[index:index + count] = [merged]
+        return index
+
+    def find(self, needle: str, start: int = 0) -> int | None:
+        """Index of the next cue (from ``start``, wrapping) whose text contains ``needle``, ignoring case."""
+        if not self.cues or not needle:
+            return None
+        low = needle.casefold()
+        n = len(self.cues)
+        for k in range(n):
+            i = (start + k) % n
+            if low in self.cues[i].text.casefold():
+                return i
+        return None
+
+    def copy(self) -> Track:
+        return Track(list(self.cues), self.video, self.duration_ms, self.language)

@@ -1,0 +1,344 @@
+"""Probe videos, sample frames by timestamp, fetch a frame for previews.
+
+PyAV (FFmpeg's libraries) demuxes and decodes; OpenCV resizes and rotates. Frame counts and fps in
+headers lie, so every frame is placed by its own presentation time. Nothing here buffers a whole
+video: frames stream out as they are decoded, and only the sampled ones are converted to arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from captioner_app.core.errors import CancelledError, VideoError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MAX_DIMENSION = 16384
+MAX_FPS = 1000.0
+PROBE_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a probe learned about a video file. ``width``/``height`` are after rotation."""
+
+    path: str
+    duration_ms: int
+    fps: float
+    width: int
+    height: int
+    rotation: int  # degrees clockwise that the stored picture is turned for display (0, 90, 180, 270)
+    has_audio: bool
+    codec: str
+    frame_count: int | None
+    size_bytes: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_ms / 1000.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded picture: RGB uint8 array (height, width, 3) and its presentation time."""
+
+    time_ms: int
+    image: np.ndarray
+
+
+def _name(path: str | os.PathLike[str]) -> str:
+    return os.fspath(path)
+
+
+def _check_path(path: str) -> None:
+    p = Path(path)
+    if not p.exists():
+        raise VideoError(f"{path}: no such file")
+    if p.is_dir():
+        raise VideoError(f"{path}: is a folder, not a video file")
+    if not os.access(p, os.R_OK):
+        raise VideoError(f"{path}: cannot be read (permission denied)")
+    if p.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty (0 bytes)")
+
+
+def _open(path: str) -> Any:
+    import av
+
+    try:
+        return av.open(path, mode="r", timeout=PROBE_TIMEOUT_S)
+    except av.error.InvalidDataError:
+        raise VideoError(f"{path}: not a recognisable video (wrong format, truncated or damaged)") from None
+    except av.error.FFmpegError as err:
+        raise VideoError(f"{path}: cannot be opened as a video ({_ffmpeg_reason(err)})") from None
+    except OSError as err:
+        raise VideoError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
+def _ffmpeg_reason(err: Exception) -> str:
+    text = getattr(err, "strerror", None) or str(err)
+    return " ".join(str(text).split())[:160]
+
+
+def _rotation_cw(frame_rotation: int) -> int:
+    """PyAV reports the display matrix's counterclockwise angle; return the clockwise turn to apply."""
+    return int(round(-frame_rotation / 90.0)) % 4 * 90
+
+
+def _probe_now(path: str) -> VideoInfo:
+    import av
+
+    container = _open(path)
+    try:
+        videos = [s for s in container.streams if s.type == "video"]
+        if not videos:
+            kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+            raise VideoError(f"{path}: has no video stream (it holds {', '.join(kinds)})")
+        stream = videos[0]
+        has_audio = any(s.type == "audio" for s in container.streams)
+        codec = stream.codec_context.name if stream.codec_context else "unknown"
+        duration_s = _stream_duration(container, stream)
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else 0.0
+
+        first = None
+        try:
+            for first in container.decode(stream):
+                break
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{path}: the video cannot be decoded ({_ffmpeg_reason(err)})") from None
+        if first is None:
+            raise VideoError(f"{path}: the video stream holds no decodable picture (empty or truncated)")
+        rotation = _rotation_cw(getattr(first, "rotation", 0) or 0)
+        width, height = int(first.width), int(first.height)
+        if rotation in (90, 270):
+            width, height = height, width
+        if not duration_s or duration_s <= 0 or not math.isfinite(duration_s):
+            raise VideoError(f"{path}: the video has no usable duration")
+        if not (0 < fps <= MAX_FPS):
+            raise VideoError(f"{path}: implausible frame rate ({fps:g} fps)")
+        if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
+            raise VideoError(f"{path}: implausible frame size {width}x{height}")
+
+        _check_not_truncated(path, container, stream, duration_s)
+        frames = int(stream.frames) if stream.frames else None
+        return VideoInfo(
+            path=path,
+            duration_ms=int(round(duration_s * 1000)),
+            fps=fps,
+            width=width,
+            height=height,
+            rotation=rotation,
+            has_audio=has_audio,
+            codec=codec,
+            frame_count=frames,
+            size_bytes=Path(path).stat().st_size,
+        )
+    finally:
+        container.close()
+
+
+def _stream_duration(container: Any, stream: Any) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return float(container.duration) / 1_000_000.0
+    return 0.0
+
+
+def _check_not_truncated(path: str, container: Any, stream: Any, duration_s: float) -> None:
+    """Decode near the stated end: a cut-off file has a header promising more than its data holds."""
+    import av
+
+    target = max(0.0, duration_s - 2.0)
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    last = None
+    try:
+        container.seek(int((target + start) / stream.time_base), stream=stream, backward=True)
+        for frame in container.decode(stream):
+            last = frame
+    except av.error.FFmpegError:
+        pass
+    if last is None or last.time is None:
+        raise VideoError(f"{path}: truncated or damaged (no picture can be decoded near the end)")
+    end_seen = float(last.time) - start
+    if end_seen < duration_s - 3.0:
+        raise VideoError(
+            f"{path}: truncated (the header says {duration_s:.1f} s but pictures stop at {end_seen:.1f} s)"
+        )
+
+
+def probe(path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S) -> VideoInfo:
+    """Read a video's facts, or raise :class:`VideoError` within ``timeout_s`` seconds."""
+    name = _name(path)
+    _check_path(name)
+    result: list[VideoInfo] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(_probe_now(name))
+        except BaseException as err:  # handed back to the caller's thread
+            failure.append(err)
+
+    worker = threading.Thread(target=work, name="probe", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise VideoError(f"{name}: probing took longer than {timeout_s:g} s (damaged or unusual file)")
+    if failure:
+        err = failure[0]
+        if isinstance(err, VideoError):
+            raise err
+        raise VideoError(f"{name}: cannot be read as a video ({type(err).__name__}: {err})") from None
+    return result[0]
+
+
+def sample_times(start_ms: int, end_ms: int, fps: float) -> list[int]:
+    """Timestamps (ms) at ``fps`` inside ``[start_ms, end_ms)``, the first at ``start_ms``."""
+    if fps <= 0:
+        raise ValueError("fps must be positive")
+    step = 1000.0 / fps
+    count = max(1, math.ceil((end_ms - start_ms) / step - 1e-9))
+    return [int(round(start_ms + i * step)) for i in range(count) if start_ms + i * step < end_ms]
+
+
+def _to_array(frame: Any, rotation: int, max_side: int | None) -> np.ndarray:
+    import cv2
+
+    image = frame.to_ndarray(format="rgb24")
+    if max_side:
+        h, w = image.shape[:2]
+        scale = max_side / max(h, w)
+        if scale < 1.0:
+            image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                               interpolation=cv2.INTER_AREA)
+    if rotation == 90:
+        image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+    elif rotation == 180:
+        image = cv2.rotate(image, cv2.ROTATE_180)
+    elif rotation == 270:
+        image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return image
+
+
+def _decode_segment(
+    info: VideoInfo,
+    targets: Sequence[int],
+    max_side: int | None,
+    cancel: threading.Event | None,
+    threads: int,
+) -> Iterator[Frame]:
+    """Decode sequentially from the keyframe before ``targets[0]``, yielding the frame shown at each target."""
+    import av
+
+    if not targets:
+        return
+    container = _open(info.path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = threads
+        tb = stream.time_base
+        start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+        first_s = targets[0] / 1000.0
+        if first_s > 0.5:
+            container.seek(int((first_s + start) / tb), stream=stream, backward=True)
+        index = 0
+        prev = None
+        prev_ms = -1
+        try:
+            for frame in container.decode(stream):
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError()
+                if frame.time is None:
+                    continue
+                t_ms = int(round((float(frame.time) - start) * 1000))
+                # the picture on screen at target T is the last one whose time is <= T
+                while index < len(targets) and t_ms > targets[index]:
+                    if prev is None:  # the stream starts after the target: its first picture is shown
+                        prev, prev_ms = frame, t_ms
+                    yield Frame(prev_ms, _to_array(prev, info.rotation, max_side))
+                    index += 1
+                if index >= len(targets):
+                    return
+                prev, prev_ms = frame, t_ms
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{info.path}: decoding failed at {prev_ms / 1000:.1f} s "
+                             f"({_ffmpeg_reason(err)})") from None
+        while index < len(targets) and prev is not None:
+            yield Frame(prev_ms, _to_array(prev, info.rotation, max_side))
+            index += 1
+    finally:
+        container.close()
+
+
+def sample_frames(
+    info: VideoInfo,
+    start_ms: int = 0,
+    end_ms: int | None = None,
+    fps: float = 2.0,
+    *,
+    max_side: int | None = 768,
+    workers: int | None = None,
+    segment_s: float = 30.0,
+    cancel: threading.Event | None = None,
+) -> Iterator[Frame]:
+    """Yield frames at ``fps`` inside ``[start_ms, end_ms)`` in time order.
+
+    Long ranges are split into segments decoded in parallel (``workers`` threads, each with its own
+    demuxer and decoder); frames still come out in order, with at most ``workers + 1`` segments
+    held in memory.
+    """
+    end = info.duration_ms if end_ms is None else min(end_ms, info.duration_ms)
+    targets = sample_times(max(0, start_ms), end, fps) if end > start_ms else []
+    if not targets:
+        return
+    cores = os.cpu_count() or 2
+    n_workers = workers if workers is not None else min(4, cores)
+    per_segment = max(1, int(segment_s * fps))
+    segments = [targets[i:i + per_segment] for i in range(0, len(targets), per_segment)]
+    if n_workers <= 1 or len(segments) == 1:
+        yield from _decode_segment(info, targets, max_side, cancel, threads=0)
+        return
+
+    decoder_threads = max(1, cores // n_workers)
+
+    def run(seg: Sequence[int]) -> list[Frame]:
+        return list(_decode_segment(info, seg, max_side, cancel, decoder_threads))
+
+    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="decode") as pool:
+        pending: queue.SimpleQueue[Future[list[Frame]]] = queue.SimpleQueue()
+        submitted = 0
+        for seg in segments[: n_workers + 1]:
+            pending.put(pool.submit(run, seg))
+            submitted += 1
+        try:
+            while not pending.empty():
+                frames = pending.get().result()
+                if submitted < len(segments):
+                    pending.put(pool.submit(run, segments[submitted]))
+                    submitted += 1
+                yield from frames
+        finally:
+            if cancel is None or not cancel.is_set():
+                # a consumer that stopped early: drain so threads end promptly
+                while not pending.empty():
+                    pending.get().cancel()
+
+
+def frame_at(info: VideoInfo, time_ms: int, max_side: int | None = None) -> Frame:
+    """The frame on screen at ``time_ms`` (clamped into the video), for previews."""
+    t = min(max(0, int(time_ms)), max(0, info.duration_ms - 1))
+    for frame in _decode_segment(info, [t], max_side, None, threads=0):
+        return frame
+    raise VideoError(f"{info.path}: no picture at {t / 1000:.2f} s")

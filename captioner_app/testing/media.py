@@ -1,0 +1,117 @@
+"""Generate test videos with PyAV: coloured scenes with a moving block, optional audio, rotation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (200, 40, 40), (40, 160, 60), (40, 60, 200), (220, 200, 40), (160, 40, 180), (30, 190, 190),
+)
+
+
+def make_video(
+    path: str | Path,
+    duration_s: float = 5.0,
+    *,
+    fps: int = 30,
+    size: tuple[int, int] = (160, 90),
+    codec: str = "libx264",
+    scene_cuts_s: Sequence[float] = (),
+    audio: np.ndarray | None = None,
+    sample_rate: int = 16000,
+    rotation: int = 0,
+    gop: int | None = None,
+    noise: bool = False,
+) -> Path:
+    """Write a video of ``duration_s`` seconds; ``size`` is (width, height) as stored.
+
+    Scenes change colour at ``scene_cuts_s``; a white block moves so neighbouring frames differ.
+    ``audio`` is mono float32 in [-1, 1] at ``sample_rate`` (AAC in MP4/MKV). ``rotation`` is the
+    clockwise display rotation written as metadata.
+    """
+    import av
+
+    path = Path(path)
+    width, height = size
+    n_frames = int(round(duration_s * fps))
+    cuts = sorted(scene_cuts_s)
+    rng = np.random.default_rng(0)
+    with av.open(str(path), mode="w") as container:
+        vs = container.add_stream(codec, rate=fps)
+        vs.width, vs.height = width, height
+        vs.pix_fmt = "yuv420p"
+        if codec == "libx264":
+            vs.options = {"preset": "ultrafast", "tune": "zerolatency" if gop is None else "film"}
+            if gop:
+                vs.options["g"] = str(gop)
+        if rotation:
+            # the display matrix turns counterclockwise; a clockwise display rotation is its negative
+            vs.set_display_rotation(-rotation)
+        aus = None
+        if audio is not None:
+            aus = container.add_stream("aac", rate=sample_rate)
+            aus.layout = "mono"
+        for i in range(n_frames):
+            t = i / fps
+            scene = sum(1 for c in cuts if t >= c)
+            colour = DEFAULT_COLOURS[scene % len(DEFAULT_COLOURS)]
+            img = np.empty((height, width, 3), dtype=np.uint8)
+            img[:] = colour
+            if noise:
+                img = np.clip(img.astype(np.int16) + rng.integers(-40, 40, img.shape), 0, 255).astype(np.uint8)
+            bw = max(2, width // 10)
+            x = int((width - bw) * (0.5 + 0.5 * math.sin(2 * math.pi * t / 3)))
+            y = height // 3
+            img[y:y + bw, x:x + bw] = 255
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            for packet in vs.encode(frame):
+                container.mux(packet)
+        for packet in vs.encode():
+            container.mux(packet)
+        if aus is not None and audio is not None:
+            samples = np.asarray(audio, dtype=np.float32)
+            chunk = 1024
+            for start in range(0, len(samples), chunk):
+                block = samples[start:start + chunk]
+                aframe = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="fltp", layout="mono")
+                aframe.sample_rate = sample_rate
+                aframe.pts = start
+                aframe.time_base = Fraction(1, sample_rate)
+                for packet in aus.encode(aframe):
+                    container.mux(packet)
+            for packet in aus.encode():
+                container.mux(packet)
+    return path
+
+
+def tone(duration_s: float, sample_rate: int = 16000, freq: float = 440.0) -> np.ndarray:
+    t = np.arange(int(duration_s * sample_rate)) / sample_rate
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def make_audio_only(path: str | Path, duration_s: float = 3.0, sample_rate: int = 16000) -> Path:
+    import av
+
+    path = Path(path)
+    samples = tone(duration_s, sample_rate)
+    with av.open(str(path), mode="w") as container:
+        aus = container.add_stream("aac", rate=sample_rate)
+        aus.layout = "mono"
+        for start in range(0, len(samples), 1024):
+            block = samples[start:start + 1024]
+            frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="fltp", layout="mono")
+            frame.sample_rate = sample_rate
+            frame.pts = start
+            frame.time_base = Fraction(1, sample_rate)
+            for packet in aus.encode(frame):
+                container.mux(packet)
+        for packet in aus.encode():
+            container.mux(packet)
+    return path
