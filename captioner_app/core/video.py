@@ -293,20 +293,38 @@ def sample_frames(
     segment_s: float = 30.0,
     cancel: threading.Event | None = None,
 ) -> Iterator[Frame]:
-    """Yield frames at ``fps`` inside ``[start_ms, end_ms)`` in time order.
-
-    Long ranges are split into segments decoded in parallel (``workers`` threads, each with its own
-    demuxer and decoder); frames still come out in order, with at most ``workers + 1`` segments
-    held in memory.
-    """
+    """Yield frames at ``fps`` inside ``[start_ms, end_ms)`` in time order (see :func:`sample_at`)."""
     end = info.duration_ms if end_ms is None else min(end_ms, info.duration_ms)
     targets = sample_times(max(0, start_ms), end, fps) if end > start_ms else []
+    yield from sample_at(info, targets, max_side=max_side, workers=workers,
+                         segment_s=segment_s, cancel=cancel)
+
+
+def sample_at(
+    info: VideoInfo,
+    targets: Sequence[int],
+    *,
+    max_side: int | None = 768,
+    workers: int | None = None,
+    segment_s: float = 30.0,
+    cancel: threading.Event | None = None,
+) -> Iterator[Frame]:
+    """Yield, for each target time (ms, ascending), the frame on screen then; ``time_ms`` is its own time.
+
+    Long ranges are split into segments of about ``segment_s`` seconds decoded in parallel
+    (``workers`` threads, each with its own demuxer and decoder; FFmpeg releases the GIL while
+    decoding). Frames still come out in order, with at most ``workers + 1`` segments in memory.
+    """
+    targets = sorted(t for t in targets if 0 <= t < info.duration_ms)
     if not targets:
         return
     cores = os.cpu_count() or 2
     n_workers = workers if workers is not None else min(4, cores)
-    per_segment = max(1, int(segment_s * fps))
-    segments = [targets[i:i + per_segment] for i in range(0, len(targets), per_segment)]
+    segments: list[list[int]] = [[targets[0]]]
+    for t in targets[1:]:
+        if t - segments[-1][0] >= segment_s * 1000:
+            segments.append([])
+        segments[-1].append(t)
     if n_workers <= 1 or len(segments) == 1:
         yield from _decode_segment(info, targets, max_side, cancel, threads=0)
         return
@@ -330,10 +348,8 @@ def sample_frames(
                     submitted += 1
                 yield from frames
         finally:
-            if cancel is None or not cancel.is_set():
-                # a consumer that stopped early: drain so threads end promptly
-                while not pending.empty():
-                    pending.get().cancel()
+            while not pending.empty():  # a consumer that stopped early: drop work not yet started
+                pending.get().cancel()
 
 
 def frame_at(info: VideoInfo, time_ms: int, max_side: int | None = None) -> Frame:

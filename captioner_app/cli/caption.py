@@ -1,0 +1,136 @@
+"""``captioner caption`` and ``captioner describe``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from captioner_app.cli.common import add_model_options, each_input, engine_options, positive_float
+from captioner_app.core import formats
+from captioner_app.core.errors import CancelledError, TrackError, UsageError
+from captioner_app.core.pipeline import CaptionOptions, WindowResult, caption_windows, describe_video, plan
+from captioner_app.core.track import Track
+from captioner_app.core.video import VideoInfo, probe
+
+DETAILS = ("low", "medium", "high")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "caption",
+        help="write a timed description track (SRT, WebVTT, JSON or text) for each video",
+        description="Describe each video window by window and write a timed track beside it "
+        "(or to -o/--output-dir). Existing output files are replaced atomically.",
+    )
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    p.add_argument("--detail", default="medium", choices=DETAILS, help="how much to say per window")
+    p.add_argument("--window", type=positive_float, default=10.0, metavar="S", help="window length, seconds")
+    p.add_argument("--stride", type=positive_float, default=None, metavar="S",
+                   help="seconds between window starts (default: the window length)")
+    p.add_argument("--fps", type=positive_float, default=2.0, help="frames sampled per second (default 2)")
+    p.add_argument("--format", choices=formats.FORMATS, default=None,
+                   help="output format (default: from -o's extension, else srt)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="FILE", help="output file (one input only)")
+    out.add_argument("--output-dir", metavar="DIR", help="write NAME.EXT for each input into DIR")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_model_options(p)
+    p.set_defaults(handler=run_caption)
+
+    d = subparsers.add_parser(
+        "describe",
+        help="print one description of each whole video, as the hosted service does",
+        description="Print one description of each whole video (frames spread over its length).",
+    )
+    d.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    d.add_argument("--detail", default="medium", choices=DETAILS,
+                   help="low: brief summary; medium: a paragraph; high: scene-by-scene breakdown")
+    d.add_argument("--max-frames", type=int, default=64, help="frames shown to the model (default 64)")
+    add_model_options(d, batch=False)
+    d.set_defaults(handler=run_describe)
+
+
+def _output_path(args: argparse.Namespace, video: str, fmt: str) -> Path:
+    if args.output:
+        return Path(args.output)
+    ext = formats.EXTENSIONS[fmt]
+    if args.output_dir:
+        return Path(args.output_dir) / (Path(video).stem + ext)
+    return Path(video).with_suffix(ext)
+
+
+def run_caption(args: argparse.Namespace) -> int:
+    if args.output and len(args.videos) > 1:
+        raise UsageError("-o/--output takes one input; use --output-dir for several videos")
+    fmt = formats.format_for(args.output or "", args.format) if (args.format or args.output) else "srt"
+    options = CaptionOptions(detail=args.detail, window_s=args.window, stride_s=args.stride, fps=args.fps)
+    options.validate()
+    if args.output_dir and not Path(args.output_dir).is_dir():
+        raise UsageError(f"--output-dir {args.output_dir}: no such folder")
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        raise UsageError(f"-o {args.output}: the folder {Path(args.output).parent} does not exist")
+
+    probed, code = each_input(args.videos, probe, args.debug)
+    if not probed:
+        return code
+
+    from captioner_app.core.engine import load_engine
+
+    engine = load_engine(engine_options(args))
+    cancel = threading.Event()
+    for video, info in probed:
+        target = _output_path(args, video, fmt)
+        try:
+            track = _caption_one(info, engine, options, cancel, quiet=args.quiet)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+        except CancelledError:
+            return 130
+        try:
+            formats.write(track, target, fmt)
+        except TrackError as err:
+            print(f"captioner: error: {err}", file=sys.stderr)
+            code = code or err.exit_code
+            continue
+        if not args.quiet:
+            print(f"{video}: {len(track)} cue{'s' if len(track) != 1 else ''} -> {target}", file=sys.stderr)
+    return code
+
+
+def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: threading.Event,
+                 quiet: bool) -> Track:
+    from tqdm import tqdm
+
+    total = len(plan(info, options))
+    track = Track(video=info.path, duration_ms=info.duration_ms)
+    bar = tqdm(total=total, unit="window", desc=Path(info.path).name, disable=quiet or None,
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        result: WindowResult
+        for result in caption_windows(info, engine, options, cancel=cancel):
+            track.add(result.cue)
+            bar.update(1)
+    finally:
+        bar.close()
+    return track
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    if args.max_frames < 1:
+        raise UsageError(f"--max-frames must be at least 1, got {args.max_frames}")
+    probed, code = each_input(args.videos, probe, args.debug)
+    if not probed:
+        return code
+    from captioner_app.core.engine import load_engine
+
+    engine = load_engine(engine_options(args))
+    for video, info in probed:
+        text = describe_video(info, engine, args.detail, max_frames=args.max_frames)
+        if len(args.videos) > 1:
+            print(f"== {video}")
+        print(text)
+    return code

@@ -1,0 +1,92 @@
+"""``captioner``: caption videos, describe them, fetch the model.
+
+Exit codes
+  0    every input succeeded
+  1    an unexpected internal error (a bug: rerun with --debug and report it)
+  2    wrong options (usage)
+  3    an input video is missing, unreadable, not a video, broken or truncated
+  4    the model cannot be found, fetched or loaded, or the device ran out of memory
+  5    a track file cannot be read or written (full disk, no permission, bad format)
+  130  cancelled (Ctrl-C)
+With several inputs, every input is tried; the exit code is that of the first failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from captioner_app import __version__
+from captioner_app.core.errors import CaptionerError
+
+# Each module has register(subparsers) and sets a handler through set_defaults(handler=...).
+COMMAND_MODULES = ["captioner_app.cli.caption", "captioner_app.cli.download"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2
+        self.exit(2, f"captioner: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="captioner",
+        description="Write audio-description tracks for videos with the Molmo2 vision-language model, offline.",
+        epilog=__doc__.split("\n", 2)[2] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"captioner {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and library logs")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def _quiet_libraries(debug: bool) -> None:
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        return
+    logging.basicConfig(level=logging.WARNING, format="captioner: %(message)s")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for name in ("transformers", "huggingface_hub", "torch", "libav"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        import av.logging
+
+        av.logging.set_level(av.logging.PANIC)
+    except Exception:  # PyAV's log level is cosmetic
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    _quiet_libraries(args.debug)
+    try:
+        return int(args.handler(args) or 0)
+    except CaptionerError as err:
+        if args.debug:
+            raise
+        print(f"captioner: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("captioner: cancelled", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: one line unless --debug
+        if args.debug:
+            raise
+        print(f"captioner: internal error: {type(err).__name__}: {err} (rerun with --debug)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""The caption engine interface. ``molmo.py`` is the only module that imports torch or transformers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from captioner_app.core.prompts import PromptSpec
+
+if TYPE_CHECKING:
+    from captioner_app.core.video import Frame
+
+DEFAULT_MODEL = "allenai/Molmo2-4B"
+MODEL_ENV = "CAPTIONER_MODEL"
+DEVICES = ("auto", "cuda", "mps", "cpu")
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+def default_model() -> str:
+    """``CAPTIONER_MODEL`` when set, else ``allenai/Molmo2-4B``."""
+    return os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    model: str = field(default_factory=default_model)
+    revision: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    local_files_only: bool = False
+    batch_size: int | None = None  # None: chosen from the device (CPU 1, MPS 2, CUDA 8)
+    cache_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """Frames of one clip (in time order) with what to ask about them."""
+
+    frames: Sequence[Frame]
+    prompt: PromptSpec
+    native_fps: float  # the video's frame rate: turns frame times into the indices the model sees
+    video_duration_ms: int
+    min_new_tokens: int = 0  # benchmarks force the output length so timings are honest
+
+
+class CaptionEngine(Protocol):
+    model_id: str
+    revision: str | None
+    device: str
+    batch_size: int
+
+    def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None) -> list[str]:
+        """One text per request, in order. Raises CancelledError if ``cancel`` is set meanwhile."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def load_engine(options: EngineOptions | None = None) -> CaptionEngine:
+    """Load the Molmo2 engine (imports torch and transformers on first use)."""
+    from captioner_app.core.engine.molmo import MolmoEngine
+
+    return MolmoEngine.load(options or EngineOptions())

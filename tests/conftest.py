@@ -1,0 +1,61 @@
+"""Shared fixtures: the tiny Molmo2 (built once per session) and generated test media."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach the network
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Molmo2 saved as a model folder, loaded by the same code as allenai/Molmo2-4B."""
+    from captioner_app.testing.tiny_molmo import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-molmo2") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir: Path):
+    from captioner_app.core.engine import EngineOptions, load_engine
+
+    engine = load_engine(EngineOptions(model=str(tiny_model_dir), device="cpu", batch_size=4))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def video_30s(media_dir: Path) -> Path:
+    """A 30 s H.264 video with audio and scene changes at 10 s and 20 s."""
+    from captioner_app.testing.media import make_video, tone
+
+    return make_video(media_dir / "thirty.mp4", 30.0, audio=tone(30.0), scene_cuts_s=[10.0, 20.0])
+
+
+@pytest.fixture(scope="session")
+def video_short(media_dir: Path) -> Path:
+    from captioner_app.testing.media import make_video
+
+    return make_video(media_dir / "short.mp4", 4.0)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads():
+    """Fail a test that leaves a non-daemon thread running."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    for t in leaked:
+        t.join(timeout=5)
+    leaked = [t.name for t in leaked if t.is_alive()]
+    assert not leaked, f"threads left running: {leaked}"
