@@ -112,8 +112,7 @@ def _probe_now(path: str) -> VideoInfo:
 
         first = None
         try:
-            for first in container.decode(stream):
-                break
+            first = next(iter(container.decode(stream)), None)
         except av.error.FFmpegError as err:
             raise VideoError(f"{path}: the video cannot be decoded ({_ffmpeg_reason(err)})") from None
         if first is None:

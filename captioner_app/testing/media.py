@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -114,4 +115,37 @@ def make_audio_only(path: str | Path, duration_s: float = 3.0, sample_rate: int 
                 container.mux(packet)
         for packet in aus.encode():
             container.mux(packet)
+    return path
+
+
+def make_truncated(folder: Path, suffix: str = ".mkv", duration_s: float = 20.0) -> Path:
+    """A video cut in half: the header promises more than the data holds."""
+    src = make_video(folder / f"whole{suffix}", duration_s, noise=True)
+    data = src.read_bytes()
+    bad = folder / f"truncated{suffix}"
+    bad.write_bytes(data[: len(data) // 2])
+    src.unlink()
+    return bad
+
+
+# name -> (builder taking a folder and returning the bad path, words the error must contain)
+BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "missing": (lambda d: d / "missing.mp4", "no such file"),
+    "empty": (lambda d: _write(d / "empty.mp4", b""), "empty"),
+    "random-bytes": (lambda d: _write(d / "noise.mp4", os.urandom(40_000)), "not a recognisable video"),
+    "text": (lambda d: _write(d / "notes.txt", b"hello, not a video\n"), "not a recognisable video"),
+    "audio-only": (lambda d: make_audio_only(d / "voice.m4a"), "no video stream"),
+    "folder": (lambda d: _folder(d / "a-folder.mp4"), "is a folder"),
+    "truncated-mp4": (lambda d: make_truncated(d, ".mp4"), "not a recognisable video"),  # index at the end
+    "truncated-mkv": (lambda d: make_truncated(d, ".mkv"), "truncated"),
+}
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
     return path

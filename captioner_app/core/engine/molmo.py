@@ -205,7 +205,7 @@ class MolmoEngine:
                 group = [i for i in order[start:start + self.batch_size]
                          if (requests[i].prompt.max_new_tokens, requests[i].min_new_tokens) == key]
                 texts = self._generate_with_retry([requests[i] for i in group], cancel)
-                for i, text in zip(group, texts):
+                for i, text in zip(group, texts, strict=False):
                     results[i] = text
                 start += len(group)
         return results

@@ -63,5 +63,6 @@ def parse(text: str, name: str) -> ReadResult:
     cues = []
     for caption in doc.captions:
         extended = bool(caption.identifier and caption.identifier.startswith(EXTENDED_PREFIX))
-        cues.append(Cue(to_ms(caption.start), to_ms(caption.end), html.unescape(caption.text), Provenance(source="import"), extended))
+        text = html.unescape(caption.text)
+        cues.append(Cue(to_ms(caption.start), to_ms(caption.end), text, Provenance(source="import"), extended))
     return ReadResult(Track(cues), problems)
