@@ -120,7 +120,7 @@ def caption_windows(
         ]
         usable = [k for k, r in enumerate(requests) if r.frames]
         texts = engine.caption([requests[k] for k in usable], cancel) if usable else []
-        text_for = dict(zip(usable, texts))
+        text_for = dict(zip(usable, texts, strict=False))
         for k, i in enumerate(indices):
             w = wins[i]
             done += 1
@@ -153,7 +153,7 @@ def caption_windows(
                 ready.clear()
 
     frames = sample_at(info, all_times, max_side=options.max_side, cancel=cancel)
-    for target, frame in zip(all_times, frames):
+    for target, frame in zip(all_times, frames, strict=False):
         if cancel is not None and cancel.is_set():
             raise CancelledError()
         frames_by_time[target] = frame
