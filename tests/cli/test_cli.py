@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from captioner_app.cli.main import main
+from captioner_app.core import formats
+from captioner_app.testing.media import BAD_INPUTS, make_video
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore"}
+
+
+def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "captioner_app.cli.main", *args], capture_output=True,
+                          text=True, env=ENV, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_caption_writes_srt_and_vtt_one_cue_per_window(tiny_model_dir: Path, video_30s: Path, tmp_path: Path):
+    srt = tmp_path / "out.srt"
+    done = run_cli("caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-o", str(srt))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "--quiet",
+                 "--output-dir", str(tmp_path), "--format", "vtt"]) == 0
+    vtt = tmp_path / f"{video_30s.stem}.vtt"
+    assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
+    for path in (srt, vtt):
+        result = formats.read(path)
+        assert result.problems == []
+        cues = list(result.track)
+        assert [(c.start_ms, c.end_ms) for c in cues] == [(0, 10_000), (10_000, 20_000), (20_000, 30_000)]
+        assert all(c.text for c in cues)
+    assert [c.text for c in formats.read(srt).track] == [c.text for c in formats.read(vtt).track]
+
+
+def test_ffmpeg_reads_our_srt(tiny_model_dir: Path, video_30s: Path, tmp_path: Path):
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg is needed for this check (.ci/run installs it)"
+    srt = tmp_path / "t.srt"
+    assert main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-q",
+                 "-o", str(srt)]) == 0
+    out = tmp_path / "copy.srt"
+    done = subprocess.run([ffmpeg, "-v", "error", "-i", str(srt), str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ours = formats.read(srt).track
+    theirs = formats.read(out).track
+    assert [(c.start_ms, c.end_ms) for c in theirs] == [(c.start_ms, c.end_ms) for c in ours]
+
+
+@pytest.mark.parametrize("fmt", ["json", "txt"])
+def test_other_formats(tiny_model_dir: Path, video_short: Path, tmp_path: Path, fmt: str):
+    target = tmp_path / f"t.{fmt}"
+    assert main(["caption", str(video_short), "--model", str(tiny_model_dir), "--detail", "low", "-q",
+                 "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    if fmt == "json":
+        cue = formats.read(target).track[0]
+        assert cue.provenance.frame_times_ms == (0, 500, 1000, 1500, 2000, 2500, 3000, 3500)
+        assert cue.provenance.model == str(tiny_model_dir)
+    else:
+        assert text.startswith("[0:00:00.0 - 0:00:04.0]\n")
+
+
+def test_describe_prints_text(tiny_model_dir: Path, video_short: Path):
+    done = run_cli("describe", str(video_short), "--model", str(tiny_model_dir), "--detail", "low")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_batch_with_one_bad_input_does_the_rest(tiny_model_dir: Path, video_short: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    good = tmp_path / "good.mp4"
+    shutil.copy(video_short, good)
+    code = main(["caption", str(bad), str(good), "--model", str(tiny_model_dir), "--detail", "low", "-q"])
+    assert code == 3
+    assert (tmp_path / "good.srt").is_file()
+    assert not (tmp_path / "bad.srt").exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"captioner: error: {bad}: not a recognisable video (wrong format, truncated or damaged)"]
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_inputs_exit_non_zero_with_one_line_and_touch_nothing(name: str, tmp_path: Path):
+    make, reason = BAD_INPUTS[name]
+    src = tmp_path / "src"
+    src.mkdir()
+    path = make(src)
+    out = tmp_path / "existing.srt"
+    out.write_text("1\n00:00:00,000 --> 00:00:01,000\nkeep me\n")
+    before = sorted(p.name for p in src.iterdir())
+    started = time.monotonic()
+    done = run_cli("caption", str(path), "-o", str(out), "--model", "allenai/Molmo2-4B", timeout=60)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 3
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(path) in lines[0] and reason in lines[0]
+    assert "Traceback" not in done.stderr
+    assert out.read_text() == "1\n00:00:00,000 --> 00:00:01,000\nkeep me\n"
+    assert sorted(p.name for p in src.iterdir()) == before
+
+
+def test_debug_shows_the_traceback(tmp_path: Path):
+    done = run_cli("--debug", "caption", str(tmp_path / "missing.mp4"))
+    assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def test_missing_model_is_one_line_with_the_way_out(video_short: Path, tmp_path: Path):
+    env_cache = tmp_path / "empty-cache"
+    done = subprocess.run(
+        [sys.executable, "-m", "captioner_app.cli.main", "caption", str(video_short), "-o", str(tmp_path / "x.srt")],
+        capture_output=True, text=True, env={**ENV, "HF_HUB_CACHE": str(env_cache), "CAPTIONER_MODEL": ""},
+        timeout=120,
+    )
+    assert done.returncode == 4
+    assert done.stderr.strip().splitlines() == [
+        "captioner: error: model allenai/Molmo2-4B is not on this machine; run 'captioner download "
+        "allenai/Molmo2-4B' on a machine with internet access (then copy the cache), or pass --model with a "
+        "local folder"
+    ]
+    assert not (tmp_path / "x.srt").exists()
+
+
+def test_model_from_environment(tiny_model_dir: Path, video_short: Path, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CAPTIONER_MODEL", str(tiny_model_dir))
+    assert main(["caption", str(video_short), "--detail", "low", "-q", "-o", str(tmp_path / "e.json")]) == 0
+    assert formats.read(tmp_path / "e.json").track[0].provenance.model == str(tiny_model_dir)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["caption", "v.mp4", "--window", "0"], "must be a positive number"),
+        (["caption", "v.mp4", "--fps", "abc"], "is not a number"),
+        (["caption", "a.mp4", "b.mp4", "-o", "x.srt"], "-o/--output takes one input"),
+        (["caption", "v.mp4", "--format", "docx"], "invalid choice"),
+        (["caption", "v.mp4", "--output-dir", "/no/such/folder"], "no such folder"),
+        (["caption", "v.mp4", "--fps", "60"], "--fps must be"),
+        (["caption"], "required"),
+    ],
+)
+def test_wrong_options_exit_2(args: list[str], words: str, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(args)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+
+
+def test_entry_points_and_help():
+    done = run_cli("--help")
+    assert done.returncode == 0 and "caption" in done.stdout and "Exit codes" in done.stdout
+    exe = Path(sys.executable).with_name("captioner")
+    assert exe.is_file(), "the 'captioner' console script is installed by pip install -e ."
+    done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0 and done.stdout.startswith("captioner ")
+
+
+def test_output_file_with_spaces_and_unicode(tiny_model_dir: Path, tmp_path: Path):
+    folder = tmp_path / "Mes vidéos"
+    folder.mkdir()
+    clip = make_video(folder / "scène 1.mp4", 2.0)
+    assert main(["caption", str(clip), "--model", str(tiny_model_dir), "--detail", "low", "-q"]) == 0
+    assert (folder / "scène 1.srt").is_file()
