@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from captioner_app import __version__
 from captioner_app.core.errors import CaptionerError
@@ -28,7 +29,7 @@ COMMAND_MODULES = ["captioner_app.cli.caption", "captioner_app.cli.download"]
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit code 2
+    def error(self, message: str) -> NoReturn:  # one line, exit code 2
         self.exit(2, f"captioner: error: {message} (see --help)\n")
 
 

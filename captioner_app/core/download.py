@@ -31,6 +31,24 @@ def download_model(model: str, revision: str | None = None, cache_dir: str | Non
     except RepositoryNotFoundError:
         raise ModelError(f"model {model} does not exist on the hub (check the spelling)") from None
     except OSError as err:
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
-        raise ModelError(f"model {model} cannot be downloaded ({reason}); partial files are kept "
+        raise ModelError(f"model {model} cannot be downloaded ({describe_failure(err)}); partial files are kept "
                          "and the next try resumes") from None
+
+
+def describe_failure(err: BaseException) -> str:
+    """A short cause: offline mode, no connection, or the error's own first sentence."""
+    import os
+
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return "offline mode is on: HF_HUB_OFFLINE is set"
+    chain: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(" ".join(str(e).split()) for e in chain)
+    if any(word in text for word in ("ConnectError", "Name or service not known", "ConnectionError",
+                                     "Connection refused", "timed out")):
+        return "the hub cannot be reached: no network connection"
+    first = " ".join(str(err).split()).split(". ")[0]
+    return first[:160] or type(err).__name__

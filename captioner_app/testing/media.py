@@ -61,7 +61,7 @@ def make_video(
             t = i / fps
             scene = sum(1 for c in cuts if t >= c)
             colour = DEFAULT_COLOURS[scene % len(DEFAULT_COLOURS)]
-            img = np.empty((height, width, 3), dtype=np.uint8)
+            img: np.ndarray = np.empty((height, width, 3), dtype=np.uint8)
             img[:] = colour
             if noise:
                 img = np.clip(img.astype(np.int16) + rng.integers(-40, 40, img.shape), 0, 255).astype(np.uint8)

@@ -172,3 +172,17 @@ def test_output_file_with_spaces_and_unicode(tiny_model_dir: Path, tmp_path: Pat
     clip = make_video(folder / "scène 1.mp4", 2.0)
     assert main(["caption", str(clip), "--model", str(tiny_model_dir), "--detail", "low", "-q"]) == 0
     assert (folder / "scène 1.srt").is_file()
+
+
+def test_download_offline_is_one_line(tmp_path: Path):
+    done = run_cli("download", "allenai/Molmo2-4B", "--cache-dir", str(tmp_path))
+    assert done.returncode == 4
+    assert done.stderr.strip().splitlines() == [
+        "captioner: error: model allenai/Molmo2-4B cannot be downloaded (offline mode is on: HF_HUB_OFFLINE is "
+        "set); partial files are kept and the next try resumes"
+    ]
+
+
+def test_download_of_a_local_folder_prints_it(tiny_model_dir: Path):
+    done = run_cli("download", str(tiny_model_dir))
+    assert done.returncode == 0 and done.stdout.strip() == str(tiny_model_dir)

@@ -72,7 +72,9 @@ def resolve_model_path(options: EngineOptions) -> Path:
     except RepositoryNotFoundError:
         raise ModelError(f"model {model} does not exist on the hub (check the spelling)") from None
     except Exception as err:
-        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        from captioner_app.core.download import describe_failure
+
+        reason = describe_failure(err)
         raise ModelError(
             f"model {model} is not on this machine and cannot be fetched ({reason}); {how_to_get(model)}"
         ) from None
