@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from captioner_app.core.budget import budget_words, word_count
 from captioner_app.core.errors import TrackError
 from captioner_app.core.formats import ReadResult
 from captioner_app.core.track import Cue, Provenance, Track
@@ -21,6 +22,9 @@ def cue_to_dict(cue: Cue) -> dict[str, Any]:
         "end": cue.end_ms / 1000.0,
         "text": cue.text,
         "extended": cue.extended,
+        # narration budget at 180 wpm; "fits": false flags an over-long cue (never silently cut)
+        "budget_words": budget_words(cue.duration_ms),
+        "fits": word_count(cue.text) <= budget_words(cue.duration_ms),
         "provenance": cue.provenance.to_dict(),
     }
 

@@ -1,0 +1,202 @@
+"""Speech in a video's audio track, and the gaps between speech where description can be spoken.
+
+The audio is decoded with PyAV and resampled to 16 kHz mono; silero-vad (its PyPI package ships the
+model weights, so nothing is fetched) finds the speech. Gaps are the stretches without speech, kept
+``pad_ms`` away from it on each side and dropped when shorter than ``min_gap_ms``.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from captioner_app.core.errors import CancelledError, VideoError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SAMPLE_RATE = 16000
+DEFAULT_MIN_GAP_MS = 1200
+DEFAULT_PAD_MS = 150
+
+
+@dataclass(frozen=True)
+class Span:
+    """A time range in integer milliseconds, ``start_ms`` inclusive, ``end_ms`` exclusive."""
+
+    start_ms: int
+    end_ms: int
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    def overlap_ms(self, start_ms: int, end_ms: int) -> int:
+        return max(0, min(self.end_ms, end_ms) - max(self.start_ms, start_ms))
+
+    def contains(self, time_ms: int) -> bool:
+        return self.start_ms <= time_ms < self.end_ms
+
+    def to_seconds(self) -> dict[str, float]:
+        return {"start": self.start_ms / 1000.0, "end": self.end_ms / 1000.0}
+
+
+def decode_audio(
+    path: str, sample_rate: int = SAMPLE_RATE, cancel: threading.Event | None = None
+) -> np.ndarray | None:
+    """The first audio stream as float32 mono at ``sample_rate``, aligned to the video's start.
+
+    Returns ``None`` when the file has no audio stream. Sample 0 is the video's time 0: audio that
+    starts late is padded with silence, audio that starts early is trimmed.
+    """
+    import av
+    import numpy as np
+
+    from captioner_app.core.video import _ffmpeg_reason, _open
+
+    container = _open(path)
+    try:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        origin = _origin_s(container)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        chunks: list[np.ndarray] = []
+        first_time: float | None = None
+        try:
+            for frame in container.decode(stream):
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError()
+                if first_time is None and frame.time is not None:
+                    first_time = float(frame.time)
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{path}: the audio cannot be decoded ({_ffmpeg_reason(err)})") from None
+    finally:
+        container.close()
+    samples = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+    offset = int(round(((first_time if first_time is not None else origin) - origin) * sample_rate))
+    if offset > 0:
+        samples = np.concatenate([np.zeros(offset, np.float32), samples])
+    elif offset < 0:
+        samples = samples[-offset:]
+    return samples
+
+
+def _origin_s(container: Any) -> float:
+    """Time 0 of the video: its video stream's start time (what frame times are measured from)."""
+    if container.streams.video:
+        vs = container.streams.video[0]
+        if vs.start_time is not None and vs.time_base is not None:
+            return float(vs.start_time * vs.time_base)
+    return 0.0
+
+
+_model_lock = threading.Lock()
+_model: Any = None
+
+
+def _vad_model() -> Any:
+    """silero-vad's bundled JIT model, loaded once. Importing it sets torch to one thread: undone."""
+    global _model
+    if _model is None:
+        import torch
+
+        threads = torch.get_num_threads()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from silero_vad import load_silero_vad
+
+                _model = load_silero_vad()
+        except ImportError:
+            raise VideoError("speech detection needs the silero-vad package (pip install silero-vad)") from None
+        finally:
+            torch.set_num_threads(threads)
+    return _model
+
+
+def detect_speech(
+    samples: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    *,
+    threshold: float = 0.5,
+    min_speech_ms: int = 250,
+    min_silence_ms: int = 100,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> list[Span]:
+    """Speech regions (ms) in mono ``samples`` at ``sample_rate`` (16000 or 8000), in time order."""
+    import torch
+
+    if len(samples) < sample_rate // 10:
+        return []
+
+    def tick(percent: float) -> None:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError()
+        if progress is not None:
+            progress(min(1.0, percent / 100.0))
+
+    with _model_lock:
+        model = _vad_model()
+        from silero_vad import get_speech_timestamps
+
+        with torch.inference_mode():
+            stamps = get_speech_timestamps(
+                torch.from_numpy(samples),
+                model,
+                threshold=threshold,
+                sampling_rate=sample_rate,
+                min_speech_duration_ms=min_speech_ms,
+                min_silence_duration_ms=min_silence_ms,
+                progress_tracking_callback=tick,
+            )
+    spans = [
+        Span(int(round(s["start"] * 1000 / sample_rate)), int(round(s["end"] * 1000 / sample_rate)))
+        for s in stamps
+    ]
+    return merge_spans(spans)
+
+
+def merge_spans(spans: Sequence[Span]) -> list[Span]:
+    """Sort and join overlapping or touching spans."""
+    out: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start_ms, s.end_ms)):
+        if span.end_ms <= span.start_ms:
+            continue
+        if out and span.start_ms <= out[-1].end_ms:
+            out[-1] = Span(out[-1].start_ms, max(out[-1].end_ms, span.end_ms))
+        else:
+            out.append(span)
+    return out
+
+
+def gaps_between(
+    speech: Sequence[Span],
+    duration_ms: int,
+    min_gap_ms: int = DEFAULT_MIN_GAP_MS,
+    pad_ms: int = DEFAULT_PAD_MS,
+) -> list[Span]:
+    """The usable pauses: ``[0, duration_ms)`` minus speech widened by ``pad_ms`` on each side,
+    keeping only pieces at least ``min_gap_ms`` long. No speech at all: the whole video is one gap."""
+    if min_gap_ms < 0 or pad_ms < 0:
+        raise ValueError("gap length and padding cannot be negative")
+    blocked = merge_spans(
+        [Span(max(0, s.start_ms - pad_ms), min(duration_ms, s.end_ms + pad_ms)) for s in speech]
+    )
+    gaps: list[Span] = []
+    cursor = 0
+    for span in blocked:
+        if span.start_ms > cursor:
+            gaps.append(Span(cursor, span.start_ms))
+        cursor = max(cursor, span.end_ms)
+    if cursor < duration_ms:
+        gaps.append(Span(cursor, duration_ms))
+    return [g for g in gaps if g.duration_ms >= max(1, min_gap_ms)]

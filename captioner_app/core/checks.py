@@ -1,0 +1,214 @@
+"""Checks on a description (or caption) track: each finding names the cue, the rule and what to do.
+
+=====================  ==========================================================================
+rule                   fires when
+=====================  ==========================================================================
+``over-budget``        more words than the cue's length allows at the narration rate (180 wpm);
+                       an error above 200 wpm, a warning between; extended cues are exempt
+``overlaps-speech``    the cue plays over detected speech (needs the video); an extended cue is
+                       checked at its start only, since the player pauses there
+``short-gap``          the pause the cue sits in is shorter than the minimum gap (1.2 s); without
+                       the video, the cue itself is shorter than that
+``cue-overlap``        the cue starts before the previous cue ends
+``empty-text``         the cue has no text
+``we-see``             "we see", "we hear", "the camera shows" and the like
+``not-present-tense``  past- or future-tense wording (a heuristic: was/were/had/will, "he walked")
+``chars-per-second``   caption tracks only: more than 17 characters per second
+=====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from captioner_app.core.analysis import Analysis
+from captioner_app.core.audio import DEFAULT_MIN_GAP_MS
+from captioner_app.core.budget import DEFAULT_WPM, MAX_WPM, budget_words, word_count
+from captioner_app.core.errors import UsageError
+from captioner_app.core.track import Cue, Track
+
+RULES = (
+    "over-budget",
+    "overlaps-speech",
+    "short-gap",
+    "cue-overlap",
+    "empty-text",
+    "we-see",
+    "not-present-tense",
+    "chars-per-second",
+)
+KINDS = ("description", "caption")
+DEFAULT_MAX_CPS = 17.0  # Netflix English adult template
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    wpm: float = DEFAULT_WPM
+    max_wpm: float = MAX_WPM
+    min_gap_ms: int = DEFAULT_MIN_GAP_MS
+    max_cps: float = DEFAULT_MAX_CPS
+    kind: str = "description"  # "caption": also check characters per second
+    min_speech_overlap_ms: int = 50  # shorter overlaps are detection jitter, not a finding
+
+    def validate(self) -> None:
+        if self.wpm <= 0 or self.max_wpm <= 0:
+            raise UsageError(f"--wpm must be positive, got {self.wpm:g}")
+        if self.min_gap_ms < 0:
+            raise UsageError(f"--min-gap must not be negative, got {self.min_gap_ms / 1000:g} s")
+        if self.max_cps <= 0:
+            raise UsageError(f"--max-cps must be positive, got {self.max_cps:g}")
+        if self.kind not in KINDS:
+            raise UsageError(f"unknown track kind {self.kind!r}: choose {' or '.join(KINDS)}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with one cue. ``cue_index`` is the cue's position in the (sorted) track."""
+
+    cue_index: int
+    rule: str
+    severity: str  # "error" or "warning"
+    message: str  # what is wrong
+    advice: str  # what to do
+    start_ms: int
+    end_ms: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "cue": self.cue_index + 1,
+            "cue_index": self.cue_index,
+            "start": self.start_ms / 1000.0,
+            "end": self.end_ms / 1000.0,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "advice": self.advice,
+        }
+
+    def line(self) -> str:
+        """One line for a terminal: ``cue 3 (00:12.4-00:15.0) over-budget: ... -> advice``."""
+        return (f"cue {self.cue_index + 1} ({_clock(self.start_ms)}-{_clock(self.end_ms)}) "
+                f"{self.severity} {self.rule}: {self.message}; {self.advice}")
+
+
+def _clock(ms: int) -> str:
+    minutes, rest = divmod(ms, 60_000)
+    return f"{minutes:02d}:{rest / 1000:04.1f}"
+
+
+_WE_SEE = re.compile(
+    r"\b(?:we|you)\s+(?:can\s+|now\s+|then\s+)?(?:see|hear|watch|notice|observe)s?\b"
+    r"|\bthe\s+camera\s+(?:slowly\s+|then\s+|now\s+)?(?:shows|pans|moves|zooms|cuts|follows|focuses|"
+    r"tilts|tracks|reveals|lingers|turns|stays|is)\b",
+    re.IGNORECASE,
+)
+_PAST_AUX = re.compile(r"\b(?:was|were|had|did|will|would|went|came|saw|took|got)\b", re.IGNORECASE)
+_SUBJECT_PAST = re.compile(
+    r"\b(?:he|she|they|it|i|we|someone|everyone|nobody|man|woman|person|people|boy|girl|child|dog|cat)"
+    r"\s+(?:then\s+|slowly\s+|quickly\s+|suddenly\s+)?([a-z]+ed)\b",
+    re.IGNORECASE,
+)
+# "-ed" words that are usually adjectives after a subject ("she seemed tired" is caught by "seemed")
+_NOT_PAST = {"red", "bed", "shed", "need", "feed", "seed", "speed", "weed", "breed", "bleed", "proceed",
+             "succeed", "exceed", "embed", "shred", "sled", "wed", "bred", "fled", "led"}
+
+
+def _tense_problem(text: str) -> str | None:
+    match = _PAST_AUX.search(text)
+    if match:
+        return f"'{match.group(0)}'"
+    match = _SUBJECT_PAST.search(text)
+    if match and match.group(1).lower() not in _NOT_PAST:
+        return f"'{match.group(0)}'"
+    return None
+
+
+def check_track(
+    track: Track | Sequence[Cue],
+    analysis: Analysis | None = None,
+    options: CheckOptions | None = None,
+) -> list[Finding]:
+    """Every finding for ``track``, ordered by cue then rule. ``analysis`` enables the speech checks."""
+    options = options or CheckOptions()
+    options.validate()
+    cues = list(track)
+    findings: list[Finding] = []
+    for index, cue in enumerate(cues):
+        findings.extend(check_cue(cue, index, analysis, options, previous=cues[index - 1] if index else None))
+    return findings
+
+
+def check_cue(
+    cue: Cue,
+    index: int,
+    analysis: Analysis | None = None,
+    options: CheckOptions | None = None,
+    previous: Cue | None = None,
+) -> list[Finding]:
+    """The findings for one cue (``previous``: the cue before it, for the overlap check)."""
+    options = options or CheckOptions()
+    out: list[Finding] = []
+
+    def add(rule: str, severity: str, message: str, advice: str) -> None:
+        out.append(Finding(index, rule, severity, message, advice, cue.start_ms, cue.end_ms))
+
+    words = word_count(cue.text)
+    seconds = cue.duration_ms / 1000.0
+    if options.kind == "description" and not cue.extended and words:
+        budget = budget_words(cue.duration_ms, options.wpm)
+        if words > budget:
+            wpm = words / seconds * 60 if seconds > 0 else float("inf")
+            add("over-budget", ERROR if wpm > options.max_wpm else WARNING,
+                f"{words} words in {seconds:.1f} s, {budget} fit at {options.wpm:g} wpm",
+                f"cut it to {budget} words, lengthen the cue, or mark it extended")
+
+    if analysis is not None:
+        if cue.extended:
+            point = cue.start_ms
+            overlap = analysis.speech_overlap_ms(point, point + 1)
+            if overlap:
+                add("overlaps-speech", ERROR, f"extended cue starts during speech at {point / 1000:.1f} s",
+                    "move its start into a pause so the player does not pause mid-sentence")
+        else:
+            overlap = analysis.speech_overlap_ms(cue.start_ms, cue.end_ms)
+            if overlap >= options.min_speech_overlap_ms:
+                add("overlaps-speech", ERROR, f"plays over {overlap / 1000:.1f} s of speech",
+                    "move or shorten it into a gap, or mark it extended")
+        pause = analysis.pause_around((cue.start_ms + cue.end_ms) // 2)
+        if pause is not None and pause.duration_ms < options.min_gap_ms:
+            add("short-gap", WARNING,
+                f"sits in a {pause.duration_ms / 1000:.1f} s pause, shorter than {options.min_gap_ms / 1000:g} s",
+                "move it to a longer pause, or mark it extended")
+    elif cue.duration_ms < options.min_gap_ms:
+        add("short-gap", WARNING,
+            f"lasts {seconds:.1f} s, shorter than the {options.min_gap_ms / 1000:g} s minimum gap",
+            "lengthen it, merge it with a neighbour, or mark it extended")
+
+    if previous is not None and cue.start_ms < previous.end_ms:
+        add("cue-overlap", ERROR,
+            f"starts {(previous.end_ms - cue.start_ms) / 1000:.1f} s before cue {index} ends",
+            f"move its start to {previous.end_ms / 1000:.1f} s or shorten cue {index}")
+
+    if not cue.text.strip():
+        add("empty-text", ERROR, "has no text", "write the description or delete the cue")
+    else:
+        match = _WE_SEE.search(cue.text)
+        if match:
+            add("we-see", WARNING, f"says '{match.group(0)}'",
+                "describe what is there directly (\"A man runs\", not \"we see a man running\")")
+        tense = _tense_problem(cue.text)
+        if tense:
+            add("not-present-tense", WARNING, f"{tense} is not present tense",
+                "rewrite in the present tense (\"she opens the door\")")
+
+    if options.kind == "caption" and cue.text.strip():
+        cps = cue.chars_per_second
+        if cps > options.max_cps:
+            add("chars-per-second", WARNING, f"{cps:.1f} characters per second, above {options.max_cps:g}",
+                "shorten the text or lengthen the cue")
+    return out

@@ -1,0 +1,99 @@
+"""Shot changes (cuts): PySceneDetect's content detector fed with every decoded frame.
+
+Frames are decoded with PyAV in time order and shrunk to a thumbnail (about 128 px wide) before
+PySceneDetect compares neighbours in HSV; every frame is placed by its own presentation time, so a
+cut's time is the time of the first frame of the new shot.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from captioner_app.core.audio import Span
+from captioner_app.core.errors import CancelledError, VideoError
+from captioner_app.core.video import VideoInfo
+
+DEFAULT_THRESHOLD = 27.0  # PySceneDetect's ContentDetector default
+DEFAULT_MIN_SHOT_MS = 500
+THUMB_WIDTH = 128
+
+
+def _content_detector(threshold: float, min_shot_s: float) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from scenedetect.detectors.content_detector import ContentDetector
+    except ImportError:
+        raise VideoError(
+            "shot detection needs PySceneDetect: pip install --no-deps scenedetect && pip install click"
+        ) from None
+    return ContentDetector(threshold=threshold, min_scene_len=float(min_shot_s))
+
+
+def detect_cuts(
+    info: VideoInfo,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_shot_ms: int = DEFAULT_MIN_SHOT_MS,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> list[int]:
+    """Times (ms) where a new shot starts, in order; time 0 is not a cut."""
+    import av
+    from scenedetect.common import FrameTimecode
+
+    from captioner_app.core.video import _ffmpeg_reason, _open
+
+    if threshold <= 0:
+        raise ValueError("the shot threshold must be positive")
+    detector = _content_detector(threshold, min_shot_ms / 1000.0)
+    fps = info.fps if info.fps > 0 else 30.0
+    cuts: list[float] = []
+    container = _open(info.path)
+    last: Any = None
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        tb = stream.time_base
+        start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+        height = max(2, round(THUMB_WIDTH * info.height / max(1, info.width)) // 2 * 2)
+        # a turned picture is shrunk as stored
+        size = (height, THUMB_WIDTH) if info.rotation in (90, 270) else (THUMB_WIDTH, height)
+        previous_s = -1.0
+        count = 0
+        try:
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                t = float(frame.time) - start
+                if t <= previous_s:  # a repeated or out-of-order picture: not a new frame
+                    continue
+                previous_s = t
+                count += 1
+                if count % 64 == 0:
+                    if cancel is not None and cancel.is_set():
+                        raise CancelledError()
+                    if progress is not None and info.duration_ms > 0:
+                        progress(min(1.0, t * 1000.0 / info.duration_ms))
+                image = frame.reformat(width=size[0], height=size[1], format="bgr24",
+                                       interpolation="FAST_BILINEAR").to_ndarray()
+                last = FrameTimecode(max(0.0, t), fps=fps)
+                cuts.extend(tc.seconds for tc in detector.process_frame(last, image))
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{info.path}: decoding failed at {max(previous_s, 0):.1f} s "
+                             f"({_ffmpeg_reason(err)})") from None
+    finally:
+        container.close()
+    if last is not None:
+        cuts.extend(tc.seconds for tc in detector.post_process(last))
+    times = sorted({int(round(c * 1000)) for c in cuts})
+    return [t for t in times if 0 < t < info.duration_ms]
+
+
+def shots_from_cuts(cuts: Sequence[int], duration_ms: int) -> list[Span]:
+    """Shots as spans covering ``[0, duration_ms)``, split at ``cuts``."""
+    edges = [0, *sorted(c for c in set(cuts) if 0 < c < duration_ms), duration_ms]
+    return [Span(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
