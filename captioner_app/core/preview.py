@@ -1,0 +1,104 @@
+"""A persistent per-video decoder for previews: scrubbing and playback without reopening the file.
+
+:func:`captioner_app.core.video.frame_at` opens the file, seeks to the keyframe and decodes forward
+for every call. A preview asks for many nearby times in a row, so :class:`PreviewDecoder` keeps the
+container open, remembers the last picture it decoded and, when the next request lies a little
+later, decodes forward from there instead of seeking. Not thread-safe: one owner thread per decoder.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from captioner_app.core.errors import VideoError
+from captioner_app.core.video import Frame, VideoInfo, _ffmpeg_reason, _open, _to_array
+
+FORWARD_LIMIT_MS = 1500  # a request this far ahead of the last picture is reached by decoding on
+
+
+class PreviewDecoder:
+    def __init__(self, info: VideoInfo, max_side: int | None = 960) -> None:
+        self.info = info
+        self.max_side = max_side
+        self._container: Any = _open(info.path)
+        try:
+            self._stream = self._container.streams.video[0]
+            self._stream.thread_type = "AUTO"
+            self._stream.codec_context.thread_count = min(4, os.cpu_count() or 2)
+        except Exception:
+            self._container.close()
+            raise
+        tb = self._stream.time_base
+        self._tb = tb
+        self._start = float(self._stream.start_time * tb) if self._stream.start_time is not None else 0.0
+        self._frames: Any = None  # the running decode generator
+        self._current: Any = None  # last decoded av.VideoFrame
+        self._current_ms = -1
+        self._next: Any = None  # a frame decoded past the last target, kept for the next request
+        self._next_ms = -1
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def __enter__(self) -> PreviewDecoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _restart(self, target_ms: int) -> None:
+        target_s = target_ms / 1000.0
+        self._container.seek(int((target_s + self._start) / self._tb), stream=self._stream, backward=True)
+        self._frames = self._container.decode(self._stream)
+        self._current = None
+        self._current_ms = -1
+        self._next = None
+        self._next_ms = -1
+
+    def frame_at(self, time_ms: int) -> Frame:
+        """The picture on screen at ``time_ms`` (clamped into the video)."""
+        import av
+
+        if self._container is None:
+            raise VideoError(f"{self.info.path}: the preview decoder is closed")
+        t = min(max(0, int(time_ms)), max(0, self.info.duration_ms - 1))
+        frame_ms = 1000.0 / max(self.info.fps, 1.0)
+        if (self._current is not None and self._current_ms <= t
+                and (t < self._next_ms if self._next is not None else t - self._current_ms < frame_ms)):
+            return Frame(self._current_ms, _to_array(self._current, self.info.rotation, self.max_side))
+        forward = (
+            self._frames is not None
+            and self._current is not None
+            and self._current_ms <= t <= self._current_ms + FORWARD_LIMIT_MS
+        )
+        if not forward:
+            self._restart(t)
+        elif self._next is not None and self._next_ms <= t:
+            self._current, self._current_ms = self._next, self._next_ms
+            self._next = None
+        try:
+            while True:
+                try:
+                    frame = next(self._frames)
+                except StopIteration:
+                    self._frames = None
+                    break
+                if frame.time is None:
+                    continue
+                f_ms = int(round((float(frame.time) - self._start) * 1000))
+                if f_ms > t and self._current is not None:
+                    self._next, self._next_ms = frame, f_ms
+                    break
+                self._current, self._current_ms = frame, f_ms
+                if f_ms > t:  # the stream starts after the target: show its first picture
+                    break
+        except av.error.FFmpegError as err:
+            self._frames = None
+            raise VideoError(f"{self.info.path}: decoding failed near {t / 1000:.1f} s "
+                             f"({_ffmpeg_reason(err)})") from None
+        if self._current is None:
+            raise VideoError(f"{self.info.path}: no picture at {t / 1000:.2f} s")
+        return Frame(self._current_ms, _to_array(self._current, self.info.rotation, self.max_side))

@@ -1,0 +1,1 @@
+"""The desktop app (PySide6). Nothing below here holds logic the CLI or server would need."""

@@ -1,0 +1,140 @@
+"""The model is not on this computer: download it (progress, cancel, resume) or pick a local folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from captioner_app.gui.workers import DownloadProgress, TaskDone, WorkerPool
+
+
+def check_model_folder(folder: str) -> str | None:
+    """None when ``folder`` looks like a model folder, else a one-line reason."""
+    p = Path(folder)
+    if not p.is_dir():
+        return f"{folder}: no such folder"
+    if not (p / "config.json").is_file():
+        return f"{folder}: not a model folder (no config.json)"
+    if not any(p.glob("*.safetensors")):
+        return f"{folder}: has no .safetensors weights"
+    return None
+
+
+class ModelDialog(QDialog):
+    modelChosen = Signal(str)  # a hub id now in the cache, or a local folder
+
+    def __init__(self, pool: WorkerPool, model: str, reason: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.model = model
+        self._task: int | None = None
+        self.setWindowTitle("Model needed")
+        self.setAccessibleName("Model needed")
+        layout = QVBoxLayout(self)
+        self.info = QLabel(
+            f"The model <b>{model}</b> is not on this computer.<br>{reason}<br><br>"
+            "Download it now (about 8 GB for Molmo2-4B; an interrupted download resumes), "
+            "or choose a folder that already holds it. Once it is here, captioning works offline."
+        )
+        self.info.setWordWrap(True)
+        layout.addWidget(self.info)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Download progress")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Download status")
+        layout.addWidget(self.status)
+        buttons = QHBoxLayout()
+        self.download_button = QPushButton("&Download")
+        self.download_button.setAccessibleName("Download the model")
+        self.cancel_button = QPushButton("&Cancel download")
+        self.cancel_button.setAccessibleName("Cancel the download")
+        self.cancel_button.setEnabled(False)
+        self.folder_button = QPushButton("Choose &folder…")
+        self.folder_button.setAccessibleName("Choose a local model folder")
+        self.close_button = QPushButton("Close")
+        self.close_button.setAccessibleName("Close")
+        for b in (self.download_button, self.cancel_button, self.folder_button, self.close_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        self.download_button.setEnabled(model.count("/") == 1 and not Path(model).expanduser().exists())
+        self.download_button.clicked.connect(self.start_download)
+        self.cancel_button.clicked.connect(self.cancel_download)
+        self.folder_button.clicked.connect(self._browse)
+        self.close_button.clicked.connect(self.reject)
+        pool.tasks.downloadProgress.connect(self._on_progress)
+        pool.tasks.finished.connect(self._on_finished)
+
+    def start_download(self) -> None:
+        self.progress.show()
+        self.progress.setRange(0, 0)
+        self.status.setText(f"Downloading {self.model}…")
+        self.download_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._task = self.pool.download(self.model)
+
+    def cancel_download(self) -> None:
+        self.pool.tasks.cancel_download.set()
+        self.status.setText("Cancelling…")
+
+    def _on_progress(self, p: DownloadProgress) -> None:
+        if p.total_bytes > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * p.done_bytes / p.total_bytes))
+            self.status.setText(f"Downloading {self.model}: {p.done_bytes / 1e6:.0f} of "
+                                f"{p.total_bytes / 1e6:.0f} MB")
+
+    def _on_finished(self, done: TaskDone) -> None:
+        if done.task != self._task:
+            return
+        self._task = None
+        self.cancel_button.setEnabled(False)
+        self.download_button.setEnabled(True)
+        self.progress.setRange(0, 100)
+        if done.error:
+            self.status.setText(done.error)
+            self.download_button.setText("&Resume download" if done.extra.get("cancelled") else "&Retry download")
+            return
+        self.progress.setValue(100)
+        self.status.setText(f"{self.model} is ready.")
+        self.modelChosen.emit(self.model)
+        self.accept()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the model folder")
+        if folder:
+            self.choose_folder(folder)
+
+    def choose_folder(self, folder: str) -> bool:
+        problem = check_model_folder(folder)
+        if problem:
+            self.status.setText(problem)
+            return False
+        self.modelChosen.emit(folder)
+        self.accept()
+        return True
+
+    def done(self, result: int) -> None:  # noqa: A003 - Qt's name
+        if self._task is not None:
+            self.pool.tasks.cancel_download.set()
+        try:
+            self.pool.tasks.downloadProgress.disconnect(self._on_progress)
+            self.pool.tasks.finished.disconnect(self._on_finished)
+        except (RuntimeError, TypeError):
+            pass
+        super().done(result)

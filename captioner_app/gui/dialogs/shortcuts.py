@@ -1,0 +1,50 @@
+"""Help > Keyboard Shortcuts: every menu action with its keys, built from the actions themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+EXTRA = (
+    ("Preview, slider or timeline focused", "Left / Right", "Step one frame back / forward"),
+    ("Preview, slider or timeline focused", "Page Up / Page Down", "Jump one second"),
+    ("Timeline focused", "+ / -", "Zoom in / out"),
+    ("Timeline", "Drag a cue edge", "Retime the cue (undoable)"),
+    ("Cue table", "F2 or Enter", "Edit the current cell"),
+)
+
+
+def shortcut_rows(actions: Sequence[QAction]) -> list[tuple[str, str, str]]:
+    rows = []
+    for action in actions:
+        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+        if keys:
+            rows.append((action.property("menu") or "", keys, action.text().replace("&", "")))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, actions: Sequence[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.setAccessibleName("Keyboard shortcuts")
+        rows = shortcut_rows(actions) + list(EXTRA)
+        table = QTableWidget(len(rows), 3, self)
+        table.setAccessibleName("Keyboard shortcuts table")
+        table.setHorizontalHeaderLabels(["Where", "Keys", "Action"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.setItem(r, c, QTableWidgetItem(text))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table = table
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        self.resize(620, 520)

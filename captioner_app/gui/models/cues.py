@@ -1,0 +1,278 @@
+"""The cue table: a QAbstractTableModel over :class:`core.track.Track`, every edit through a QUndoStack.
+
+Undo commands hold the whole cue list before and after (cues are frozen, so a snapshot is a list of
+references): undo and redo are exact whatever the edit was, and consecutive window results of one
+caption run merge into one undo entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPalette, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QApplication
+
+from captioner_app.core.track import Cue, Provenance, Track
+
+COLUMNS = ("Start", "End", "Duration", "Text", "WPS")
+COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPS = range(5)
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def format_ms(ms: int) -> str:
+    ms = max(0, int(ms))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return f"{h:d}:{m:02d}:{s:02d}.{milli:03d}"
+
+
+_TIME = re.compile(r"^\s*(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:[.,]\d{1,3})?)\s*$")
+
+
+def parse_ms(text: str) -> int:
+    """``h:mm:ss.mmm``, ``mm:ss.mmm`` or seconds; raises ValueError with a short reason."""
+    m = _TIME.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a time like 0:01:23.450")
+    hours, minutes, seconds = m.group(1), m.group(2), m.group(3).replace(",", ".")
+    total = float(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
+    return int(round(total * 1000))
+
+
+class TrackCommand(QUndoCommand):
+    MERGE_ID = 1
+
+    def __init__(self, model: CueTableModel, text: str, before: Sequence[Cue], after: Sequence[Cue],
+                 merge_key: object = None, select: int | None = None) -> None:
+        super().__init__(text)
+        self.model = model
+        self.before = list(before)
+        self.after = list(after)
+        self.merge_key = merge_key
+        self.select = select
+
+    def id(self) -> int:
+        return self.MERGE_ID if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if isinstance(other, TrackCommand) and other.merge_key is not None and other.merge_key == self.merge_key:
+            self.after = other.after
+            return True
+        return False
+
+    def redo(self) -> None:
+        self.model._set_cues(self.after, self.select)
+
+    def undo(self) -> None:
+        self.model._set_cues(self.before, None)
+
+
+class CueTableModel(QAbstractTableModel):
+    changed = Signal()  # any change to the cues
+    selectRow = Signal(int)  # a command asks the view to select this row
+
+    def __init__(self, track: Track | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.track = track or Track()
+        self.undo_stack = QUndoStack(self)
+        self.narration_wps = 3.0
+        self.generation = 0  # bumped on every change (autosave compares it)
+
+    # -- Qt model API -----------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.track)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            if orientation == Qt.Orientation.Horizontal:
+                if role == Qt.ItemDataRole.AccessibleTextRole and section == COL_WPS:
+                    return "Words per second"
+                return COLUMNS[section]
+            return str(section + 1)
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == COL_WPS:
+            return f"Words per second; above {self.narration_wps:g} is flagged as too fast to narrate"
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() in (COL_START, COL_END, COL_TEXT):
+            base |= Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def _too_fast(self, cue: Cue) -> bool:
+        return bool(cue.text) and cue.words_per_second > self.narration_wps
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.track):
+            return None
+        cue = self.track[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if col == COL_START:
+                return format_ms(cue.start_ms)
+            if col == COL_END:
+                return format_ms(cue.end_ms)
+            if col == COL_DURATION:
+                return f"{cue.duration_ms / 1000:.3f}"
+            if col == COL_TEXT:
+                return cue.text
+            if col == COL_WPS:
+                wps = cue.words_per_second
+                return "∞" if wps == float("inf") else f"{wps:.1f}"
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_WPS and self._too_fast(cue):
+            return f"{cue.words_per_second:.1f} words per second, too fast to narrate"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_WPS and self._too_fast(cue):
+                return f"{cue.words_per_second:.1f} words/s is above the narration budget of " \
+                       f"{self.narration_wps:g} words/s"
+            if col == COL_TEXT:
+                p = cue.provenance
+                origin = p.source if p.source != "model" else f"model {p.model or ''} ({p.detail or '?'} detail)"
+                return f"{cue.text}\n\nFrom: {origin}"
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and col == COL_WPS \
+                and self._too_fast(cue):
+            return self._warning_brush(role)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_TEXT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _warning_brush(role: int) -> QBrush:
+        """A warning colour that keeps contrast with the system palette (dark, light, high contrast)."""
+        palette = QApplication.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        dark = base.lightness() < 128
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(QColor(120, 20, 0) if dark else QColor(255, 205, 150))
+        return QBrush(QColor(255, 255, 255) if dark else QColor(0, 0, 0))
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        cue = self.track[index.row()]
+        col = index.column()
+        try:
+            if col == COL_TEXT:
+                new = cue.with_(text=str(value))
+            elif col == COL_START:
+                new = cue.with_(start_ms=parse_ms(str(value)))
+            elif col == COL_END:
+                new = cue.with_(end_ms=parse_ms(str(value)))
+            else:
+                return False
+        except ValueError as err:
+            self.editRejected.emit(str(err))
+            return False
+        if new == cue:
+            return False
+        self.replace_cue(index.row(), new, f"Edit {COLUMNS[col].lower()} of cue {index.row() + 1}")
+        return True
+
+    editRejected = Signal(str)
+
+    # -- edits (all undoable) -------------------------------------------------------------------
+
+    def cues(self) -> list[Cue]:
+        return list(self.track.cues)
+
+    def _push(self, text: str, after: Sequence[Cue], merge_key: object = None, select: int | None = None) -> None:
+        self.undo_stack.push(TrackCommand(self, text, self.cues(), after, merge_key, select))
+
+    def _set_cues(self, cues: Sequence[Cue], select: int | None) -> None:
+        old = self.track.cues
+        new = list(cues)
+        if len(old) == len(new):
+            changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b]
+            self.track.cues = new
+            if changed:
+                self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1))
+        else:
+            self.beginResetModel()
+            self.track.cues = new
+            self.endResetModel()
+        self.generation += 1
+        self.changed.emit()
+        if select is not None and 0 <= select < len(new):
+            self.selectRow.emit(select)
+
+    def replace_cue(self, row: int, cue: Cue, text: str = "Edit cue") -> int:
+        t = Track(self.cues())
+        new_row = t.replace(row, cue)
+        self._push(text, t.cues, select=new_row)
+        return new_row
+
+    def set_times(self, row: int, start_ms: int, end_ms: int) -> None:
+        cue = self.track[row]
+        start_ms, end_ms = max(0, int(start_ms)), int(end_ms)
+        if end_ms < start_ms:
+            start_ms, end_ms = end_ms, start_ms
+        if (start_ms, end_ms) != (cue.start_ms, cue.end_ms):
+            self.replace_cue(row, cue.with_(start_ms=start_ms, end_ms=end_ms), f"Move cue {row + 1}")
+
+    def add_cue(self, cue: Cue, text: str = "Add cue", merge_key: object = None) -> int:
+        t = Track(self.cues())
+        row = t.add(cue)
+        self._push(text, t.cues, merge_key, select=None if merge_key is not None else row)
+        return row
+
+    def add_caption(self, cue: Cue, run: object, replace: Cue | None = None) -> None:
+        """A window's result from a caption run; one run is one undo entry (unless edits come between)."""
+        t = Track(self.cues())
+        if replace is not None:
+            try:
+                row = next(i for i, c in enumerate(t.cues) if c == replace)
+            except StopIteration:
+                row = None
+            if row is not None:
+                t.replace(row, cue)
+                self._push("Caption again", t.cues, merge_key=None, select=t.cues.index(cue))
+                return
+        t.add(cue)
+        self._push("Caption video", t.cues, merge_key=("run", run))
+
+    def remove_rows(self, rows: Sequence[int]) -> None:
+        rows = sorted(set(r for r in rows if 0 <= r < len(self.track)))
+        if not rows:
+            return
+        keep = [c for i, c in enumerate(self.track.cues) if i not in set(rows)]
+        label = "Delete cue" if len(rows) == 1 else f"Delete {len(rows)} cues"
+        self._push(label, keep, select=min(rows[0], len(keep) - 1) if keep else None)
+
+    def split(self, row: int, at_ms: int | None = None) -> None:
+        t = Track(self.cues())
+        t.split(row, at_ms)  # raises ValueError for a point outside the cue
+        self._push(f"Split cue {row + 1}", t.cues, select=row)
+
+    def merge(self, rows: Sequence[int]) -> None:
+        rows = sorted(set(rows))
+        if len(rows) == 1:
+            rows = [rows[0], rows[0] + 1]
+        if len(rows) < 2 or rows != list(range(rows[0], rows[-1] + 1)) or rows[-1] >= len(self.track):
+            raise ValueError("select two or more neighbouring cues to merge")
+        t = Track(self.cues())
+        t.merge(rows[0], len(rows))
+        self._push(f"Merge {len(rows)} cues", t.cues, select=rows[0])
+
+    def replace_all(self, cues: Sequence[Cue], text: str) -> None:
+        self._push(text, sorted(cues, key=lambda c: (c.start_ms, c.end_ms)))
+
+    def load(self, track: Track) -> None:
+        """A new document's cues: not an edit, so the undo history starts empty."""
+        self.undo_stack.clear()
+        self.beginResetModel()
+        self.track = track
+        self.endResetModel()
+        self.generation += 1
+        self.changed.emit()
+
+    def new_manual_cue(self, at_ms: int, duration_ms: int = 2000, limit_ms: int | None = None) -> Cue:
+        end = at_ms + duration_ms if limit_ms is None else min(at_ms + duration_ms, max(limit_ms, at_ms))
+        return Cue(at_ms, end, "", Provenance(source="manual"))

@@ -1,0 +1,257 @@
+"""The timeline: a time ruler, cue blocks, the playhead, and room for speech regions and shot marks.
+
+Click or drag on the ruler to move the playhead; drag a cue's left or right edge to retime it (one
+undoable edit on release); click a cue to select it. Ctrl+wheel or +/- zoom around the playhead;
+arrow keys step frames (the main window's shortcuts). Colours come from the palette, so high
+contrast themes stay readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from captioner_app.core.track import Cue
+
+EDGE_PX = 5
+RULER_H = 22
+REGION_H = 8
+
+
+class Timeline(QWidget):
+    seekRequested = Signal(int)  # ms
+    cueClicked = Signal(int)  # row
+    cueTimesEdited = Signal(int, int, int)  # row, start_ms, end_ms
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.duration_ms = 0
+        self.position_ms = 0
+        self.cues: list[Cue] = []
+        self.selected: set[int] = set()
+        self.regions: list[tuple[int, int]] = []  # e.g. speech: (start_ms, end_ms)
+        self.marks: list[int] = []  # e.g. shot changes
+        self.view_start = 0
+        self.view_end = 0
+        self._drag: tuple[str, int, int, int] | None = None  # ("start"|"end"|"seek", row, start, end)
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, RULER_H + REGION_H + 56)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, RULER_H + REGION_H + 40)
+
+    # -- data --------------------------------------------------------------------------------
+
+    def set_duration(self, duration_ms: int) -> None:
+        self.duration_ms = max(0, int(duration_ms))
+        self.view_start, self.view_end = 0, self.duration_ms
+        self.update()
+
+    def set_cues(self, cues: Sequence[Cue]) -> None:
+        self.cues = list(cues)
+        if self._drag is None:
+            self.update()
+
+    def set_selected(self, rows: Sequence[int]) -> None:
+        self.selected = set(rows)
+        self.update()
+
+    def set_position(self, ms: int) -> None:
+        self.position_ms = int(ms)
+        if self.view_end > self.view_start and not self.view_start <= ms <= self.view_end:
+            span = self.view_end - self.view_start
+            self.view_start = max(0, min(int(ms) - span // 4, self.duration_ms - span))
+            self.view_end = self.view_start + span
+        self.update()
+
+    def set_regions(self, regions: Sequence[tuple[int, int]]) -> None:
+        self.regions = [(int(s), int(e)) for s, e in regions]
+        self.update()
+
+    def set_marks(self, marks: Sequence[int]) -> None:
+        self.marks = [int(m) for m in marks]
+        self.update()
+
+    def zoom(self, factor: float, around_ms: int | None = None) -> None:
+        if self.duration_ms <= 0:
+            return
+        around = self.position_ms if around_ms is None else around_ms
+        span = max(1000, min(self.duration_ms, int((self.view_end - self.view_start) / factor)))
+        frac = (around - self.view_start) / max(1, self.view_end - self.view_start)
+        start = int(around - frac * span)
+        self.view_start = max(0, min(start, self.duration_ms - span))
+        self.view_end = self.view_start + span
+        self.update()
+
+    # -- geometry ----------------------------------------------------------------------------
+
+    def x_for(self, ms: float) -> float:
+        span = max(1, self.view_end - self.view_start)
+        return (ms - self.view_start) / span * max(1, self.width() - 1)
+
+    def ms_for(self, x: float) -> int:
+        span = max(1, self.view_end - self.view_start)
+        ms = self.view_start + x / max(1, self.width() - 1) * span
+        return int(min(max(0, ms), self.duration_ms))
+
+    def cue_rect(self, cue: Cue) -> QRectF:
+        top = RULER_H + REGION_H + 4
+        return QRectF(QPointF(self.x_for(cue.start_ms), top),
+                      QPointF(max(self.x_for(cue.end_ms), self.x_for(cue.start_ms) + 2), self.height() - 4))
+
+    def _hit(self, pos: QPointF) -> tuple[str, int] | None:
+        for row in sorted(range(len(self.cues)), key=lambda r: r not in self.selected):
+            rect = self.cue_rect(self.cues[row])
+            if not rect.top() <= pos.y() <= rect.bottom():
+                continue
+            if abs(pos.x() - rect.left()) <= EDGE_PX:
+                return "start", row
+            if abs(pos.x() - rect.right()) <= EDGE_PX:
+                return "end", row
+            if rect.left() <= pos.x() <= rect.right():
+                return "body", row
+        return None
+
+    # -- painting ----------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        pal = self.palette()
+        w, h = self.width(), self.height()
+        p.fillRect(self.rect(), pal.color(QPalette.ColorRole.Base))
+        p.fillRect(QRectF(0, 0, w, RULER_H), pal.color(QPalette.ColorRole.Window))
+        text_pen = QPen(pal.color(QPalette.ColorRole.WindowText))
+        p.setPen(text_pen)
+        if self.duration_ms > 0:
+            span = max(1, self.view_end - self.view_start)
+            steps = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000]
+            min_px = p.fontMetrics().horizontalAdvance("0:00:00") + 16
+            step = next((s for s in steps if s / span * w >= min_px), steps[-1])
+            t = (self.view_start // step) * step
+            while t <= self.view_end:
+                x = self.x_for(t)
+                p.drawLine(QPointF(x, RULER_H - 6), QPointF(x, RULER_H))
+                secs = t / 1000
+                label = f"{int(secs // 60)}:{secs % 60:04.1f}" if step < 1000 else \
+                    f"{int(secs // 60)}:{int(secs % 60):02d}"
+                p.drawText(QPointF(x + 3, RULER_H - 8), label)
+                t += step
+            # speech regions and shot marks (filled in when their analysis is available)
+            if self.regions:
+                colour = QColor(pal.color(QPalette.ColorRole.Link))
+                for s, e in self.regions:
+                    p.fillRect(QRectF(QPointF(self.x_for(s), RULER_H + 2), QPointF(self.x_for(e), RULER_H + REGION_H)),
+                               colour)
+            if self.marks:
+                p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
+                for m in self.marks:
+                    p.drawLine(QPointF(self.x_for(m), RULER_H), QPointF(self.x_for(m), h))
+            # cue blocks
+            fill = pal.color(QPalette.ColorRole.Button)
+            sel = pal.color(QPalette.ColorRole.Highlight)
+            for row, cue in enumerate(self.cues):
+                rect = self.cue_rect(cue)
+                if rect.right() < 0 or rect.left() > w:
+                    continue
+                chosen = row in self.selected
+                ink = pal.color(QPalette.ColorRole.HighlightedText if chosen else QPalette.ColorRole.ButtonText)
+                p.setPen(QPen(ink, 2 if chosen else 1))
+                p.setBrush(sel if chosen else fill)
+                p.drawRect(rect)
+                p.setPen(ink)
+                p.drawText(rect.adjusted(4, 2, -4, -2),
+                           int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+                           cue.text or "(empty)")
+            # playhead
+            x = self.x_for(self.position_ms)
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
+            p.drawLine(QPointF(x, 0), QPointF(x, h))
+        if self.hasFocus():
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(self.rect().adjusted(1, 1, -1, -1))
+        p.end()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    # -- mouse -------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.duration_ms <= 0:
+            return
+        pos = event.position()
+        hit = self._hit(pos) if pos.y() > RULER_H + REGION_H else None
+        if hit and hit[0] in ("start", "end"):
+            cue = self.cues[hit[1]]
+            self._drag = (hit[0], hit[1], cue.start_ms, cue.end_ms)
+            return
+        if hit:
+            self.cueClicked.emit(hit[1])
+        self._drag = ("seek", -1, 0, 0)
+        self.seekRequested.emit(self.ms_for(pos.x()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._drag is None:
+            hit = self._hit(pos)
+            edge = hit is not None and hit[0] in ("start", "end")
+            self.setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
+            return
+        kind, row, start, end = self._drag
+        ms = self.ms_for(pos.x())
+        if kind == "seek":
+            self.seekRequested.emit(ms)
+            return
+        if kind == "start":
+            start = min(ms, end)
+        else:
+            end = max(ms, start)
+        self._drag = (kind, row, start, end)
+        if 0 <= row < len(self.cues):
+            self.cues[row] = self.cues[row].with_(start_ms=start, end_ms=end)
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        drag, self._drag = self._drag, None
+        if drag is None or drag[0] == "seek":
+            return
+        _, row, start, end = drag
+        self.cueTimesEdited.emit(row, start, end)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom(1.25 if event.angleDelta().y() > 0 else 0.8, self.ms_for(event.position().x()))
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(1.5)
+        elif event.key() == Qt.Key.Key_Minus:
+            self.zoom(1 / 1.5)
+        else:
+            super().keyPressEvent(event)

@@ -1,0 +1,426 @@
+"""QThread workers. Each worker object lives in its own QThread and owns what it works with
+(the loaded model, an open decoder); requests come in as queued signals and results go out as
+signals carrying frozen dataclasses. The GUI thread never decodes video or runs the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from captioner_app.core.engine import EngineOptions
+from captioner_app.core.errors import CancelledError, CaptionerError, ModelError
+from captioner_app.core.pipeline import CaptionOptions, Progress
+from captioner_app.core.track import Cue
+from captioner_app.core.video import VideoInfo
+from captioner_app.core.windows import Window
+
+# -- messages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameReady:
+    request: int
+    video: str
+    time_ms: int  # the picture's own time
+    requested_ms: int
+    image: QImage
+    decode_s: float
+
+
+@dataclass(frozen=True)
+class Failure:
+    what: str  # what was being done: "open", "preview", "caption", "load model", ...
+    subject: str  # the file or model concerned
+    message: str  # one line
+    model_missing: bool = False
+
+
+@dataclass(frozen=True)
+class CaptionJob:
+    job: int
+    info: VideoInfo
+    engine: EngineOptions
+    options: CaptionOptions
+    windows: tuple[Window, ...] | None = None  # None: the whole video
+    replace: Cue | None = None  # re-caption: the cue the result replaces
+
+
+@dataclass(frozen=True)
+class CaptionUpdate:
+    job: int
+    cue: Cue
+    progress: Progress
+    replace: Cue | None = None
+
+
+@dataclass(frozen=True)
+class CaptionDone:
+    job: int
+    done: int
+    total: int
+    cancelled: bool
+    error: str | None = None
+    model_missing: bool = False
+
+
+@dataclass(frozen=True)
+class Probed:
+    path: str
+    info: VideoInfo | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    done_bytes: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    task: int
+    result: Any = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def to_qimage(image: Any) -> QImage:
+    """An RGB uint8 array as a QImage that owns its pixels (safe to send across threads)."""
+    h, w = image.shape[:2]
+    data = image if image.flags["C_CONTIGUOUS"] else image.copy()
+    return QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+# -- frame decoding ------------------------------------------------------------------------------
+
+
+class FrameWorker(QObject):
+    """Decodes preview frames; the latest request wins (older ones still queued are dropped)."""
+
+    frameReady = Signal(object)  # FrameReady
+    failed = Signal(object)  # Failure
+    _wake = Signal()
+
+    def __init__(self, max_side: int = 960) -> None:
+        super().__init__()
+        self.max_side = max_side
+        self._lock = threading.Lock()
+        self._pending: tuple[int, VideoInfo, int] | None = None
+        self._decoder: Any = None
+        self._decoder_path: str | None = None
+        self._wake.connect(self._work)
+
+    def request(self, request: int, info: VideoInfo, time_ms: int) -> None:
+        """Called from any thread."""
+        with self._lock:
+            self._pending = (request, info, time_ms)
+        self._wake.emit()
+
+    @Slot()
+    def _work(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        request, info, time_ms = pending
+        started = time.perf_counter()
+        try:
+            if self._decoder_path != info.path:
+                self._close_decoder()
+                from captioner_app.core.preview import PreviewDecoder
+
+                self._decoder = PreviewDecoder(info, self.max_side)
+                self._decoder_path = info.path
+            frame = self._decoder.frame_at(time_ms)
+            image = to_qimage(frame.image)
+        except CaptionerError as err:
+            self._close_decoder()
+            self.failed.emit(Failure("preview", info.path, str(err)))
+            return
+        except Exception as err:  # a decoder bug must not take the app down
+            self._close_decoder()
+            self.failed.emit(Failure("preview", info.path, f"{info.path}: preview failed ({err})"))
+            return
+        self.frameReady.emit(FrameReady(request, info.path, frame.time_ms, time_ms, image,
+                                        time.perf_counter() - started))
+
+    def _close_decoder(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+        self._decoder = None
+        self._decoder_path = None
+
+    @Slot()
+    def shutdown(self) -> None:
+        self._close_decoder()
+
+
+# -- model ---------------------------------------------------------------------------------------
+
+
+class ModelWorker(QObject):
+    """Owns the loaded engine and keeps it loaded between runs; runs one caption job at a time."""
+
+    loading = Signal(str)  # model id
+    loaded = Signal(str, str)  # model id, device
+    update = Signal(object)  # CaptionUpdate
+    done = Signal(object)  # CaptionDone
+
+    def __init__(self, loader: Callable[[EngineOptions], Any] | None = None) -> None:
+        super().__init__()
+        self._loader = loader
+        self._engine: Any = None
+        self._engine_options: EngineOptions | None = None
+        self.cancel_event = threading.Event()
+
+    def _ensure_engine(self, options: EngineOptions) -> Any:
+        if self._engine is not None and self._engine_options == options:
+            return self._engine
+        self._release()
+        self.loading.emit(options.model)
+        if self._loader is not None:
+            engine = self._loader(options)
+        else:
+            from captioner_app.core.engine import load_engine
+
+            engine = load_engine(options)
+        self._engine, self._engine_options = engine, options
+        self.loaded.emit(options.model, str(getattr(engine, "device", "")))
+        return engine
+
+    @Slot(object)
+    def run(self, job: CaptionJob) -> None:
+        from captioner_app.core.pipeline import caption_windows, plan
+
+        done = 0
+        total = len(job.windows) if job.windows is not None else 0
+        try:
+            if total == 0:
+                total = len(plan(job.info, job.options))
+            engine = self._ensure_engine(job.engine)
+            if self.cancel_event.is_set():
+                raise CancelledError()
+            for result in caption_windows(job.info, engine, job.options,
+                                          windows=list(job.windows) if job.windows else None,
+                                          cancel=self.cancel_event):
+                done = result.progress.done
+                total = result.progress.total
+                self.update.emit(CaptionUpdate(job.job, result.cue, result.progress, job.replace))
+        except CancelledError:
+            self.done.emit(CaptionDone(job.job, done, total, cancelled=True))
+            return
+        except ModelError as err:
+            missing = "not on this machine" in str(err) or "does not exist" in str(err)
+            self.done.emit(CaptionDone(job.job, done, total, False, str(err), model_missing=missing))
+            return
+        except CaptionerError as err:
+            self.done.emit(CaptionDone(job.job, done, total, False, str(err)))
+            return
+        except Exception as err:  # keep the app up; say what failed
+            self.done.emit(CaptionDone(job.job, done, total, False,
+                                       f"captioning failed ({type(err).__name__}: {err})"))
+            return
+        self.done.emit(CaptionDone(job.job, done, total, cancelled=False))
+
+    def _release(self) -> None:
+        if self._engine is not None:
+            try:
+                self._engine.close()
+            except Exception:
+                pass
+        self._engine = None
+        self._engine_options = None
+
+    @Slot()
+    def shutdown(self) -> None:
+        self._release()
+
+
+# -- short tasks: probing, reading, writing, downloading ---------------------------------------------
+
+
+class TaskWorker(QObject):
+    """Runs short blocking jobs (probe, import, autosave writes, model download) in order."""
+
+    probed = Signal(object)  # Probed
+    finished = Signal(object)  # TaskDone
+    downloadProgress = Signal(object)  # DownloadProgress
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_download = threading.Event()
+
+    @Slot(str)
+    def probe(self, path: str) -> None:
+        from captioner_app.core.video import probe
+
+        try:
+            info = probe(path)
+        except CaptionerError as err:
+            self.probed.emit(Probed(path, None, str(err)))
+            return
+        except Exception as err:
+            self.probed.emit(Probed(path, None, f"{path}: cannot be opened ({type(err).__name__}: {err})"))
+            return
+        self.probed.emit(Probed(path, info))
+
+    @Slot(int, object)
+    def call(self, task: int, fn: Callable[[], Any]) -> None:
+        try:
+            result = fn()
+        except CaptionerError as err:
+            self.finished.emit(TaskDone(task, None, str(err)))
+            return
+        except Exception as err:
+            self.finished.emit(TaskDone(task, None, f"{type(err).__name__}: {err}"))
+            return
+        self.finished.emit(TaskDone(task, result))
+
+    @Slot(int, str, object)
+    def download(self, task: int, model: str, revision: object) -> None:
+        self.cancel_download.clear()
+        try:
+            path = download_with_progress(model, revision if isinstance(revision, str) else None,
+                                          self.cancel_download, self._report)
+        except CancelledError:
+            self.finished.emit(TaskDone(task, None, "download cancelled; partial files are kept and the "
+                                        "next download resumes", {"cancelled": True}))
+            return
+        except CaptionerError as err:
+            self.finished.emit(TaskDone(task, None, str(err)))
+            return
+        except Exception as err:
+            self.finished.emit(TaskDone(task, None, f"model {model} cannot be downloaded ({err})"))
+            return
+        self.finished.emit(TaskDone(task, str(path)))
+
+    def _report(self, done: int, total: int) -> None:
+        self.downloadProgress.emit(DownloadProgress(done, total))
+
+
+def download_with_progress(model: str, revision: str | None, cancel: threading.Event,
+                           report: Callable[[int, int], None]) -> Any:
+    """``snapshot_download`` with byte progress and cancel (partial files stay for resuming)."""
+    from pathlib import Path
+
+    if Path(model).expanduser().is_dir():
+        return Path(model).expanduser()
+    if model.count("/") != 1:
+        raise ModelError(f"model {model!r} is not a hub id like allenai/Molmo2-4B")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+    from tqdm.auto import tqdm as base_tqdm
+
+    from captioner_app.core.engine.molmo import ALLOW_PATTERNS
+
+    lock = threading.Lock()
+    totals: dict[int, tuple[int, int]] = {}
+
+    class Progress(base_tqdm):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = False
+            kwargs.pop("name", None)
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            if cancel.is_set():
+                raise CancelledError()
+            out = super().update(n)
+            if self.unit == "B":
+                with lock:
+                    totals[id(self)] = (int(self.n), int(self.total or 0))
+                    done = sum(d for d, _ in totals.values())
+                    total = sum(t for _, t in totals.values())
+                report(done, total)
+            return out
+
+    try:
+        return Path(snapshot_download(repo_id=model, revision=revision, allow_patterns=ALLOW_PATTERNS,
+                                      tqdm_class=Progress))
+    except CancelledError:
+        raise
+    except RevisionNotFoundError:
+        raise ModelError(f"model {model} has no revision {revision!r}") from None
+    except GatedRepoError:
+        raise ModelError(f"model {model} needs a hub login with access granted") from None
+    except RepositoryNotFoundError:
+        raise ModelError(f"model {model} does not exist on the hub (check the spelling)") from None
+    except Exception as err:
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        raise ModelError(f"model {model} cannot be downloaded ({reason}); partial files are kept "
+                         "and the next try resumes") from None
+
+
+# -- the pool ----------------------------------------------------------------------------------
+
+
+class WorkerPool(QObject):
+    """Three QThreads: the model worker, the frame decoder and the task worker."""
+
+    _run_caption = Signal(object)
+    _probe = Signal(str)
+    _call = Signal(int, object)
+    _download = Signal(int, str, object)
+
+    def __init__(self, parent: QObject | None = None,
+                 loader: Callable[[EngineOptions], Any] | None = None) -> None:
+        super().__init__(parent)
+        self.threads: list[QThread] = []
+        self.model = ModelWorker(loader)
+        self.frames = FrameWorker()
+        self.tasks = TaskWorker()
+        for name, worker in (("model", self.model), ("frames", self.frames), ("tasks", self.tasks)):
+            thread = QThread()
+            thread.setObjectName(f"captioner-{name}")
+            worker.moveToThread(thread)
+            thread.start()
+            self.threads.append(thread)
+        self._run_caption.connect(self.model.run)
+        self._probe.connect(self.tasks.probe)
+        self._call.connect(self.tasks.call)
+        self._download.connect(self.tasks.download)
+        self._next_task = 0
+        self._stopped = False
+
+    def caption(self, job: CaptionJob) -> None:
+        self.model.cancel_event.clear()
+        self._run_caption.emit(job)
+
+    def cancel_caption(self) -> None:
+        self.model.cancel_event.set()
+
+    def probe(self, path: str) -> None:
+        self._probe.emit(path)
+
+    def call(self, fn: Callable[[], Any]) -> int:
+        self._next_task += 1
+        self._call.emit(self._next_task, fn)
+        return self._next_task
+
+    def download(self, model: str, revision: str | None = None) -> int:
+        self._next_task += 1
+        self._download.emit(self._next_task, model, revision)
+        return self._next_task
+
+    def stop(self, timeout_ms: int = 30000) -> None:
+        """Cancel work, release the model and decoder in their own threads, and join every thread."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.model.cancel_event.set()
+        self.tasks.cancel_download.set()
+        from PySide6.QtCore import QMetaObject, Qt
+
+        for worker in (self.model, self.frames):
+            QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+        for thread in self.threads:
+            thread.quit()
+        for thread in self.threads:
+            thread.wait(timeout_ms)
