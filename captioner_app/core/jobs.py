@@ -159,6 +159,11 @@ class JobStore:
         self._write("UPDATE jobs SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
                     (" ".join(error.split()), time.time(), job_id))
 
+    def release(self, job_id: str) -> None:
+        """Put a job that was being worked on back in the queue (the server is stopping)."""
+        self._write("UPDATE jobs SET status = 'created', started_at = NULL WHERE id = ? AND status = 'processing'",
+                    (job_id,))
+
     def requeue_unfinished(self) -> int:
         """Put jobs left ``processing`` by a stopped server back in the queue; returns how many."""
         return self._write("UPDATE jobs SET status = 'created', started_at = NULL WHERE status = 'processing'", ())

@@ -1,0 +1,85 @@
+"""``captioner serve``: the hosted video-captioner API, served from this machine (docs/server.md)."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from captioner_app.cli.common import add_model_options, engine_options, positive_float, positive_int
+from captioner_app.core.errors import UsageError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the hosted captioning API locally (scripts switch by changing one URL)",
+        description="Serve the hosted video-captioner REST API from this machine: the model loads once "
+        "and stays loaded; jobs queue in a database in the data folder and survive restarts. "
+        "See docs/server.md.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
+    p.add_argument("--token", default=None,
+                   help="the API key clients must send (default: a new random one, printed at start)")
+    p.add_argument("--allow-private-urls", action="store_true",
+                   help="let jobs fetch videos from private, loopback and local-network addresses")
+    p.add_argument("--max-duration", type=positive_float, default=None, metavar="S",
+                   help="refuse videos longer than S seconds (the hosted service caps at 120; default: no cap)")
+    p.add_argument("--max-upload-mb", type=positive_int, default=2048, metavar="MB",
+                   help="largest upload or URL download, in MiB (default 2048)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="jobs prepared at once (default: the batch size, at least 2)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="where jobs and uploads are kept (default: $CAPTIONER_DATA_DIR or the app's data folder)")
+    add_model_options(p)
+    p.set_defaults(handler=run_serve)
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 1 and 65535")
+    return value
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from captioner_app.core.jobs import data_dir
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as err:
+        raise UsageError(f"the server needs {err.name}: pip install fastapi uvicorn") from None
+    from captioner_app.server.config import ServerConfig
+    from captioner_app.server.service import CaptionServer
+
+    token = args.token if args.token is not None else secrets.token_urlsafe(24)
+    if len(token) < 8 or any(ch.isspace() for ch in token):
+        raise UsageError("--token must be at least 8 characters without spaces")
+    cap = args.max_upload_mb * 1024 * 1024
+    config = ServerConfig(
+        token=token, data_dir=Path(args.data_dir).expanduser() if args.data_dir else data_dir(),
+        host=args.host, port=args.port, allow_private_urls=args.allow_private_urls,
+        max_upload_bytes=cap, url_max_bytes=cap, max_duration_s=args.max_duration, workers=args.workers,
+    )
+    from captioner_app.core.engine import load_engine
+
+    engine = load_engine(engine_options(args))
+    try:
+        server = CaptionServer(config, engine)
+        print(f"captioner: serving {engine.model_id} at {server.url} (data in {config.data_dir})",
+              file=sys.stderr)
+        if args.token is None:
+            print(f"captioner: token: {token}", file=sys.stderr)
+        print(f"captioner: wavespeed.Client(api_key=TOKEN, base_url=\"{server.url}\"); Ctrl-C stops",
+              file=sys.stderr, flush=True)
+        server.serve()
+    finally:
+        engine.close()
+    return 0

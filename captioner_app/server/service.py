@@ -1,0 +1,77 @@
+"""Put the pieces together: job store, worker, HTTP app, uvicorn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from captioner_app.core.engine import CaptionEngine
+from captioner_app.core.errors import UsageError
+from captioner_app.core.jobs import JobStore
+from captioner_app.server.config import ServerConfig
+
+
+class CaptionServer:
+    """The local server around one loaded engine. :meth:`serve` blocks; :meth:`start` runs it in a
+    thread (tests, embedding) until :meth:`stop`."""
+
+    def __init__(self, config: ServerConfig, engine: CaptionEngine) -> None:
+        from captioner_app.server.app import create_app
+        from captioner_app.server.worker import Worker
+
+        self.config = config
+        try:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UsageError(f"--data-dir {config.data_dir}: cannot be created ({err.strerror or err})") from None
+        self.store = JobStore(config.data_dir / "jobs.sqlite3")
+        self.worker = Worker(self.store, engine, config)
+        self.app = create_app(config, self.store, self.worker, config.data_dir / "uploads")
+        self.requeued = 0
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"http://{host}:{self.config.port}"
+
+    def _uvicorn(self) -> Any:
+        import uvicorn
+
+        cfg = uvicorn.Config(self.app, host=self.config.host, port=self.config.port, log_level="warning",
+                             access_log=False, server_header=False, proxy_headers=False, lifespan="off",
+                             timeout_graceful_shutdown=3, ws="none")
+        return uvicorn.Server(cfg)
+
+    def serve(self) -> None:
+        """Run until interrupted (Ctrl-C), then stop the worker; unfinished jobs wait for the next start."""
+        self.requeued = self.worker.start()
+        self._server = self._uvicorn()
+        try:
+            self._server.run()
+        finally:
+            self.worker.stop()
+            self.store.close()
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self.requeued = self.worker.start()
+        self._server = self._uvicorn()
+        self._thread = threading.Thread(target=self._server.run, name="captioner-http")
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise UsageError(f"the server could not start on {self.url} (is the port in use?)")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.worker.stop()
+        self.store.close()
