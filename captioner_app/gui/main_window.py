@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -448,6 +449,8 @@ class MainWindow(QMainWindow):
             self.pool.probe(path)
             opened.append(doc)
             self.settings.add_recent(path)
+            if self.doc is None:
+                self.activate(doc)  # so subtitle files given after it land in its track
         if opened and (self.doc is None or self.doc not in opened):
             self.activate(opened[0])
         return opened
@@ -644,8 +647,11 @@ class MainWindow(QMainWindow):
             return
         self.stop_playback()
         step = 1000.0 / doc.info.fps
-        frame = int(self.position // step) if self.position >= 0 else 0
-        self.seek(int(round((frame + n) * step + step / 2)) if frame + n > 0 else 0)
+        shown = self.last_frame
+        base = shown.time_ms if shown is not None and shown.video == doc.video and \
+            abs(shown.requested_ms - self.position) < step else self.position
+        frame = max(0, int(round(base / step)) + n)
+        self.seek(math.ceil(frame * step))
 
     def eventFilter(self, obj: Any, event: Any) -> bool:
         if obj in self._frame_key_widgets and isinstance(event, QKeyEvent) and event.type() == event.Type.KeyPress:

@@ -1,0 +1,91 @@
+"""Qt fixtures: offscreen platform, a temporary data folder, the main window, and a QThread leak check."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QThread  # noqa: E402
+
+from captioner_app.core.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own app data folder (settings, autosaves)."""
+    folder = tmp_path / "appdata"
+    monkeypatch.setenv("CAPTIONER_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_qthreads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a QThread running (as napari does): every start is recorded."""
+    started: list[weakref.ref[QThread]] = []
+    original = QThread.start
+
+    def start(self: QThread, *args: object) -> None:
+        started.append(weakref.ref(self))
+        original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield
+    running = []
+    for ref in started:
+        thread = ref()
+        try:
+            if thread is not None and thread.isRunning():
+                running.append(thread.objectName() or repr(thread))
+        except RuntimeError:  # the C++ object is gone: it is not running
+            pass
+    assert not running, f"QThreads left running: {running}"
+
+
+@pytest.fixture(scope="session")
+def small_video(media_dir: Path) -> Path:
+    """6 s, 160x90, 30 fps, a scene change at 3 s."""
+    from captioner_app.testing.media import make_video
+
+    return make_video(media_dir / "gui-six.mp4", 6.0, scene_cuts_s=[3.0])
+
+
+@pytest.fixture(scope="session")
+def long_video(media_dir: Path) -> Path:
+    """12 s: enough one-second windows to cancel a run midway."""
+    from captioner_app.testing.media import make_video
+
+    return make_video(media_dir / "gui-twelve.mp4", 12.0)
+
+
+@pytest.fixture
+def make_window(qtbot, tiny_model_dir: Path) -> Iterator[Callable[..., object]]:
+    """Build main windows wired to the tiny model; each is shut down (threads joined) afterwards."""
+    from captioner_app.gui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(check_recovery: bool = False, **settings: object) -> MainWindow:
+        values: dict[str, object] = {"window_s": 2.0, "autosave_s": 600.0}
+        values.update(settings)
+        window = MainWindow(Settings(**values), model=str(tiny_model_dir), device="cpu",  # type: ignore[arg-type]
+                            check_recovery=check_recovery)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
+def wait_opened(qtbot, window, timeout: int = 20000) -> None:
+    qtbot.waitUntil(lambda: window.doc is not None and not window.doc.probing, timeout=timeout)
+    assert window.doc.info is not None, window.messages
+    qtbot.waitUntil(lambda: window.last_frame is not None, timeout=timeout)
