@@ -8,10 +8,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from captioner_app.cli.analyze import add_gap_options
 from captioner_app.cli.common import add_model_options, each_input, engine_options, positive_float
 from captioner_app.core import formats
+from captioner_app.core.budget import DEFAULT_WPM
 from captioner_app.core.errors import CancelledError, TrackError, UsageError
-from captioner_app.core.pipeline import CaptionOptions, WindowResult, caption_windows, describe_video, plan
+from captioner_app.core.pipeline import (
+    PLACEMENTS,
+    CaptionOptions,
+    WindowResult,
+    caption_windows,
+    describe_video,
+    plan,
+)
 from captioner_app.core.track import Track
 from captioner_app.core.video import VideoInfo, probe
 
@@ -26,7 +35,14 @@ def register(subparsers: Any) -> None:
         "(or to -o/--output-dir). Existing output files are replaced atomically.",
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
-    p.add_argument("--detail", default="medium", choices=DETAILS, help="how much to say per window")
+    p.add_argument("--detail", default="medium", choices=(*DETAILS, "auto"),
+                   help="how much to say per cue; auto: picked from each cue's narration budget")
+    p.add_argument("--placement", default="windows", choices=PLACEMENTS,
+                   help="windows: every --window seconds (default); gaps: one cue per pause between "
+                   "speech; shots: one cue per shot")
+    p.add_argument("--wpm", type=positive_float, default=DEFAULT_WPM,
+                   help=f"narration rate: a cue may hold its length x this many words (default {DEFAULT_WPM:g})")
+    add_gap_options(p)
     p.add_argument("--window", type=positive_float, default=10.0, metavar="S", help="window length, seconds")
     p.add_argument("--stride", type=positive_float, default=None, metavar="S",
                    help="seconds between window starts (default: the window length)")
@@ -66,7 +82,8 @@ def run_caption(args: argparse.Namespace) -> int:
     if args.output and len(args.videos) > 1:
         raise UsageError("-o/--output takes one input; use --output-dir for several videos")
     fmt = formats.format_for(args.output or "", args.format) if (args.format or args.output) else "srt"
-    options = CaptionOptions(detail=args.detail, window_s=args.window, stride_s=args.stride, fps=args.fps)
+    options = CaptionOptions(detail=args.detail, window_s=args.window, stride_s=args.stride, fps=args.fps,
+                             placement=args.placement, wpm=args.wpm, min_gap_s=args.min_gap, pad_s=args.pad)
     options.validate()
     if args.output_dir and not Path(args.output_dir).is_dir():
         raise UsageError(f"--output-dir {args.output_dir}: no such folder")
@@ -105,13 +122,14 @@ def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: 
                  quiet: bool) -> Track:
     from tqdm import tqdm
 
-    total = len(plan(info, options))
+    windows = plan(info, options, cancel=cancel)  # gaps, shots: analyses the video first
+    total = len(windows)
     track = Track(video=info.path, duration_ms=info.duration_ms)
     bar = tqdm(total=total, unit="window", desc=Path(info.path).name, disable=quiet or None,
                file=sys.stderr, dynamic_ncols=True)
     try:
         result: WindowResult
-        for result in caption_windows(info, engine, options, cancel=cancel):
+        for result in caption_windows(info, engine, options, windows=windows, cancel=cancel):
             track.add(result.cue)
             bar.update(1)
     finally:

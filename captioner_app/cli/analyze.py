@@ -1,0 +1,88 @@
+"""``captioner analyze``: speech, usable gaps and shots of each video."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from captioner_app.cli.common import each_input, positive_float
+from captioner_app.core.analysis import Analysis, AnalysisOptions, analyze
+from captioner_app.core.audio import DEFAULT_MIN_GAP_MS, DEFAULT_PAD_MS
+from captioner_app.core.video import probe
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or a positive number")
+    return value
+
+
+def add_gap_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--min-gap", type=non_negative_float, default=DEFAULT_MIN_GAP_MS / 1000, metavar="S",
+                   help=f"shortest pause worth describing into, seconds (default {DEFAULT_MIN_GAP_MS / 1000:g})")
+    p.add_argument("--pad", type=non_negative_float, default=DEFAULT_PAD_MS / 1000, metavar="S",
+                   help=f"distance kept from speech on each side, seconds (default {DEFAULT_PAD_MS / 1000:g})")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "analyze",
+        help="find speech, the gaps between speech, and the shot changes of each video",
+        description="Find speech (silero-vad), the usable gaps between speech, and shot changes "
+        "(PySceneDetect) in each video. A video without audio is all gap.",
+    )
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    p.add_argument("--json", action="store_true",
+                   help='one JSON object per video and line: {"duration", "shots", "speech", "gaps"}, '
+                   "times in seconds")
+    add_gap_options(p)
+    p.add_argument("--speech-threshold", type=positive_float, default=0.5, metavar="P",
+                   help="speech probability above which audio counts as speech (default 0.5)")
+    p.add_argument("--shot-threshold", type=positive_float, default=27.0, metavar="T",
+                   help="PySceneDetect content score that makes a cut (default 27)")
+    p.set_defaults(handler=run_analyze)
+
+
+def _seconds(ms: int) -> str:
+    return f"{ms / 1000:.2f}"
+
+
+def summary(video: str, a: Analysis) -> str:
+    def spans(items: Any) -> str:
+        return ", ".join(f"{_seconds(s.start_ms)}-{_seconds(s.end_ms)}" for s in items) or "none"
+
+    speech_s = sum(s.duration_ms for s in a.speech) / 1000
+    gap_s = sum(s.duration_ms for s in a.gaps) / 1000
+    audio = "" if a.has_audio else " (no audio: all gap)"
+    lines = [
+        f"{video}: {a.duration_ms / 1000:.2f} s{audio}",
+        f"  shots  {len(a.shots):3d}  cuts at: {', '.join(_seconds(c) for c in a.cuts_ms) or 'none'}",
+        f"  speech {len(a.speech):3d}  {speech_s:.1f} s: {spans(a.speech)}",
+        f"  gaps   {len(a.gaps):3d}  {gap_s:.1f} s (at least {a.min_gap_ms / 1000:g} s, "
+        f"{a.pad_ms / 1000:g} s from speech): {spans(a.gaps)}",
+    ]
+    return "\n".join(lines)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    options = AnalysisOptions(
+        min_gap_ms=int(round(args.min_gap * 1000)),
+        pad_ms=int(round(args.pad * 1000)),
+        vad_threshold=args.speech_threshold,
+        shot_threshold=args.shot_threshold,
+    )
+    options.validate()
+    results, code = each_input(args.videos, lambda v: analyze(probe(v), options), args.debug)
+    for video, analysis in results:
+        if args.json:
+            print(json.dumps({**analysis.to_json(), "video": video}))
+        else:
+            print(summary(video, analysis))
+        sys.stdout.flush()
+    return code

@@ -1,0 +1,71 @@
+"""``captioner check``: timing and style checks on a description track."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from captioner_app.cli.analyze import add_gap_options
+from captioner_app.cli.common import positive_float
+from captioner_app.core import formats
+from captioner_app.core.analysis import AnalysisOptions, analyze
+from captioner_app.core.budget import DEFAULT_WPM
+from captioner_app.core.checks import DEFAULT_MAX_CPS, ERROR, KINDS, CheckOptions, check_track
+from captioner_app.core.video import probe
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "check",
+        help="check a track: narration budget, speech overlap, short gaps, overlaps, wording",
+        description="Check a track (SRT, WebVTT or JSON). With --video, cues are also checked "
+        "against the video's speech. Each finding names the cue, the rule and what to do. "
+        "The exit code is 0 whether or not there are findings.",
+    )
+    p.add_argument("track", metavar="TRACK", help="track file (.srt, .vtt or .json)")
+    p.add_argument("--video", metavar="V", help="the video the track describes (enables the speech checks)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--wpm", type=positive_float, default=DEFAULT_WPM,
+                   help=f"narration rate for the word budget (default {DEFAULT_WPM:g})")
+    p.add_argument("--kind", choices=KINDS, default="description",
+                   help="description (default) or caption: a caption track is also held to --max-cps")
+    p.add_argument("--max-cps", type=positive_float, default=DEFAULT_MAX_CPS,
+                   help=f"caption tracks: most characters per second (default {DEFAULT_MAX_CPS:g})")
+    add_gap_options(p)
+    p.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    options = CheckOptions(wpm=args.wpm, min_gap_ms=int(round(args.min_gap * 1000)), max_cps=args.max_cps,
+                           kind=args.kind)
+    options.validate()
+    analysis = None
+    if args.video:
+        info = probe(args.video)  # a bad video fails before the track is read
+    result = formats.read(args.track)
+    for problem in result.problems:
+        print(f"captioner: warning: {problem}", file=sys.stderr)
+    if args.video:
+        analysis = analyze(info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=int(round(args.pad * 1000)),
+                                                 shots=False))
+    findings = check_track(result.track, analysis, options)
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    if args.json:
+        print(json.dumps({
+            "track": args.track,
+            "video": args.video,
+            "cues": len(result.track),
+            "errors": errors,
+            "warnings": len(findings) - errors,
+            "findings": [f.to_dict() for f in findings],
+        }, ensure_ascii=False, indent=2))
+        return 0
+    for finding in findings:
+        print(finding.line())
+    cues = len(result.track)
+    print(f"{args.track}: {cues} cue{'s' if cues != 1 else ''}, {errors} error{'s' if errors != 1 else ''}, "
+          f"{len(findings) - errors} warning{'s' if len(findings) - errors != 1 else ''}"
+          + ("" if args.video else " (no --video: speech not checked)"))
+    return 0
