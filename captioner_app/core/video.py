@@ -214,13 +214,14 @@ def sample_times(start_ms: int, end_ms: int, fps: float) -> list[int]:
 def _to_array(frame: Any, rotation: int, max_side: int | None) -> np.ndarray:
     import cv2
 
-    image = frame.to_ndarray(format="rgb24")
-    if max_side:
-        h, w = image.shape[:2]
-        scale = max_side / max(h, w)
-        if scale < 1.0:
-            image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
-                               interpolation=cv2.INTER_AREA)
+    h, w = int(frame.height), int(frame.width)
+    scale = max_side / max(h, w) if max_side else 1.0
+    if scale < 1.0:
+        # swscale shrinks while converting to RGB: cheaper than converting the full picture first
+        image = frame.to_ndarray(width=max(2, round(w * scale)), height=max(2, round(h * scale)),
+                                 format="rgb24", interpolation="AREA")
+    else:
+        image = frame.to_ndarray(format="rgb24")
     if rotation == 90:
         image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
     elif rotation == 180:

@@ -28,12 +28,15 @@ def make_video(
     rotation: int = 0,
     gop: int | None = None,
     noise: bool = False,
+    texture: bool = False,
+    preset: str = "ultrafast",
 ) -> Path:
     """Write a video of ``duration_s`` seconds; ``size`` is (width, height) as stored.
 
     Scenes change colour at ``scene_cuts_s``; a white block moves so neighbouring frames differ.
     ``audio`` is mono float32 in [-1, 1] at ``sample_rate`` (AAC in MP4/MKV). ``rotation`` is the
-    clockwise display rotation written as metadata.
+    clockwise display rotation written as metadata. ``noise`` adds fresh noise to every frame (hard
+    to compress); ``texture`` overlays a scrolling random texture, closer to filmed footage.
     """
     import av
 
@@ -42,12 +45,13 @@ def make_video(
     n_frames = int(round(duration_s * fps))
     cuts = sorted(scene_cuts_s)
     rng = np.random.default_rng(0)
+    pattern = rng.integers(-30, 30, (height, width * 2, 1), dtype=np.int16) if texture else None
     with av.open(str(path), mode="w") as container:
         vs = container.add_stream(codec, rate=fps)
         vs.width, vs.height = width, height
         vs.pix_fmt = "yuv420p"
         if codec == "libx264":
-            vs.options = {"preset": "ultrafast", "tune": "zerolatency" if gop is None else "film"}
+            vs.options = {"preset": preset, "tune": "zerolatency" if gop is None else "film"}
             if gop:
                 vs.options["g"] = str(gop)
         if rotation:
@@ -63,6 +67,9 @@ def make_video(
             colour = DEFAULT_COLOURS[scene % len(DEFAULT_COLOURS)]
             img: np.ndarray = np.empty((height, width, 3), dtype=np.uint8)
             img[:] = colour
+            if pattern is not None:
+                shift = (i * 7) % width
+                img = np.clip(img.astype(np.int16) + pattern[:, shift:shift + width], 0, 255).astype(np.uint8)
             if noise:
                 img = np.clip(img.astype(np.int16) + rng.integers(-40, 40, img.shape), 0, 255).astype(np.uint8)
             bw = max(2, width // 10)

@@ -146,7 +146,8 @@ class MolmoEngine:
         self.batch_size = batch_size or DEFAULT_BATCH.get(device.split(":")[0], 1)
         self.processor.tokenizer.padding_side = "left"
         self._lock = threading.Lock()
-        self.last_generated_tokens = 0
+        self.last_generated_tokens = 0  # tokens written by the last generate call (pad excluded)
+        self.generated_tokens_total = 0
 
     @classmethod
     def load(cls, options: EngineOptions) -> MolmoEngine:
@@ -298,6 +299,7 @@ class MolmoEngine:
             raise CancelledError()
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         self.last_generated_tokens = int((new_tokens != self.processor.tokenizer.pad_token_id).sum())
+        self.generated_tokens_total += self.last_generated_tokens
         texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
         return [" ".join(t.split()) for t in texts]
 

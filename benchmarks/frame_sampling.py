@@ -1,0 +1,89 @@
+"""Frame sampling speed: our timestamp sampler against ffmpeg's fps filter, timed in the same run.
+
+    python benchmarks/frame_sampling.py [--duration 120] [--fps 2] [--video existing.mp4]
+
+Generates a 1080p H.264 clip (30 fps, textured, 2 s GOP like camera footage) unless --video is
+given, then decodes it at --fps with
+  * ffmpeg -i X -vf fps=F -f null -      (reference; needs the ffmpeg program)
+  * captioner's sample_frames, one worker and the default parallel segments,
+and prints frames/s and the ratio against ffmpeg (target: >= 1.0; more cores, faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds of generated video")
+    parser.add_argument("--fps", type=float, default=2.0)
+    parser.add_argument("--video", help="use this video instead of generating one")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per method; the best is reported")
+    args = parser.parse_args()
+
+    from captioner_app.core import video
+    from captioner_app.testing.media import make_video
+
+    tmp = tempfile.TemporaryDirectory()
+    if args.video:
+        path = Path(args.video)
+    else:
+        path = Path(tmp.name) / "clip1080.mp4"
+        started = time.perf_counter()
+        make_video(path, args.duration, size=(1920, 1080), texture=True, gop=60)
+        print(f"generated {args.duration:g} s 1080p H.264 clip in {time.perf_counter() - started:.1f} s "
+              f"({path.stat().st_size / 1e6:.1f} MB)")
+    info = video.probe(path)
+    print(f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s, cores: {os.cpu_count()}")
+
+    def best(fn) -> tuple[float, int]:
+        times, count = [], 0
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            count = fn()
+            times.append(time.perf_counter() - started)
+        return min(times), count
+
+    results: dict[str, tuple[float, int]] = {}
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg:
+        def run_ffmpeg() -> int:
+            subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-vf", f"fps={args.fps:g}", "-f", "null", "-"],
+                           check=True)
+            return int(info.duration_s * args.fps)
+
+        results["ffmpeg -vf fps (reference)"] = best(run_ffmpeg)
+    else:
+        print("ffmpeg not found: no reference timing (apt-get install ffmpeg)")
+
+    def ours(workers: int | None, max_side: int | None):
+        def run() -> int:
+            return sum(1 for _ in video.sample_frames(info, fps=args.fps, workers=workers, max_side=max_side))
+        return run
+
+    results["captioner, 1 worker, full-size RGB frames"] = best(ours(1, None))
+    results["captioner, parallel segments, full-size RGB frames"] = best(ours(None, None))
+    results["captioner, parallel segments, 768 px frames (pipeline)"] = best(ours(None, 768))
+
+    reference = results.get("ffmpeg -vf fps (reference)")
+    print(f"\n{'method':58s} {'seconds':>8s} {'frames':>7s} {'frames/s':>9s} {'vs ffmpeg':>9s}")
+    for name, (seconds, count) in results.items():
+        ratio = f"{reference[0] / seconds:8.2f}x" if reference else "      n/a"
+        print(f"{name:58s} {seconds:8.2f} {count:7d} {count / seconds:9.1f} {ratio}")
+    print(f"\nreal-time factor of the pipeline sampler: {info.duration_s / results[list(results)[-1]][0]:.0f}x")
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
