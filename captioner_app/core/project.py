@@ -160,11 +160,19 @@ class Recovery:
         return f"{name} ({len(self.project.track)} cues, saved {when})"
 
 
+_ACTIVE_SESSIONS: set[str] = set()  # sessions of this process still open (their files are not recoverable)
+
+
 class Autosaver:
     """Writes one autosave file per document for this process and removes them on a clean exit."""
 
     def __init__(self, session: str | None = None) -> None:
         self.session = session or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        _ACTIVE_SESSIONS.add(self.session)
+
+    def close(self) -> None:
+        """The session ended: files it leaves behind are offered to the next session."""
+        _ACTIVE_SESSIONS.discard(self.session)
 
     def path_for(self, key: str) -> Path:
         safe = "".join(ch for ch in key if ch.isalnum() or ch in "-_")[:40] or "doc"
@@ -209,7 +217,11 @@ def find_recoveries() -> tuple[list[Recovery], list[str]]:
             continue
         info = data.get("autosave") if isinstance(data, dict) else None
         pid = info.get("pid") if isinstance(info, dict) else None
-        if isinstance(pid, int) and _pid_alive(pid):
+        session = info.get("session") if isinstance(info, dict) else None
+        if pid == os.getpid():
+            if session in _ACTIVE_SESSIONS:
+                continue  # this process's own open session
+        elif isinstance(pid, int) and _pid_alive(pid):
             continue  # another running session's work
         try:
             project = Project.from_dict(data, str(path))

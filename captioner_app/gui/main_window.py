@@ -1204,6 +1204,7 @@ class MainWindow(QMainWindow):
                 self.autosaver.remove(doc.key)
         if not keep:
             self.autosaver.remove_all()
+        self.autosaver.close()
         self.settings.detail = self.detail_combo.currentText()
         self.settings.window_s = self.window_spin.value()
         self.settings.stride_s = self.stride_spin.value() or None
