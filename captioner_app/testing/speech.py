@@ -8,6 +8,7 @@ import subprocess
 import wave
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -88,3 +89,32 @@ def speech_track(
     if peak > 0.95:
         track *= 0.95 / peak
     return track, truth
+
+
+SPEECH_LAYOUT: tuple[tuple[float, str], ...] = ((1.0, PHRASES[0]), (7.5, PHRASES[1]), (14.0, PHRASES[2]))
+SCENE_CUTS_S: tuple[float, ...] = (3.0, 9.0, 15.5)
+
+
+def make_speech_video(
+    path: str | Path,
+    duration_s: float = 20.0,
+    placements: Sequence[tuple[float, str]] = SPEECH_LAYOUT,
+    scene_cuts_s: Sequence[float] = SCENE_CUTS_S,
+    *,
+    fps: int = 30,
+    size: tuple[int, int] = (160, 90),
+    noise_level: float = 0.0,
+) -> tuple[Path, list[tuple[int, int]]]:
+    """A video whose audio holds espeak-ng speech at ``placements`` and whose scenes change at
+    ``scene_cuts_s``. Returns the path and the true speech spans (ms)."""
+    from captioner_app.testing.media import make_video
+
+    audio, truth = speech_track(duration_s, placements, noise_level=noise_level)
+    return make_video(path, duration_s, fps=fps, size=size, scene_cuts_s=scene_cuts_s, audio=audio), truth
+
+
+def first_frame_at_or_after(cut_s: float, fps: int) -> int:
+    """The time (ms) of the first frame of the scene ``make_video`` starts at ``cut_s``."""
+    import math
+
+    return int(round(math.ceil(cut_s * fps - 1e-9) * 1000 / fps))
