@@ -73,7 +73,8 @@ class Project:
             result = track_from_dict(data.get("track"), name)
         except CaptionerError as err:
             raise ProjectError(str(err)) from None
-        caption = data.get("caption") if isinstance(data.get("caption"), dict) else {}
+        raw_caption = data.get("caption")
+        caption: dict[str, Any] = raw_caption if isinstance(raw_caption, dict) else {}
         video = data.get("video")
         return cls(
             video=video if isinstance(video, str) else None,

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     from captioner_app.core.settings import load_settings
     from captioner_app.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "captioner-gui"])
+    existing = QApplication.instance()
+    argv0 = sys.argv[0] if sys.argv else "captioner-gui"
+    app = existing if isinstance(existing, QApplication) else QApplication([argv0])
     app.setApplicationName("Captioner")
     app.setApplicationDisplayName("Captioner")
     app.setDesktopFileName("captioner-gui")

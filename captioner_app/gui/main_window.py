@@ -86,6 +86,8 @@ DETAILS = ("low", "medium", "high")
 
 def named(widget: Any, name: str, description: str = "") -> Any:
     widget.setAccessibleName(name)
+    if isinstance(widget, QComboBox):
+        widget.view().setAccessibleName(f"{name} choices")
     if description:
         widget.setAccessibleDescription(description)
         widget.setToolTip(description)
@@ -544,7 +546,7 @@ class MainWindow(QMainWindow):
         if self.documents:
             self.activate(self.documents[min(index, len(self.documents) - 1)])
         else:
-            self.table.setModel(None)  # type: ignore[arg-type]
+            self.table.setModel(None)
             self.undo_view.setStack(None)
             self._show_document()
 

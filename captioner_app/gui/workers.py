@@ -323,7 +323,7 @@ def download_with_progress(model: str, revision: str | None, cancel: threading.E
     lock = threading.Lock()
     totals: dict[int, tuple[int, int]] = {}
 
-    class Progress(base_tqdm):  # type: ignore[misc,valid-type]
+    class Progress(base_tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = False
             kwargs.pop("name", None)
