@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from captioner_app.core.engine import CaptionEngine
@@ -40,10 +43,25 @@ class CaptionServer:
     def _uvicorn(self) -> Any:
         import uvicorn
 
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                """Ctrl-C and SIGTERM stop the server without re-raising, so the worker is stopped
+                and the job database closed before the process ends."""
+                if threading.current_thread() is not threading.main_thread():
+                    yield
+                    return
+                original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+                try:
+                    yield
+                finally:
+                    for sig, handler in original.items():
+                        signal.signal(sig, handler)
+
         cfg = uvicorn.Config(self.app, host=self.config.host, port=self.config.port, log_level="warning",
                              access_log=False, server_header=False, proxy_headers=False, lifespan="off",
                              timeout_graceful_shutdown=3, ws="none")
-        return uvicorn.Server(cfg)
+        return Server(cfg)
 
     def serve(self) -> None:
         """Run until interrupted (Ctrl-C), then stop the worker; unfinished jobs wait for the next start."""

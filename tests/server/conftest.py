@@ -68,3 +68,8 @@ def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     httpd.shutdown()
     httpd.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()

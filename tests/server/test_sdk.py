@@ -30,7 +30,7 @@ def test_upload_then_run_gives_a_caption(start_server: Callable[..., CaptionServ
     assert isinstance(out["outputs"][0], str) and out["outputs"][0].strip()
 
     # the same prediction, read back through the result endpoint as the hosted API gives it
-    first = requests.post(f"{server.url}/api/v3/{MODEL_PATH}", json={"video": url}, timeout=10,
+    first = requests.post(f"{server.url}/api/v3/{MODEL_PATH}", json={"video": url, "detail_level": "low"}, timeout=10,
                           headers={"Authorization": f"Bearer {server.config.token}"}).json()
     assert first["code"] == 200 and first["message"] == "success"
     data = first["data"]
@@ -45,7 +45,7 @@ def test_sync_mode(start_server: Callable[..., CaptionServer], video_short: Path
     server = start_server()
     sdk = client(server)
     url = sdk.upload(str(video_short))
-    out = sdk.run(MODEL_PATH, {"video": url, "detail_level": "medium"}, enable_sync_mode=True, timeout=120)
+    out = sdk.run(MODEL_PATH, {"video": url, "detail_level": "low"}, enable_sync_mode=True, timeout=120)
     assert isinstance(out["outputs"][0], str) and out["outputs"][0].strip()
     done = server.store.counts()
     assert done["completed"] == 1 and done["created"] == 0
@@ -56,7 +56,7 @@ def test_url_from_a_local_http_server_with_allow_private(start_server: Callable[
     base, folder = file_server
     shutil.copy(video_short, folder / "clip.mp4")
     server = start_server(allow_private_urls=True)
-    out = client(server).run(MODEL_PATH, {"video": f"{base}/clip.mp4"}, poll_interval=0.1, timeout=120)
+    out = client(server).run(MODEL_PATH, {"video": f"{base}/clip.mp4", "detail_level": "low"}, poll_interval=0.1, timeout=120)
     assert isinstance(out["outputs"][0], str) and out["outputs"][0].strip()
 
 
