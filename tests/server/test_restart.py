@@ -72,7 +72,7 @@ def test_killed_server_comes_back_with_its_jobs(tiny_model_dir: Path, video_shor
                 break
             time.sleep(0.2)
         assert [r["status"] for r in after] == ["completed"] * 3, after
-        for old, new in zip(before, after):
+        for old, new in zip(before, after, strict=True):
             assert new["outputs"][0].strip()
             if old["status"] == "completed":  # finished results are kept as they were
                 assert new["outputs"] == old["outputs"]

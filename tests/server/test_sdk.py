@@ -56,7 +56,8 @@ def test_url_from_a_local_http_server_with_allow_private(start_server: Callable[
     base, folder = file_server
     shutil.copy(video_short, folder / "clip.mp4")
     server = start_server(allow_private_urls=True)
-    out = client(server).run(MODEL_PATH, {"video": f"{base}/clip.mp4", "detail_level": "low"}, poll_interval=0.1, timeout=120)
+    out = client(server).run(MODEL_PATH, {"video": f"{base}/clip.mp4", "detail_level": "low"}, poll_interval=0.1,
+                             timeout=120)
     assert isinstance(out["outputs"][0], str) and out["outputs"][0].strip()
 
 
