@@ -22,7 +22,8 @@ from captioner_app.core.pipeline import (
     plan,
 )
 from captioner_app.core.track import Track
-from captioner_app.core.video import VideoInfo, probe
+from captioner_app.core.urls import is_url, probe_input, url_stem
+from captioner_app.core.video import VideoInfo
 
 DETAILS = ("low", "medium", "high")
 
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:
         description="Describe each video window by window and write a timed track beside it "
         "(or to -o/--output-dir). Existing output files are replaced atomically.",
     )
-    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or http(s) URLs")
     p.add_argument("--detail", default="medium", choices=(*DETAILS, "auto"),
                    help="how much to say per cue; auto: picked from each cue's narration budget")
     p.add_argument("--placement", default="windows", choices=PLACEMENTS,
@@ -61,7 +62,7 @@ def register(subparsers: Any) -> None:
         help="print one description of each whole video, as the hosted service does",
         description="Print one description of each whole video (frames spread over its length).",
     )
-    d.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    d.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or http(s) URLs")
     d.add_argument("--detail", default="medium", choices=DETAILS,
                    help="low: brief summary; medium: a paragraph; high: scene-by-scene breakdown")
     d.add_argument("--max-frames", type=int, default=64, help="frames shown to the model (default 64)")
@@ -73,6 +74,8 @@ def _output_path(args: argparse.Namespace, video: str, fmt: str) -> Path:
     if args.output:
         return Path(args.output)
     ext = formats.EXTENSIONS[fmt]
+    if is_url(video):  # a URL's track is named after its last path segment, in the current folder
+        video = url_stem(video)
     if args.output_dir:
         return Path(args.output_dir) / (Path(video).stem + ext)
     return Path(video).with_suffix(ext)
@@ -90,7 +93,7 @@ def run_caption(args: argparse.Namespace) -> int:
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise UsageError(f"-o {args.output}: the folder {Path(args.output).parent} does not exist")
 
-    probed, code = each_input(args.videos, probe, args.debug)
+    probed, code = each_input(args.videos, probe_input, args.debug)
     if not probed:
         return code
 
@@ -140,7 +143,7 @@ def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: 
 def run_describe(args: argparse.Namespace) -> int:
     if args.max_frames < 1:
         raise UsageError(f"--max-frames must be at least 1, got {args.max_frames}")
-    probed, code = each_input(args.videos, probe, args.debug)
+    probed, code = each_input(args.videos, probe_input, args.debug)
     if not probed:
         return code
     from captioner_app.core.engine import load_engine
