@@ -56,11 +56,14 @@ def test_gaps_avoid_speech_and_are_long_enough(speech_analysis: Analysis):
 
 
 def test_gap_settings_are_honoured(speech_analysis: Analysis, speech_video):
-    wide = speech_analysis.with_gap_settings(min_gap_ms=2800, pad_ms=400)
-    assert all(g.duration_ms >= 2800 for g in wide.gaps)
-    assert len(wide.gaps) < len(speech_analysis.gaps)
+    wide = speech_analysis.with_gap_settings(min_gap_ms=2000, pad_ms=400)
+    assert len(wide.gaps) == 3  # the pauses are 2.5-3 s long
+    for gap in wide.gaps:
+        assert gap.duration_ms >= 2000
+        assert all(gap.end_ms <= s.start_ms - 400 or gap.start_ms >= s.end_ms + 400 for s in wide.speech)
+    assert speech_analysis.with_gap_settings(min_gap_ms=3500).gaps == ()
     # the same settings through analyze give the same gaps
-    again = analyze(probe(speech_video[0]), AnalysisOptions(min_gap_ms=2800, pad_ms=400, shots=False))
+    again = analyze(probe(speech_video[0]), AnalysisOptions(min_gap_ms=2000, pad_ms=400, shots=False))
     assert again.gaps == wide.gaps
 
 
