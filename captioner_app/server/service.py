@@ -29,6 +29,8 @@ class CaptionServer:
         except OSError as err:
             raise UsageError(f"--data-dir {config.data_dir}: cannot be created ({err.strerror or err})") from None
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
+        for partial in (config.data_dir / "uploads").glob("*.part"):  # uploads cut off by a stop
+            partial.unlink(missing_ok=True)
         self.worker = Worker(self.store, engine, config)
         self.app = create_app(config, self.store, self.worker, config.data_dir / "uploads")
         self.requeued = 0
