@@ -197,3 +197,17 @@ def test_concurrent_submissions_share_the_model_in_batches(start_server: Start, 
     assert batcher.largest_batch >= 2 and batcher.batches < 4
     assert json.loads(json.dumps(server.store.counts())) == {"created": 0, "processing": 0, "completed": 4,
                                                              "failed": 0}
+
+
+def test_placements_from_the_core(start_server: Start, video_short: Path) -> None:
+    from captioner_app.core.pipeline import PLACEMENTS
+
+    server = start_server()
+    status = requests.get(f"{server.url}/api/v3/status", headers=auth(server), timeout=10).json()["data"]
+    assert status["placements"] == list(PLACEMENTS)
+    url = upload(server, video_short)
+    data = submit(server, {"video": url, "placement": "shots", "format": "json", "detail_level": "low",
+                           "enable_sync_mode": True}).json()["data"]
+    assert data["status"] == "completed", data
+    track = requests.get(data["urls"]["track"], headers=auth(server), timeout=10).json()
+    assert track["cues"] and all(c["provenance"]["placement"] == "shots" for c in track["cues"])
