@@ -48,6 +48,22 @@ def port_number(text: str) -> int:
     return value
 
 
+def _check_bind(host: str, port: int) -> None:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise UsageError(f"--host {host}: not an address of this machine ({err})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise UsageError(f"--host {host} --port {port}: cannot listen there ({err.strerror or err})") from None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from captioner_app.core.jobs import data_dir
 
@@ -68,6 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, allow_private_urls=args.allow_private_urls,
         max_upload_bytes=cap, url_max_bytes=cap, max_duration_s=args.max_duration, workers=args.workers,
     )
+    _check_bind(args.host, args.port)  # before the (slow) model load
     from captioner_app.core.engine import load_engine
 
     engine = load_engine(engine_options(args))
