@@ -74,11 +74,12 @@ def main() -> int:
     cues = len(window.doc.model.track)
     window.shutdown()
     window.close()
-    gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:]))
+    gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False))
     p99 = gaps[int(0.99 * (len(gaps) - 1))]
     after = [t for t in ticks if loaded_at and t >= loaded_at[0]]
-    run_gaps = sorted((b - a) * 1000 for a, b in zip(after, after[1:])) or [0.0]
-    load_gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:]) if not loaded_at or b <= loaded_at[0])
+    run_gaps = sorted((b - a) * 1000 for a, b in zip(after, after[1:], strict=False)) or [0.0]
+    load_gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)
+                       if not loaded_at or b <= loaded_at[0])
     print(f"machine: {os.cpu_count()} CPU cores; model {model if args.model else 'tiny test Molmo2'} on "
           f"{args.device}; {args.duration:g} s video, {args.window:g} s windows")
     print(f"captioned {cues} windows in {elapsed:.1f} s (model load included); autosave every 1 s; "

@@ -44,7 +44,8 @@ def main() -> int:
 
         t0 = time.perf_counter()
         video = make_video(work / "clip1080.mp4", args.duration, size=(1920, 1080), gop=60, noise=args.noise)
-        print(f"generated {video.name}: 1920x1080, {args.duration:g} s, 30 fps, GOP 60{', grain' if args.noise else ''} "
+        grain = ", grain" if args.noise else ""
+        print(f"generated {video.name}: 1920x1080, {args.duration:g} s, 30 fps, GOP 60{grain} "
               f"({time.perf_counter() - t0:.1f} s)")
     info = probe(video)
     rng = random.Random(7)
