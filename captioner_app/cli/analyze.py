@@ -10,6 +10,7 @@ from typing import Any
 from captioner_app.cli.common import each_input, positive_float
 from captioner_app.core.analysis import Analysis, AnalysisOptions, analyze
 from captioner_app.core.audio import DEFAULT_MIN_GAP_MS, DEFAULT_PAD_MS
+from captioner_app.core.shots import DEFAULT_THRESHOLD
 from captioner_app.core.video import probe
 
 
@@ -44,8 +45,9 @@ def register(subparsers: Any) -> None:
     add_gap_options(p)
     p.add_argument("--speech-threshold", type=positive_float, default=0.5, metavar="P",
                    help="speech probability above which audio counts as speech (default 0.5)")
-    p.add_argument("--shot-threshold", type=positive_float, default=27.0, metavar="T",
-                   help="PySceneDetect content score that makes a cut (default 27)")
+    p.add_argument("--shot-threshold", type=positive_float, default=DEFAULT_THRESHOLD, metavar="R",
+                   help="how far a frame's change must stand out from its neighbours' to make a cut "
+                   f"(PySceneDetect's adaptive ratio, default {DEFAULT_THRESHOLD:g}; lower finds more cuts)")
     p.set_defaults(handler=run_analyze)
 
 

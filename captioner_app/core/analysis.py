@@ -32,7 +32,7 @@ class AnalysisOptions:
     min_gap_ms: int = DEFAULT_MIN_GAP_MS  # shortest pause worth describing into
     pad_ms: int = DEFAULT_PAD_MS  # distance kept from speech on each side
     vad_threshold: float = 0.5  # silero-vad speech probability
-    shot_threshold: float = DEFAULT_THRESHOLD  # PySceneDetect content score for a cut
+    shot_threshold: float = DEFAULT_THRESHOLD  # PySceneDetect adaptive ratio for a cut
     min_shot_ms: int = DEFAULT_MIN_SHOT_MS
     speech: bool = True  # False: skip speech detection (every moment counts as gap)
     shots: bool = True  # False: skip shot detection (one shot)

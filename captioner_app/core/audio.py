@@ -160,6 +160,10 @@ def detect_speech(
                     sampling_rate=sample_rate,
                     min_speech_duration_ms=min_speech_ms,
                     min_silence_duration_ms=min_silence_ms,
+                    speech_pad_ms=0,  # gaps are padded from speech by pad_ms instead
+                    # speech ends when the probability drops below this; silero's default (threshold
+                    # - 0.15) holds on to the fading tail of speech about 30 ms longer
+                    neg_threshold=max(0.01, threshold - 0.05),
                     progress_tracking_callback=tick,
                 )
         finally:

@@ -1,8 +1,10 @@
-"""Shot changes (cuts): PySceneDetect's content detector fed with every decoded frame.
+"""Shot changes (cuts): PySceneDetect's adaptive content detector fed with every decoded frame.
 
 Frames are decoded with PyAV in time order and shrunk to a thumbnail (about 128 px wide) before
-PySceneDetect compares neighbours in HSV; every frame is placed by its own presentation time, so a
-cut's time is the time of the first frame of the new shot.
+PySceneDetect scores the change from the previous frame in HSV. The adaptive detector compares that
+score with the scores of the frames around it (a cut stands out; steady motion does not), which
+catches cuts between similar colours that the fixed-threshold detector misses. Every frame is
+placed by its own presentation time, so a cut's time is that of the first frame of the new shot.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from captioner_app.core.audio import Span
 from captioner_app.core.errors import CancelledError, VideoError
 from captioner_app.core.video import VideoInfo
 
-DEFAULT_THRESHOLD = 27.0  # PySceneDetect's ContentDetector default
+DEFAULT_THRESHOLD = 3.0  # PySceneDetect's AdaptiveDetector default: score / average of neighbours' scores
+MIN_CONTENT_SCORE = 15.0  # ... and the score itself must reach this (AdaptiveDetector default)
 DEFAULT_MIN_SHOT_MS = 500
 THUMB_WIDTH = 128
 
@@ -25,12 +28,13 @@ def _content_detector(threshold: float, min_shot_s: float) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from scenedetect.detectors.content_detector import ContentDetector
+            from scenedetect.detectors.adaptive_detector import AdaptiveDetector
     except ImportError:
         raise VideoError(
             "shot detection needs PySceneDetect: pip install --no-deps scenedetect && pip install click"
         ) from None
-    return ContentDetector(threshold=threshold, min_scene_len=float(min_shot_s))
+    return AdaptiveDetector(adaptive_threshold=threshold, min_content_val=MIN_CONTENT_SCORE,
+                            min_scene_len=float(min_shot_s))
 
 
 def detect_cuts(
