@@ -118,3 +118,17 @@ def test_bad_check_options():
         check_track(CLEAN, options=CheckOptions(kind="subtitles"))
     with pytest.raises(UsageError):
         check_track(CLEAN, options=CheckOptions(wpm=0))
+
+
+def test_json_export_flags_cues_over_budget():
+    from captioner_app.core import formats
+    from captioner_app.core.formats import json_format
+
+    short = Cue(0, 2000, "A man in a long grey coat crosses the busy street.")  # 11 words, 6 fit
+    ok = Cue(3000, 5000, "He waves.", extended=True)
+    data = json_format.track_to_dict(Track([short, ok]))
+    assert [(c["budget_words"], c["fits"], c["extended"]) for c in data["cues"]] == [(6, False, False),
+                                                                                     (6, True, True)]
+    back = formats.parse(json_format.render(Track([short, ok])).encode(), "json", "t.json").track
+    assert [c.text for c in back] == [short.text, ok.text]  # flagged, never cut
+    assert [c.extended for c in back] == [False, True]
