@@ -58,12 +58,9 @@ def _quiet_libraries(debug: bool) -> None:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     for name in ("transformers", "huggingface_hub", "torch", "libav"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        import av.logging
-
-        av.logging.set_level(av.logging.PANIC)
-    except Exception:  # PyAV's log level is cosmetic
-        pass
+    # PyAV's default ignores FFmpeg's logs without calling into Python. Never install its Python log
+    # callback (av.logging.set_level(<int>)): FFmpeg's decoder threads would then need the GIL to log,
+    # and closing a decoder while holding the GIL deadlocks.
 
 
 def main(argv: Sequence[str] | None = None) -> int:

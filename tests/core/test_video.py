@@ -96,3 +96,19 @@ def test_broken_symlink_is_reported(tmp_path: Path):
     link.symlink_to(tmp_path / "gone.mp4")
     with pytest.raises(VideoError, match="no such file"):
         video.probe(link)
+
+
+def test_abandoned_sampling_closes_cleanly_after_the_cli_ran(video_30s: Path):
+    """Regression: the CLI once installed PyAV's Python log callback; dropping a half-read sampler
+    then deadlocked (FFmpeg's decoder threads waited for the GIL the closing thread held)."""
+    import av.logging
+
+    from captioner_app.cli.main import _quiet_libraries
+
+    _quiet_libraries(debug=False)
+    assert av.logging.get_level() is None
+    info = video.probe(video_30s)
+    for _ in range(5):
+        frames = video.sample_frames(info, fps=2, workers=1)
+        next(frames)
+        frames.close()
