@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from captioner_app.core.audio import (
@@ -62,7 +62,6 @@ class Analysis:
     min_gap_ms: int = DEFAULT_MIN_GAP_MS
     pad_ms: int = DEFAULT_PAD_MS
     video: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def cuts_ms(self) -> list[int]:

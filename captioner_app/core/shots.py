@@ -37,6 +37,39 @@ def _content_detector(threshold: float, min_shot_s: float) -> Any:
                             min_scene_len=float(min_shot_s))
 
 
+class _Thumbnailer:
+    """A frame as a small BGR image: sampled straight from 8-bit 4:2:0 planes (most video), which
+    costs almost nothing next to decoding, else scaled by FFmpeg."""
+
+    def __init__(self, info: VideoInfo) -> None:
+        stored_w, stored_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
+        self.step = max(1, stored_w // THUMB_WIDTH)
+        self.size = (THUMB_WIDTH, max(2, round(THUMB_WIDTH * stored_h / max(1, stored_w)) // 2 * 2))
+        self.grid: tuple[int, int, Any, Any] | None = None  # for (height, width): rows, columns
+
+    def __call__(self, frame: Any) -> Any:
+        import numpy as np
+
+        if frame.format.name not in ("yuv420p", "yuvj420p"):
+            return frame.reformat(width=self.size[0], height=self.size[1], format="bgr24",
+                                  interpolation="FAST_BILINEAR").to_ndarray()
+        import cv2
+
+        if self.grid is None or self.grid[:2] != (frame.height, frame.width):
+            self.grid = (frame.height, frame.width, np.arange(0, frame.height, self.step),
+                         np.arange(0, frame.width, self.step))
+        rows, cols = self.grid[2:]
+        planes = [np.frombuffer(p, np.uint8).reshape(p.height, -1) for p in frame.planes[:3]]
+        y = planes[0][rows][:, cols]
+        u = planes[1][rows // 2][:, cols // 2]
+        v = planes[2][rows // 2][:, cols // 2]
+        yuv = np.dstack([y, u, v])
+        if frame.format.name == "yuv420p":  # limited (TV) range: stretch to full range first
+            scaled = (yuv.astype(np.float32) - (16.0, 128.0, 128.0)) * (255 / 219, 255 / 224, 255 / 224)
+            yuv = np.clip(scaled + (0.0, 128.0, 128.0), 0, 255).astype(np.uint8)
+        return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
+
+
 def detect_cuts(
     info: VideoInfo,
     *,
@@ -61,11 +94,12 @@ def detect_cuts(
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        # deblocking only makes edges look smooth: the colour statistics a cut is found by barely
+        # change without it, and decoding is about a fifth faster
+        stream.codec_context.options = {"skip_loop_filter": "all"}
         tb = stream.time_base
         start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
-        height = max(2, round(THUMB_WIDTH * info.height / max(1, info.width)) // 2 * 2)
-        # a turned picture is shrunk as stored
-        size = (height, THUMB_WIDTH) if info.rotation in (90, 270) else (THUMB_WIDTH, height)
+        shrink = _Thumbnailer(info)
         previous_s = -1.0
         count = 0
         try:
@@ -82,8 +116,7 @@ def detect_cuts(
                         raise CancelledError()
                     if progress is not None and info.duration_ms > 0:
                         progress(min(1.0, t * 1000.0 / info.duration_ms))
-                image = frame.reformat(width=size[0], height=size[1], format="bgr24",
-                                       interpolation="FAST_BILINEAR").to_ndarray()
+                image = shrink(frame)
                 last = FrameTimecode(max(0.0, t), fps=fps)
                 cuts.extend(tc.seconds for tc in detector.process_frame(last, image))
         except av.error.FFmpegError as err:

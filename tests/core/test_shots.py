@@ -53,3 +53,24 @@ def test_snap_to_cuts_and_gap_edges():
     assert snap(7000, a, 0) == 7000
     assert snap(7000, None, 500) == 7000
     assert a.cuts_ms == [4000]
+
+
+def test_thumbnails_from_planes_match_ffmpeg_scaling(video_short: Path):
+    import av
+    import numpy as np
+
+    from captioner_app.core.shots import _Thumbnailer
+
+    info = probe(video_short)
+    shrink = _Thumbnailer(info)
+    rgb = np.zeros((info.height, info.width, 3), np.uint8)
+    rgb[:] = (40, 160, 60)
+    rgb[:, : info.width // 2] = (200, 40, 40)
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    direct = shrink(frame)  # rgb24: scaled by FFmpeg
+    sampled = shrink(frame.reformat(format="yuv420p"))  # sampled from the planes
+    assert direct.shape == (72, 128, 3)  # 160x90 scaled to 128 wide
+    assert sampled.shape == (90, 160, 3)  # every pixel (sampling steps are whole pixels)
+    for image in (direct, sampled):  # BGR: the left half red, the right half green
+        left, right = image[:, 2].astype(int), image[:, -3].astype(int)
+        assert (abs(left - (40, 40, 200)) < 25).all() and (abs(right - (60, 160, 40)) < 25).all()
