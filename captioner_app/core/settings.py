@@ -38,7 +38,9 @@ def data_dir() -> Path:
 class Settings:
     model: str = ""  # empty: $CAPTIONER_MODEL or allenai/Molmo2-4B
     device: str = "auto"
-    detail: str = "medium"
+    detail: str = "medium"  # low, medium, high or auto (from each cue's narration budget)
+    placement: str = "windows"  # windows, gaps or shots (see core.pipeline.PLACEMENTS)
+    auto_analyze: bool = True  # the app finds speech and shot changes when a video opens
     window_s: float = 10.0
     stride_s: float | None = None
     fps: float = 2.0
@@ -81,8 +83,10 @@ class Settings:
                     setattr(settings, f.name, float(value))
             elif isinstance(default, str) and isinstance(value, str):
                 setattr(settings, f.name, value)
-        if settings.detail not in ("low", "medium", "high"):
+        if settings.detail not in ("low", "medium", "high", "auto"):
             settings.detail = "medium"
+        if settings.placement not in ("windows", "gaps", "shots"):
+            settings.placement = "windows"
         return settings
 
 

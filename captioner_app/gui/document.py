@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
+from captioner_app.core.analysis import Analysis
 from captioner_app.core.project import Project
 from captioner_app.core.track import Track
 from captioner_app.core.video import VideoInfo
@@ -29,6 +30,11 @@ class Document(QObject):
         self.autosaved_generation = self.model.generation
         self.position_ms = 0
         self.caption: dict[str, object] = {}
+        # speech, gaps and shots, found in the analysis worker (None until then; cached on disk)
+        self.analysis: Analysis | None = None
+        self.analysis_job: int | None = None  # the analysis running for this document
+        self.analysis_progress = 0.0
+        self.analysis_status = ""  # one line for the caption panel: progress, result or why it failed
 
     @property
     def title(self) -> str:

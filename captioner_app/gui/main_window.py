@@ -47,9 +47,11 @@ from PySide6.QtWidgets import (
 )
 
 from captioner_app.core import formats
+from captioner_app.core.analysis import Analysis
+from captioner_app.core.checks import CheckOptions, check_track
 from captioner_app.core.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.errors import CaptionerError
-from captioner_app.core.pipeline import CaptionOptions
+from captioner_app.core.pipeline import AUTO_DETAIL, PLACEMENTS, CaptionOptions
 from captioner_app.core.project import (
     EXTENSION,
     Autosaver,
@@ -65,9 +67,13 @@ from captioner_app.core.track import Cue, Provenance
 from captioner_app.core.windows import Window
 from captioner_app.gui.document import Document
 from captioner_app.gui.models.cues import COL_TEXT, format_ms
+from captioner_app.gui.tts import Speaker
+from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane
 from captioner_app.gui.widgets.timeline import Timeline
 from captioner_app.gui.workers import (
+    AnalysisDone,
+    AnalysisProgress,
     CaptionDone,
     CaptionJob,
     CaptionUpdate,
@@ -81,7 +87,7 @@ from captioner_app.gui.workers import (
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mpg *.mpeg *.ts);;All files (*)"
 SUBTITLE_EXTS = (".srt", ".vtt", ".json")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DETAILS = ("low", "medium", "high")
+DETAILS = ("low", "medium", "high", AUTO_DETAIL)
 
 
 def named(widget: Any, name: str, description: str = "") -> Any:
@@ -188,9 +194,14 @@ class MainWindow(QMainWindow):
 
         panel = QWidget()
         form = QFormLayout(panel)
-        self.detail_combo = named(QComboBox(), "Detail level", "How much each cue says")
+        self.detail_combo = named(QComboBox(), "Detail level",
+                                  "How much each cue says; auto: from each cue's narration budget")
         self.detail_combo.addItems(DETAILS)
         self.detail_combo.setCurrentText(self.settings.detail)
+        self.placement_combo = named(QComboBox(), "Placement",
+                                     "Where cues go: fixed windows, the gaps between speech, or one per shot")
+        self.placement_combo.addItems(PLACEMENTS)
+        self.placement_combo.setCurrentText(self.settings.placement)
         self.window_spin = named(QDoubleSpinBox(), "Window length in seconds")
         self.window_spin.setRange(1.0, 120.0)
         self.window_spin.setSuffix(" s")
@@ -221,10 +232,23 @@ class MainWindow(QMainWindow):
         self.progress.setFormat("%v of %m windows")
         self.progress_label = named(QLabel(""), "Caption status")
         self.progress_label.setWordWrap(True)
+        self.analysis_progress = named(QProgressBar(), "Analysis progress",
+                                       "Finding speech and shot changes in the video")
+        self.analysis_progress.setRange(0, 100)
+        self.analysis_progress.setValue(0)
+        self.analysis_progress.setFormat("Analysis %p%")
+        self.analysis_label = named(QLabel("Speech and shots: not analysed"), "Analysis status")
+        self.analysis_label.setWordWrap(True)
+        self.analysis_cancel_button = named(QPushButton("Stop analysis"), "Stop analysis",
+                                            "Stop finding speech and shot changes (Ctrl+Shift+K)")
+        analysis_row = QHBoxLayout()
+        analysis_row.addWidget(self.analysis_progress, 1)
+        analysis_row.addWidget(self.analysis_cancel_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.caption_button)
         buttons.addWidget(self.cancel_button)
         form.addRow("&Detail:", self.detail_combo)
+        form.addRow("P&lacement:", self.placement_combo)
         form.addRow("&Window:", self.window_spin)
         form.addRow("St&ride:", self.stride_spin)
         model_label = QLabel("&Model:")
@@ -235,6 +259,8 @@ class MainWindow(QMainWindow):
         form.addRow(self.recaption_button)
         form.addRow(self.progress)
         form.addRow(self.progress_label)
+        form.addRow(analysis_row)
+        form.addRow(self.analysis_label)
         for label_widget in panel.findChildren(QLabel):
             buddy = label_widget.buddy()
             if buddy is not None and not label_widget.accessibleName():
@@ -289,6 +315,13 @@ class MainWindow(QMainWindow):
         self.history_dock.setObjectName("history")
         self.history_dock.setWidget(self.undo_view)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.history_dock)
+        self.checks = named(ChecksPane(), "Checks", "Problems in the track; click one to select its cue")
+        self.checks_dock = QDockWidget("Checks", self)
+        self.checks_dock.setObjectName("checks")
+        self.checks_dock.setWidget(self.checks)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.checks_dock)
+        self.speaker = Speaker(self)
+        self.speaker.stateChanged.connect(self._speech_state)
         self.statusBar().setAccessibleName("Status")
 
         self._frame_key_widgets = (self.preview, self.timeline, self.slider)
@@ -302,6 +335,9 @@ class MainWindow(QMainWindow):
         self.caption_button.clicked.connect(self.caption_video)
         self.cancel_button.clicked.connect(self.cancel_caption)
         self.recaption_button.clicked.connect(self.caption_selection)
+        self.analysis_cancel_button.clicked.connect(self.cancel_analysis)
+        self.checks.findingActivated.connect(self.select_finding)
+        self.checks.kindChanged.connect(lambda _kind: self.refresh_checks())
         self.model_browse.clicked.connect(self._browse_model)
         self.find_button.clicked.connect(self.find_next)
         self.find_edit.returnPressed.connect(self.find_next)
@@ -351,6 +387,9 @@ class MainWindow(QMainWindow):
         act(m, "S&plit Cue at Playhead", self.split_cue, "Ctrl+B")
         act(m, "&Merge Cues", self.merge_cues, "Ctrl+M")
         act(m, "Edit Cue &Text", self.edit_text, "Ctrl+T")
+        act(m, "Mark Cue E&xtended / Not Extended", self.toggle_extended, "Ctrl+Shift+X",
+            "Extended: the player pauses the video while the description is spoken")
+        act(m, "Spea&k Cue", self.speak_cue, "Ctrl+Shift+Space", "Hear the selected cue with text-to-speech")
         m.addSeparator()
         act(m, "&Find…", self.focus_find, QKeySequence.StandardKey.Find)
         act(m, "Find &Next", self.find_next, QKeySequence.StandardKey.FindNext)
@@ -370,6 +409,10 @@ class MainWindow(QMainWindow):
         act(m, "Caption &Selection Again", self.caption_selection, "Ctrl+Shift+R")
         act(m, "C&ancel", self.cancel_caption, "Ctrl+.")
         act(m, "Choose &Model…", lambda: self.show_model_dialog("chosen from the Caption menu"), "Ctrl+Shift+M")
+        m.addSeparator()
+        act(m, "Analy&ze Video (Speech and Shots)", lambda: self.analyze_video(force=True), "Ctrl+Shift+A",
+            "Find speech, gaps and shot changes again")
+        act(m, "Stop Anal&ysis", self.cancel_analysis, "Ctrl+Shift+K")
 
         m = bar.addMenu("&View")
         act(m, "Focus Cue &Table", lambda: self.table.setFocus(), "Ctrl+1")
@@ -377,6 +420,7 @@ class MainWindow(QMainWindow):
         act(m, "Focus &Preview", lambda: self.preview.setFocus(), "Ctrl+3")
         act(m, "Focus &Queue", self._focus_queue, "Ctrl+4")
         act(m, "Show &History", self._focus_history, "Ctrl+H")
+        act(m, "Show Chec&ks", self._focus_checks, "Ctrl+5")
 
         m = bar.addMenu("&Help")
         act(m, "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
@@ -391,6 +435,8 @@ class MainWindow(QMainWindow):
         self.pool.model.loaded.connect(self._model_loaded)
         self.pool.tasks.probed.connect(self._probed)
         self.pool.tasks.finished.connect(self._task_done)
+        self.pool.analysis.progress.connect(self._analysis_progress)
+        self.pool.analysis.done.connect(self._analysis_done)
 
     def _model_loading(self, model: str) -> None:
         self._status(f"Loading model {model}…")
@@ -503,12 +549,14 @@ class MainWindow(QMainWindow):
             self.preview.clear("Open a video (Ctrl+O) or drop files here")
             self.timeline.set_duration(0)
             self.timeline.set_cues([])
+            self._show_analysis()
             self.slider.setRange(0, 0)
             self._update_state()
             return
         duration = doc.info.duration_ms if doc.info else doc.model.track.duration_ms or 0
         self.timeline.set_duration(duration)
         self.timeline.set_cues(doc.model.cues())
+        self._show_analysis()
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, duration - 1))
         if doc.info:
@@ -534,6 +582,8 @@ class MainWindow(QMainWindow):
             return
         if self._running_job is not None and self._jobs.get(self._running_job) is doc:
             self.cancel_caption()
+        if doc.analysis_job is not None:
+            self.pool.cancel_analysis(doc.analysis_job)
         index = self.documents.index(doc)
         if doc.dirty:
             self._write_autosave(doc, sync=True)  # nothing is dropped: a later start offers it back
@@ -562,6 +612,8 @@ class MainWindow(QMainWindow):
                 doc.model.track.duration_ms = result.info.duration_ms
                 self._status(f"Opened {doc.title}: {result.info.width}x{result.info.height}, "
                              f"{result.info.fps:g} fps, {format_ms(result.info.duration_ms)}")
+                if self.settings.auto_analyze:
+                    self.analyze_video(doc)
             self._refresh_queue_item(doc)
             if doc is self.doc:
                 self._show_document()
@@ -570,6 +622,7 @@ class MainWindow(QMainWindow):
         self._refresh_queue_item(doc)
         if doc is self.doc:
             self.timeline.set_cues(doc.model.cues())
+            self.refresh_checks()
             self._update_state()
 
     def _update_state(self) -> None:
@@ -825,10 +878,13 @@ class MainWindow(QMainWindow):
 
     # -- captioning --------------------------------------------------------------------------
 
-    def caption_options(self, detail: str | None = None) -> CaptionOptions:
+    def caption_options(self, detail: str | None = None, placement: str | None = None) -> CaptionOptions:
+        """Like ``captioner caption``: the detail level (or auto), the placement and the narration budget."""
         stride = self.stride_spin.value()
         return CaptionOptions(detail=detail or self.detail_combo.currentText(), window_s=self.window_spin.value(),
-                              stride_s=stride if stride > 0 else None, fps=self.settings.fps)
+                              stride_s=stride if stride > 0 else None, fps=self.settings.fps,
+                              placement=placement or self.placement_combo.currentText(),
+                              wpm=self.settings.narration_wps * 60)
 
     def engine_options(self) -> EngineOptions:
         model = self.model_edit.text().strip() or DEFAULT_MODEL
@@ -839,7 +895,11 @@ class MainWindow(QMainWindow):
                    doc: Document) -> int:
         assert doc.info is not None
         self._job += 1
-        job = CaptionJob(self._job, doc.info, self.engine_options(), options, windows, replace)
+        analysis = doc.analysis if options.placement != "windows" and windows is None else None
+        if analysis is not None:
+            analysis = analysis.with_gap_settings(int(round(options.min_gap_s * 1000)),
+                                                  int(round(options.pad_s * 1000)))
+        job = CaptionJob(self._job, doc.info, self.engine_options(), options, windows, replace, analysis)
         self._jobs[job.job] = doc
         self._running_job = job.job
         self._job_started = time.monotonic()
@@ -847,7 +907,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
         doc.caption = {"detail": options.detail, "window_s": options.window_s, "stride_s": options.stride_s,
-                       "fps": options.fps}
+                       "fps": options.fps, "placement": options.placement, "wpm": options.wpm}
         self.pool.caption(job)
         self._update_state()
         return job.job
@@ -861,6 +921,11 @@ class MainWindow(QMainWindow):
             options.validate()
         except CaptionerError as err:
             self.report(str(err), "Cannot caption")
+            return None
+        if options.placement != "windows" and doc.analysis is None and doc.analysis_job is not None:
+            self.report(f"{doc.title} is still being analysed for speech and shots; caption with "
+                        f"{options.placement} placement when the analysis is done, or choose windows",
+                        "Cannot caption yet")
             return None
         return self._start_job(None, None, options, doc)
 
@@ -882,7 +947,7 @@ class MainWindow(QMainWindow):
         if end - start < 200:
             self.report("the selected cue is too short to caption (under 0.2 s)", "Cannot caption")
             return None
-        return self._start_job((Window(0, start, end),), target, self.caption_options(), doc)
+        return self._start_job((Window(0, start, end),), target, self.caption_options(placement="windows"), doc)
 
     def cancel_caption(self) -> None:
         if self._running_job is not None:
@@ -950,6 +1015,159 @@ class MainWindow(QMainWindow):
                 self.report(problem, "Not a model folder")
             else:
                 self._model_chosen(folder)
+
+    # -- analysis: speech, gaps and shot changes ---------------------------------------------------
+
+    def analyze_video(self, doc: Document | None = None, force: bool = False) -> int | None:
+        """Find speech and shot changes in a worker thread (cached on disk unless ``force``)."""
+        doc = doc or self.doc
+        if doc is None or doc.info is None:
+            if force:
+                self.report("open a video first, then analyse it", "Cannot analyse")
+            return None
+        if doc.analysis_job is not None:
+            if not force:
+                return doc.analysis_job
+            self.pool.cancel_analysis(doc.analysis_job)
+        doc.analysis_job = self.pool.analyze(doc.info, use_cache=not force)
+        doc.analysis_progress = 0.0
+        doc.analysis_status = "Finding speech and shot changes…"
+        if doc is self.doc:
+            self._show_analysis()
+        return doc.analysis_job
+
+    def cancel_analysis(self) -> None:
+        doc = self.doc
+        if doc is not None and doc.analysis_job is not None:
+            self.pool.cancel_analysis(doc.analysis_job)
+            doc.analysis_status = "Stopping the analysis…"
+            self._show_analysis()
+
+    def _analysis_doc(self, job: int) -> Document | None:
+        return next((d for d in self.documents if d.analysis_job == job), None)
+
+    def _analysis_progress(self, update: AnalysisProgress) -> None:
+        doc = self._analysis_doc(update.job)
+        if doc is None:
+            return
+        doc.analysis_progress = update.fraction
+        if doc is self.doc:
+            self.analysis_progress.setValue(int(update.fraction * 100))
+
+    def _analysis_done(self, done: AnalysisDone) -> None:
+        doc = self._analysis_doc(done.job)
+        if doc is None:  # closed, or superseded by a newer analysis
+            return
+        doc.analysis_job = None
+        if done.analysis is not None:
+            doc.analysis = done.analysis
+            a = done.analysis
+            speech = f"{len(a.speech)} speech region{'s' if len(a.speech) != 1 else ''}" if a.has_audio \
+                else "no audio track"
+            source = "from the cache" if done.cached else f"in {done.seconds:.0f} s"
+            doc.analysis_status = (f"{speech}, {len(a.gaps)} usable gap{'s' if len(a.gaps) != 1 else ''}, "
+                                   f"{len(a.cuts_ms)} shot change{'s' if len(a.cuts_ms) != 1 else ''} ({source})")
+            doc.analysis_progress = 1.0
+            self._status(f"{doc.title}: {doc.analysis_status}")
+        elif done.cancelled:
+            doc.analysis_status = "Analysis stopped; Caption > Analyze Video (Ctrl+Shift+A) runs it again"
+        else:
+            doc.analysis_status = f"Analysis failed: {done.error}"
+            # a one-line message; the analysis is optional, so no dialog interrupts the editor
+            self.messages.append(done.error or "analysis failed")
+            self._status(doc.analysis_status)
+        if doc is self.doc:
+            self._show_analysis()
+
+    def _show_analysis(self) -> None:
+        doc = self.doc
+        analysis: Analysis | None = doc.analysis if doc is not None else None
+        self.timeline.set_analysis(analysis)
+        running = doc is not None and doc.analysis_job is not None
+        self.analysis_cancel_button.setEnabled(running)
+        self.analysis_progress.setValue(int((doc.analysis_progress if doc else 0) * 100))
+        if doc is None:
+            self.analysis_label.setText("Speech and shots: no video")
+        elif doc.analysis_status:
+            self.analysis_label.setText(doc.analysis_status)
+        else:
+            self.analysis_label.setText("Speech and shots: not analysed (Ctrl+Shift+A)")
+        description = "Time ruler, cue blocks and playhead. Click to seek, drag cue edges to retime."
+        if analysis is not None:
+            description += (f" Speech regions are drawn under the ruler, shot changes as dashed lines "
+                            f"({len(analysis.speech)} speech regions, {len(analysis.cuts_ms)} shot changes); "
+                            "dragged edges snap to them, hold Shift to place freely.")
+        self.timeline.setAccessibleDescription(description)
+        self.refresh_checks()
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def check_options(self) -> CheckOptions:
+        doc = self.doc
+        min_gap = doc.analysis.min_gap_ms if doc is not None and doc.analysis is not None else CheckOptions.min_gap_ms
+        return CheckOptions(wpm=self.settings.narration_wps * 60, min_gap_ms=min_gap, kind=self.checks.kind)
+
+    def refresh_checks(self) -> None:
+        """Check the current track again (cheap: text and times only) and list the findings."""
+        doc = self.doc
+        if doc is None:
+            self.checks.clear("No video")
+            return
+        try:
+            findings = check_track(doc.model.track, doc.analysis, self.check_options())
+        except CaptionerError as err:
+            self.checks.clear(str(err))
+            return
+        note = ""
+        if doc.analysis is None:
+            note = "speech checks wait for the analysis" if doc.analysis_job is not None else \
+                "speech not checked (no analysis)"
+        self.checks.set_findings(findings, note)
+
+    def select_finding(self, row: int) -> None:
+        """A finding was clicked: select its cue and move the playhead to it."""
+        doc = self.doc
+        if doc is None or not 0 <= row < len(doc.model.track):
+            return
+        self.select_row(row)
+        self.seek(doc.model.track[row].start_ms)
+
+    # -- extended AD and speech preview ------------------------------------------------------------
+
+    def toggle_extended(self) -> None:
+        """Mark the selected cues extended (the player pauses for them), or unmark them if all are."""
+        doc = self.doc
+        rows = self.selected_rows()
+        if doc is None or not rows:
+            self.report("select a cue to mark it extended", "Cannot mark extended")
+            return
+        extended = not all(doc.model.track[r].extended for r in rows)
+        doc.model.set_extended(rows, extended)
+        self._status(f"{len(rows)} cue{'s' if len(rows) != 1 else ''} marked "
+                     f"{'extended (the player pauses for it)' if extended else 'not extended'}")
+
+    def speak_cue(self) -> bool:
+        """Say the selected cue with text-to-speech, or say why that is not possible here."""
+        doc = self.doc
+        rows = self.selected_rows()
+        if doc is None or not rows:
+            self.report("select a cue to hear it", "Cannot speak")
+            return False
+        if not self.speaker.available:
+            self.report(self.speaker.reason or "text-to-speech is not available", "Text-to-speech unavailable")
+            return False
+        cue = doc.model.track[rows[0]]
+        if not cue.text.strip():
+            self.report(f"cue {rows[0] + 1} has no text to speak", "Cannot speak")
+            return False
+        self.speaker.say(cue.text)
+        return True
+
+    def _speech_state(self, state: str) -> None:
+        if state == "speaking":
+            self._status("Speaking the cue…")
+        elif state == "error":
+            self.report("text-to-speech failed while speaking", "Text-to-speech problem")
 
     # -- import / export -----------------------------------------------------------------------
 
@@ -1182,6 +1400,10 @@ class MainWindow(QMainWindow):
         self.queue_dock.show()
         self.queue.setFocus()
 
+    def _focus_checks(self) -> None:
+        self.checks_dock.show()
+        self.checks.list.setFocus()
+
     def _focus_history(self) -> None:
         self.history_dock.show()
         self.undo_view.setFocus()
@@ -1208,6 +1430,7 @@ class MainWindow(QMainWindow):
             self.autosaver.remove_all()
         self.autosaver.close()
         self.settings.detail = self.detail_combo.currentText()
+        self.settings.placement = self.placement_combo.currentText()
         self.settings.window_s = self.window_spin.value()
         self.settings.stride_s = self.stride_spin.value() or None
         self.settings.device = self.device_combo.currentText()

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from captioner_app.core.analysis import Analysis, AnalysisOptions
 from captioner_app.core.engine import EngineOptions
 from captioner_app.core.errors import CancelledError, CaptionerError, ModelError
 from captioner_app.core.pipeline import CaptionOptions, Progress
@@ -50,6 +51,7 @@ class CaptionJob:
     options: CaptionOptions
     windows: tuple[Window, ...] | None = None  # None: the whole video
     replace: Cue | None = None  # re-caption: the cue the result replaces
+    analysis: Analysis | None = None  # for gaps/shots placement (None: plan() analyses the video)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,31 @@ class CaptionDone:
     cancelled: bool
     error: str | None = None
     model_missing: bool = False
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    job: int
+    info: VideoInfo
+    options: AnalysisOptions
+    use_cache: bool = True
+
+
+@dataclass(frozen=True)
+class AnalysisProgress:
+    job: int
+    fraction: float
+
+
+@dataclass(frozen=True)
+class AnalysisDone:
+    job: int
+    video: str
+    analysis: Analysis | None
+    cancelled: bool = False
+    error: str | None = None
+    cached: bool = False
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -202,14 +229,17 @@ class ModelWorker(QObject):
         done = 0
         total = len(job.windows) if job.windows is not None else 0
         try:
-            if total == 0:
-                total = len(plan(job.info, job.options))
+            if job.windows is None:
+                windows = plan(job.info, job.options, job.analysis, self.cancel_event)
+                total = len(windows)
+                job = CaptionJob(job.job, job.info, job.engine, job.options, tuple(windows), job.replace,
+                                 job.analysis)
             engine = self._ensure_engine(job.engine)
             if self.cancel_event.is_set():
                 raise CancelledError()
             for result in caption_windows(job.info, engine, job.options,
-                                          windows=list(job.windows) if job.windows else None,
-                                          cancel=self.cancel_event):
+                                          windows=list(job.windows) if job.windows is not None else None,
+                                          cancel=self.cancel_event, analysis=job.analysis):
                 done = result.progress.done
                 total = result.progress.total
                 self.update.emit(CaptionUpdate(job.job, result.cue, result.progress, job.replace))
@@ -241,6 +271,72 @@ class ModelWorker(QObject):
     @Slot()
     def shutdown(self) -> None:
         self._release()
+
+
+# -- analysis -------------------------------------------------------------------------------------
+
+
+class AnalysisWorker(QObject):
+    """Finds speech, gaps and shot changes (silero-vad, PySceneDetect) one video at a time.
+
+    Each job has its own cancel event, so cancelling one video's analysis (or closing it) never
+    stops another's. Results are cached on disk (:mod:`analysis_cache`) and read back on reopen.
+    """
+
+    progress = Signal(object)  # AnalysisProgress
+    done = Signal(object)  # AnalysisDone
+
+    def __init__(self, cache_folder: Any = None) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._cancels: dict[int, threading.Event] = {}
+        self.cache_folder = cache_folder
+        self.stopping = threading.Event()
+
+    def register(self, job: int) -> None:
+        with self._lock:
+            self._cancels[job] = threading.Event()
+
+    def cancel(self, job: int | None = None) -> None:
+        """Cancel ``job`` (``None``: every job); called from any thread."""
+        with self._lock:
+            for key, event in self._cancels.items():
+                if job is None or key == job:
+                    event.set()
+
+    @Slot(object)
+    def run(self, job: AnalysisJob) -> None:
+        from captioner_app.core.analysis import analyze
+        from captioner_app.gui import analysis_cache
+
+        with self._lock:
+            cancel = self._cancels.setdefault(job.job, threading.Event())
+        started = time.perf_counter()
+        path = job.info.path
+        try:
+            if cancel.is_set() or self.stopping.is_set():
+                raise CancelledError()
+            if job.use_cache:
+                cached = analysis_cache.load(path, job.options, self.cache_folder)
+                if cached is not None:
+                    self.done.emit(AnalysisDone(job.job, path, cached, cached=True,
+                                                seconds=time.perf_counter() - started))
+                    return
+            result = analyze(job.info, job.options, cancel=cancel,
+                             progress=lambda f: self.progress.emit(AnalysisProgress(job.job, f)))
+            analysis_cache.save(result, job.options, self.cache_folder)
+        except CancelledError:
+            self.done.emit(AnalysisDone(job.job, path, None, cancelled=True))
+        except CaptionerError as err:
+            self.done.emit(AnalysisDone(job.job, path, None, error=str(err)))
+        except Exception as err:  # keep the app up; say what failed
+            self.done.emit(AnalysisDone(job.job, path, None,
+                                        error=f"{path}: analysis failed ({type(err).__name__}: {err})"))
+        else:
+            self.done.emit(AnalysisDone(job.job, path, result, seconds=time.perf_counter() - started))
+        finally:
+            with self._lock:
+                self._cancels.pop(job.job, None)
 
 
 # -- short tasks: probing, reading, writing, downloading ---------------------------------------------
@@ -362,9 +458,10 @@ def download_with_progress(model: str, revision: str | None, cancel: threading.E
 
 
 class WorkerPool(QObject):
-    """Three QThreads: the model worker, the frame decoder and the task worker."""
+    """Four QThreads: the model worker, the frame decoder, the task worker and the analysis worker."""
 
     _run_caption = Signal(object)
+    _run_analysis = Signal(object)
     _probe = Signal(str)
     _call = Signal(int, object)
     _download = Signal(int, str, object)
@@ -376,17 +473,21 @@ class WorkerPool(QObject):
         self.model = ModelWorker(loader)
         self.frames = FrameWorker()
         self.tasks = TaskWorker()
-        for name, worker in (("model", self.model), ("frames", self.frames), ("tasks", self.tasks)):
+        self.analysis = AnalysisWorker()
+        for name, worker in (("model", self.model), ("frames", self.frames), ("tasks", self.tasks),
+                             ("analysis", self.analysis)):
             thread = QThread()
             thread.setObjectName(f"captioner-{name}")
             worker.moveToThread(thread)
             thread.start()
             self.threads.append(thread)
         self._run_caption.connect(self.model.run)
+        self._run_analysis.connect(self.analysis.run)
         self._probe.connect(self.tasks.probe)
         self._call.connect(self.tasks.call)
         self._download.connect(self.tasks.download)
         self._next_task = 0
+        self._next_analysis = 0
         self._stopped = False
 
     def caption(self, job: CaptionJob) -> None:
@@ -398,6 +499,16 @@ class WorkerPool(QObject):
 
     def probe(self, path: str) -> None:
         self._probe.emit(path)
+
+    def analyze(self, info: VideoInfo, options: AnalysisOptions | None = None, use_cache: bool = True) -> int:
+        """Queue an analysis of ``info``; returns its job number (for :meth:`cancel_analysis`)."""
+        self._next_analysis += 1
+        self.analysis.register(self._next_analysis)
+        self._run_analysis.emit(AnalysisJob(self._next_analysis, info, options or AnalysisOptions(), use_cache))
+        return self._next_analysis
+
+    def cancel_analysis(self, job: int | None = None) -> None:
+        self.analysis.cancel(job)
 
     def call(self, fn: Callable[[], Any]) -> int:
         self._next_task += 1
@@ -416,6 +527,8 @@ class WorkerPool(QObject):
         self._stopped = True
         self.model.cancel_event.set()
         self.tasks.cancel_download.set()
+        self.analysis.stopping.set()
+        self.analysis.cancel()
         from PySide6.QtCore import QMetaObject, Qt
 
         for worker in (self.model, self.frames):

@@ -15,10 +15,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QPalette, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QApplication
 
+from captioner_app.core.budget import budget_words
 from captioner_app.core.track import Cue, Provenance, Track
 
-COLUMNS = ("Start", "End", "Duration", "Text", "WPS")
-COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPS = range(5)
+COLUMNS = ("Start", "End", "Duration", "Text", "WPS", "Extended")
+COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPS, COL_EXTENDED = range(6)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -95,10 +96,15 @@ class CueTableModel(QAbstractTableModel):
             if orientation == Qt.Orientation.Horizontal:
                 if role == Qt.ItemDataRole.AccessibleTextRole and section == COL_WPS:
                     return "Words per second"
+                if role == Qt.ItemDataRole.AccessibleTextRole and section == COL_EXTENDED:
+                    return "Extended description (the player pauses)"
                 return COLUMNS[section]
             return str(section + 1)
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == COL_WPS:
             return f"Words per second; above {self.narration_wps:g} is flagged as too fast to narrate"
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal \
+                and section == COL_EXTENDED:
+            return "Extended description: the player pauses the video while it is spoken (Ctrl+Shift+X)"
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -107,8 +113,13 @@ class CueTableModel(QAbstractTableModel):
             base |= Qt.ItemFlag.ItemIsEditable
         return base
 
+    def budget(self, cue: Cue) -> int:
+        """Words that fit in ``cue`` at the narration rate (``narration_wps`` words per second)."""
+        return budget_words(cue.duration_ms, self.narration_wps * 60)
+
     def _too_fast(self, cue: Cue) -> bool:
-        return bool(cue.text) and cue.words_per_second > self.narration_wps
+        """Over its narration budget (never cut, only flagged); an extended cue has no budget."""
+        return bool(cue.text) and not cue.extended and cue.words > self.budget(cue)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self.track):
@@ -127,12 +138,18 @@ class CueTableModel(QAbstractTableModel):
             if col == COL_WPS:
                 wps = cue.words_per_second
                 return "∞" if wps == float("inf") else f"{wps:.1f}"
+            if col == COL_EXTENDED:
+                return "extended" if cue.extended else ""
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_WPS and self._too_fast(cue):
-            return f"{cue.words_per_second:.1f} words per second, too fast to narrate"
+            return f"{cue.words_per_second:.1f} words per second, too fast to narrate: " \
+                   f"{cue.words} words, {self.budget(cue)} fit"
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_WPS and self._too_fast(cue):
-                return f"{cue.words_per_second:.1f} words/s is above the narration budget of " \
-                       f"{self.narration_wps:g} words/s"
+                return f"Over the narration budget: {cue.words} words, {self.budget(cue)} fit at " \
+                       f"{self.narration_wps * 60:g} words per minute ({self.narration_wps:g} words/s). " \
+                       "Cut words, lengthen the cue, or mark it extended (Ctrl+Shift+X)."
+            if col == COL_EXTENDED and cue.extended:
+                return "Extended: the player pauses the video while this description is spoken"
             if col == COL_TEXT:
                 p = cue.provenance
                 origin = p.source if p.source != "model" else f"model {p.model or ''} ({p.detail or '?'} detail)"
@@ -216,6 +233,19 @@ class CueTableModel(QAbstractTableModel):
             start_ms, end_ms = end_ms, start_ms
         if (start_ms, end_ms) != (cue.start_ms, cue.end_ms):
             self.replace_cue(row, cue.with_(start_ms=start_ms, end_ms=end_ms), f"Move cue {row + 1}")
+
+    def set_extended(self, rows: Sequence[int], extended: bool) -> bool:
+        """Mark the cues at ``rows`` extended (or not), as one undoable edit; False if nothing changed."""
+        rows = sorted(set(r for r in rows if 0 <= r < len(self.track)))
+        cues = self.cues()
+        changed = [r for r in rows if cues[r].extended != extended]
+        if not changed:
+            return False
+        for r in changed:
+            cues[r] = cues[r].with_(extended=extended)
+        what = f"cue {changed[0] + 1}" if len(changed) == 1 else f"{len(changed)} cues"
+        self._push(f"Mark {what} {'extended' if extended else 'not extended'}", cues, select=changed[0])
+        return True
 
     def add_cue(self, cue: Cue, text: str = "Add cue", merge_key: object = None) -> int:
         t = Track(self.cues())

@@ -1,9 +1,10 @@
-"""The timeline: a time ruler, cue blocks, the playhead, and room for speech regions and shot marks.
+"""The timeline: a time ruler, speech regions, shot-change marks, cue blocks and the playhead.
 
 Click or drag on the ruler to move the playhead; drag a cue's left or right edge to retime it (one
-undoable edit on release); click a cue to select it. Ctrl+wheel or +/- zoom around the playhead;
-arrow keys step frames (the main window's shortcuts). Colours come from the palette, so high
-contrast themes stay readable.
+undoable edit on release); click a cue to select it. With an analysis set, a dragged edge snaps to
+the nearest shot change or gap edge within a few pixels (hold Shift to place it freely).
+Ctrl+wheel or +/- zoom around the playhead; arrow keys step frames (the main window's shortcuts).
+Colours come from the palette, so high contrast themes stay readable.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from captioner_app.core.analysis import Analysis, snap
 from captioner_app.core.track import Cue
 
 EDGE_PX = 5
 RULER_H = 22
 REGION_H = 8
+SNAP_PX = 8  # a dragged cue edge snaps to a shot change or gap edge this close (in pixels)
 
 
 class Timeline(QWidget):
@@ -47,6 +50,9 @@ class Timeline(QWidget):
         self.selected: set[int] = set()
         self.regions: list[tuple[int, int]] = []  # e.g. speech: (start_ms, end_ms)
         self.marks: list[int] = []  # e.g. shot changes
+        self.analysis: Analysis | None = None  # speech, gaps and shots: drawn, and snapped to
+        self.snap_px = SNAP_PX
+        self.snapped_to: int | None = None  # the point the edge being dragged snapped to
         self.view_start = 0
         self.view_end = 0
         self._drag: tuple[str, int, int, int] | None = None  # ("start"|"end"|"seek", row, start, end)
@@ -88,6 +94,19 @@ class Timeline(QWidget):
     def set_marks(self, marks: Sequence[int]) -> None:
         self.marks = [int(m) for m in marks]
         self.update()
+
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        """Draw ``analysis``'s speech as regions and its shot changes as marks; snap edges to them."""
+        self.analysis = analysis
+        self.regions = [(s.start_ms, s.end_ms) for s in analysis.speech] if analysis else []
+        self.marks = list(analysis.cuts_ms) if analysis else []
+        self.update()
+
+    def snap_ms(self, ms: int) -> int:
+        """``ms`` moved to the nearest shot change or gap edge within :attr:`snap_px` pixels."""
+        span = max(1, self.view_end - self.view_start)
+        tolerance = int(self.snap_px * span / max(1, self.width() - 1))
+        return snap(ms, self.analysis, tolerance)
 
     def zoom(self, factor: float, around_ms: int | None = None) -> None:
         if self.duration_ms <= 0:
@@ -159,8 +178,13 @@ class Timeline(QWidget):
                 for s, e in self.regions:
                     p.fillRect(QRectF(QPointF(self.x_for(s), RULER_H + 2), QPointF(self.x_for(e), RULER_H + REGION_H)),
                                colour)
+            if self.analysis is not None:  # usable gaps: an outline under the speech band
+                p.setPen(QPen(pal.color(QPalette.ColorRole.Link), 1))
+                for gap in self.analysis.gaps:
+                    y = RULER_H + REGION_H + 1
+                    p.drawLine(QPointF(self.x_for(gap.start_ms), y), QPointF(self.x_for(gap.end_ms), y))
             if self.marks:
-                p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
+                p.setPen(QPen(pal.color(QPalette.ColorRole.WindowText), 1, Qt.PenStyle.DashLine))
                 for m in self.marks:
                     p.drawLine(QPointF(self.x_for(m), RULER_H), QPointF(self.x_for(m), h))
             # cue blocks
@@ -172,13 +196,22 @@ class Timeline(QWidget):
                     continue
                 chosen = row in self.selected
                 ink = pal.color(QPalette.ColorRole.HighlightedText if chosen else QPalette.ColorRole.ButtonText)
-                p.setPen(QPen(ink, 2 if chosen else 1))
+                # an extended cue (the player pauses for it) has a dashed outline and says so
+                style = Qt.PenStyle.DashLine if cue.extended else Qt.PenStyle.SolidLine
+                p.setPen(QPen(ink, 2 if chosen or cue.extended else 1, style))
                 p.setBrush(sel if chosen else fill)
                 p.drawRect(rect)
                 p.setPen(ink)
+                label = cue.text or "(empty)"
+                if cue.extended:
+                    label = "[extended] " + label
                 p.drawText(rect.adjusted(4, 2, -4, -2),
                            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
-                           cue.text or "(empty)")
+                           label)
+            if self.snapped_to is not None:
+                p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
+                x = self.x_for(self.snapped_to)
+                p.drawLine(QPointF(x, RULER_H), QPointF(x, h))
             # playhead
             x = self.x_for(self.position_ms)
             p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
@@ -225,6 +258,11 @@ class Timeline(QWidget):
         if kind == "seek":
             self.seekRequested.emit(ms)
             return
+        self.snapped_to = None
+        if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            snapped = self.snap_ms(ms)
+            if snapped != ms:
+                self.snapped_to = ms = snapped
         if kind == "start":
             start = min(ms, end)
         else:
@@ -236,6 +274,9 @@ class Timeline(QWidget):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None
+        if self.snapped_to is not None:
+            self.snapped_to = None
+            self.update()
         if drag is None or drag[0] == "seek":
             return
         _, row, start, end = drag
