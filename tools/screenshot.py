@@ -1,5 +1,8 @@
 """Regenerate docs/screenshot.png: the main window after captioning a generated clip with the tiny model.
 
+The clip has synthesized speech (espeak-ng) and scene changes, so the timeline shows speech regions
+and shot marks; the cues are placed in the gaps between speech (placement "gaps", detail "auto").
+
 Run under a real X server so fonts and styles are the desktop's, e.g.:
 
     xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshot.py [--out docs/screenshot.png]
@@ -26,13 +29,16 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="screenshot-"))
     os.environ["CAPTIONER_DATA_DIR"] = str(work / "data")
     from captioner_app.testing.media import make_video
+    from captioner_app.testing.speech import PHRASES, make_speech_video
 
     model = args.model
     if model is None:
         from captioner_app.testing.tiny_molmo import build_tiny_model
 
         model = str(build_tiny_model(work / "tiny-molmo2"))
-    video = make_video(work / "street-scene.mp4", 24.0, size=(640, 360), scene_cuts_s=[6.0, 12.0, 18.0])
+    video, _ = make_speech_video(work / "street-scene.mp4", 24.0,
+                                 ((1.0, PHRASES[0]), (9.5, PHRASES[4]), (17.0, PHRASES[2])),
+                                 (6.0, 12.0, 18.0), size=(640, 360))
     other = make_video(work / "interview.mp4", 5.0, size=(320, 180))
 
     from PySide6.QtWidgets import QApplication
@@ -54,11 +60,14 @@ def main() -> int:
             time.sleep(0.01)
 
     pump(lambda: window.last_frame is not None)
+    pump(lambda: window.doc is not None and window.doc.analysis is not None)
+    window.placement_combo.setCurrentText("gaps")
+    window.detail_combo.setCurrentText("auto")
     window.caption_video()
     pump(lambda: not window.captioning)
-    window.select_row(2)
-    window.seek(9500)
-    pump(lambda: window.last_frame is not None and window.last_frame.requested_ms == 9500)
+    window.select_row(1)
+    window.seek(7000)
+    pump(lambda: window.last_frame is not None and window.last_frame.requested_ms == 7000)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)

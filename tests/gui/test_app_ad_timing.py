@@ -101,6 +101,13 @@ def test_analysis_draws_speech_and_shots_snaps_edges_and_places_cues_in_gaps(qtb
         assert analysis.speech_overlap_ms(c.start_ms, c.end_ms) == 0
     assert w.doc.caption["placement"] == "gaps" and w.doc.caption["detail"] == "auto"
 
+    # Caption > Analyze Video runs it again (bypassing the cache); stopping it keeps the earlier result
+    action(w, "Analyze Video (Speech and Shots)").trigger()
+    assert w.analysis_cancel_button.isEnabled() and w.doc.analysis_job is not None
+    w.analysis_cancel_button.click()
+    qtbot.waitUntil(lambda: w.doc.analysis_job is None, timeout=30000)
+    assert "stopped" in w.analysis_label.text() and w.doc.analysis is analysis
+
     # reopening the video reads the analysis back from the cache instead of decoding again
     w.close_document()
     w.open_paths([str(path)])

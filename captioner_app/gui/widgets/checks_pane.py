@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from captioner_app.core.checks import ERROR, KINDS, Finding
 
@@ -73,7 +82,9 @@ class ChecksPane(QWidget):
         self.list.clear()
         for finding in self.findings:
             text = finding_text(finding)
-            item = QListWidgetItem(("⛔ " if finding.severity == ERROR else "⚠ ") + text)
+            icon = QStyle.StandardPixmap.SP_MessageBoxCritical if finding.severity == ERROR \
+                else QStyle.StandardPixmap.SP_MessageBoxWarning
+            item = QListWidgetItem(self.style().standardIcon(icon), text)
             item.setData(FINDING_ROLE, finding.cue_index)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
             item.setToolTip(text)
