@@ -67,12 +67,15 @@ _VIDEO = {
 
 
 def window_prompt(detail: Detail | str, word_budget: int | None = None) -> PromptSpec:
-    """The prompt for one window; ``word_budget`` (from the narration budget) caps the words asked for."""
+    """The prompt for one window; ``word_budget`` (from the narration budget) caps the words asked for.
+
+    The token cap stays the detail level's: a model that writes more than it was asked for is
+    flagged by the checks, never cut off mid-sentence.
+    """
     level = Detail.parse(detail)
     template, words, tokens = _WINDOW[level]
     if word_budget is not None:
         words = max(1, min(words, word_budget))
-        tokens = min(tokens, max(16, int(words * 2.5) + 8))
     return PromptSpec(f"{_STYLE} {template.format(words=words)}", tokens, words)
 
 
