@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         self.progress = named(QProgressBar(), "Caption progress")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setFormat("%v of %m windows")
+        self.progress.setFormat("Not captioned yet")
         self.progress_label = named(QLabel(""), "Caption status")
         self.progress_label.setWordWrap(True)
         self.analysis_progress = named(QProgressBar(), "Analysis progress",
@@ -904,6 +904,7 @@ class MainWindow(QMainWindow):
         self._running_job = job.job
         self._job_started = time.monotonic()
         self.progress.setRange(0, len(windows) if windows else 1)
+        self.progress.setFormat("%v of %m windows")
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
         doc.caption = {"detail": options.detail, "window_s": options.window_s, "stride_s": options.stride_s,
