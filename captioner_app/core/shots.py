@@ -24,17 +24,19 @@ DEFAULT_MIN_SHOT_MS = 500
 THUMB_WIDTH = 128
 
 
-def _content_detector(threshold: float, min_shot_s: float) -> Any:
+def _content_detector(threshold: float, min_shot_frames: int) -> Any:
+    """PySceneDetect 0.6's adaptive detector (0.6 has a headless-OpenCV extra; 0.7 needs opencv-python,
+    whose bundled Qt plugins clash with PySide6). It counts in frames: we number frames ourselves."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from scenedetect.detectors.adaptive_detector import AdaptiveDetector
     except ImportError:
         raise VideoError(
-            "shot detection needs PySceneDetect: pip install --no-deps scenedetect && pip install click"
+            "shot detection needs PySceneDetect: pip install 'scenedetect[opencv-headless]==0.6.6'"
         ) from None
     return AdaptiveDetector(adaptive_threshold=threshold, min_content_val=MIN_CONTENT_SCORE,
-                            min_scene_len=float(min_shot_s))
+                            min_scene_len=max(1, min_shot_frames))
 
 
 class _Thumbnailer:
@@ -80,17 +82,16 @@ def detect_cuts(
 ) -> list[int]:
     """Times (ms) where a new shot starts, in order; time 0 is not a cut."""
     import av
-    from scenedetect.common import FrameTimecode
 
     from captioner_app.core.video import _ffmpeg_reason, _open
 
     if threshold <= 0:
         raise ValueError("the shot threshold must be positive")
-    detector = _content_detector(threshold, min_shot_ms / 1000.0)
     fps = info.fps if info.fps > 0 else 30.0
+    detector = _content_detector(threshold, int(round(min_shot_ms / 1000.0 * fps)))
     cuts: list[float] = []
+    frame_times: list[float] = []  # the detector's frame numbers index this
     container = _open(info.path)
-    last: Any = None
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -117,15 +118,15 @@ def detect_cuts(
                     if progress is not None and info.duration_ms > 0:
                         progress(min(1.0, t * 1000.0 / info.duration_ms))
                 image = shrink(frame)
-                last = FrameTimecode(max(0.0, t), fps=fps)
-                cuts.extend(tc.seconds for tc in detector.process_frame(last, image))
+                frame_times.append(max(0.0, t))
+                cuts.extend(frame_times[n] for n in detector.process_frame(len(frame_times) - 1, image))
         except av.error.FFmpegError as err:
             raise VideoError(f"{info.path}: decoding failed at {max(previous_s, 0):.1f} s "
                              f"({_ffmpeg_reason(err)})") from None
     finally:
         container.close()
-    if last is not None:
-        cuts.extend(tc.seconds for tc in detector.post_process(last))
+    if frame_times:
+        cuts.extend(frame_times[n] for n in detector.post_process(len(frame_times) - 1))
     times = sorted({int(round(c * 1000)) for c in cuts})
     return [t for t in times if 0 < t < info.duration_ms]
 
