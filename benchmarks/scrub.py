@@ -73,14 +73,18 @@ def main() -> int:
     wait(lambda: window.last_frame is not None)
     shown: list[int] = []
     window.preview.shown.connect(lambda ms: shown.append(ms))
-    latencies, decode = [], []
+    latencies, exact_lat, decode, interim_count = [], [], [], 0
     for t in times:
         shown.clear()
         start = time.perf_counter()
         window.seek(t)
         request = window._frame_request
+        # first picture on screen for this seek: the exact frame, or the keyframe shown while it decodes
         wait(lambda request=request: window.last_frame is not None and window.last_frame.request == request and shown)
         latencies.append((time.perf_counter() - start) * 1000)
+        interim_count += not window.last_frame.exact
+        wait(lambda request=request: window.last_frame.request == request and window.last_frame.exact)
+        exact_lat.append((time.perf_counter() - start) * 1000)
         decode.append(window.last_frame.decode_s * 1000)
 
     # a drag: 100 nearby requests 40 ms apart in time, 15 ms apart in wall time
@@ -91,7 +95,8 @@ def main() -> int:
         start = time.perf_counter()
         window.seek(drag_start + 40 * k)
         request = window._frame_request
-        wait(lambda request=request: window.last_frame is not None and window.last_frame.request == request and shown)
+        wait(lambda request=request: window.last_frame is not None and window.last_frame.request == request
+             and window.last_frame.exact and shown)
         drag_lat.append((time.perf_counter() - start) * 1000)
     window.shutdown()
     window.close()
@@ -104,14 +109,19 @@ def main() -> int:
 
     cpu = os.cpu_count()
     print(f"machine: {cpu} CPU cores; preview frames scaled to 960 px")
-    print(f"app random seek-and-show ({len(latencies)} seeks): p50 {pct(latencies, 50):.1f} ms, "
-          f"p95 {pct(latencies, 95):.1f} ms, max {max(latencies):.1f} ms "
+    print(f"app random seek, first picture on screen ({len(latencies)} seeks, {interim_count} of them the "
+          f"keyframe first): p50 {pct(latencies, 50):.1f} ms, p95 {pct(latencies, 95):.1f} ms, "
+          f"max {max(latencies):.1f} ms")
+    print(f"app random seek, exact frame on screen: p50 {pct(exact_lat, 50):.1f} ms, "
+          f"p95 {pct(exact_lat, 95):.1f} ms, max {max(exact_lat):.1f} ms "
           f"(decode part p50 {statistics.median(decode):.1f} ms)")
-    print(f"app drag-scrub (100 steps of 40 ms): p50 {pct(drag_lat, 50):.1f} ms, p95 {pct(drag_lat, 95):.1f} ms")
+    print(f"app drag-scrub, exact frames (100 steps of 40 ms): p50 {pct(drag_lat, 50):.1f} ms, "
+          f"p95 {pct(drag_lat, 95):.1f} ms")
     print(f"core frame_at one-shot (20 seeks, reopen each time): p50 {pct(oneshot, 50):.1f} ms, "
           f"p95 {pct(oneshot, 95):.1f} ms")
     target = 100.0
-    print(f"target p95 <= {target:.0f} ms: {'met' if pct(latencies, 95) <= target else 'NOT met'}")
+    print(f"target p95 <= {target:.0f} ms: first picture {'met' if pct(latencies, 95) <= target else 'NOT met'}, "
+          f"exact frame {'met' if pct(exact_lat, 95) <= target else 'NOT met'}")
     return 0
 
 

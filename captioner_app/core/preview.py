@@ -9,12 +9,18 @@ later, decodes forward from there instead of seeking. Not thread-safe: one owner
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from captioner_app.core.errors import VideoError
 from captioner_app.core.video import Frame, VideoInfo, _ffmpeg_reason, _open, _to_array
 
 FORWARD_LIMIT_MS = 1500  # a request this far ahead of the last picture is reached by decoding on
+INTERIM_AFTER_FRAMES = 3  # a seek landing this many frames or more before its target shows the keyframe first
+
+
+class PreviewAborted(Exception):
+    """``abort()`` said a newer request is waiting: this one was dropped half-way (the decoder stays usable)."""
 
 
 class PreviewDecoder:
@@ -58,8 +64,19 @@ class PreviewDecoder:
         self._next = None
         self._next_ms = -1
 
-    def frame_at(self, time_ms: int) -> Frame:
-        """The picture on screen at ``time_ms`` (clamped into the video)."""
+    def frame_at(
+        self,
+        time_ms: int,
+        interim: Callable[[Frame], None] | None = None,
+        abort: Callable[[], bool] | None = None,
+    ) -> Frame:
+        """The picture on screen at ``time_ms`` (clamped into the video).
+
+        After a seek, decoding forward from the keyframe to the target can take a while on heavy
+        footage: ``interim`` then receives the keyframe's picture at once (its own time in
+        ``time_ms``), so a scrub shows something right away, and the exact picture follows.
+        ``abort`` is asked between pictures; when it returns True, :class:`PreviewAborted` is raised.
+        """
         import av
 
         if self._container is None:
@@ -74,7 +91,8 @@ class PreviewDecoder:
             and self._current is not None
             and self._current_ms <= t <= self._current_ms + FORWARD_LIMIT_MS
         )
-        if not forward:
+        seeking = not forward
+        if seeking:
             self._restart(t)
         elif self._next is not None and self._next_ms <= t:
             self._current, self._current_ms = self._next, self._next_ms
@@ -89,6 +107,13 @@ class PreviewDecoder:
                 if frame.time is None:
                     continue
                 f_ms = int(round((float(frame.time) - self._start) * 1000))
+                if seeking:
+                    seeking = False
+                    if interim is not None and f_ms <= t - INTERIM_AFTER_FRAMES * frame_ms:
+                        interim(Frame(f_ms, _to_array(frame, self.info.rotation, self.max_side)))
+                elif abort is not None and abort():
+                    self._current, self._current_ms = frame, f_ms
+                    raise PreviewAborted()
                 if f_ms > t and self._current is not None:
                     self._next, self._next_ms = frame, f_ms
                     break

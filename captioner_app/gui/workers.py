@@ -18,6 +18,7 @@ from captioner_app.core.analysis import Analysis, AnalysisOptions
 from captioner_app.core.engine import EngineOptions
 from captioner_app.core.errors import CancelledError, CaptionerError, ModelError
 from captioner_app.core.pipeline import CaptionOptions, Progress
+from captioner_app.core.preview import PreviewAborted, PreviewDecoder
 from captioner_app.core.track import Cue
 from captioner_app.core.video import VideoInfo
 from captioner_app.core.windows import Window
@@ -33,6 +34,7 @@ class FrameReady:
     requested_ms: int
     image: QImage
     decode_s: float
+    exact: bool = True  # False: the keyframe shown while the exact picture is still being decoded
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,17 @@ class FrameWorker(QObject):
         try:
             if self._decoder_path != info.path:
                 self._close_decoder()
-                from captioner_app.core.preview import PreviewDecoder
 
                 self._decoder = PreviewDecoder(info, self.max_side)
                 self._decoder_path = info.path
-            frame = self._decoder.frame_at(time_ms)
+            def interim(approx: Any) -> None:
+                self.frameReady.emit(FrameReady(request, info.path, approx.time_ms, time_ms,
+                                                to_qimage(approx.image), time.perf_counter() - started, False))
+
+            frame = self._decoder.frame_at(time_ms, interim=interim, abort=lambda: self._pending is not None)
             image = to_qimage(frame.image)
+        except PreviewAborted:
+            return  # a newer request is queued: it runs next
         except CaptionerError as err:
             self._close_decoder()
             self.failed.emit(Failure("preview", info.path, str(err)))
