@@ -46,11 +46,20 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(Settings(window_s=args.window, autosave_s=1.0), model=model, device=args.device,
                         check_recovery=False)
+    startup_ticks: list[float] = []
+    startup_timer = QTimer()
+    startup_timer.setInterval(5)
+    startup_timer.timeout.connect(lambda: startup_ticks.append(time.perf_counter()))
+    startup_timer.start()
     window.show()
     window.open_paths([str(video)])
-    while window.last_frame is None:
+    # start-up: the window is up, the video opens, its analysis starts and the model worker imports
+    # torch/transformers in the background; an editor clicks Caption a few seconds later
+    while window.last_frame is None or not window.pool.model.warm.is_set():
         app.processEvents()
         time.sleep(0.001)
+    startup_timer.stop()
+    startup_gaps = sorted((b - a) * 1000 for a, b in zip(startup_ticks, startup_ticks[1:], strict=False)) or [0.0]
 
     ticks: list[float] = []
     timer = QTimer()
@@ -84,9 +93,12 @@ def main() -> int:
           f"{args.device}; {args.duration:g} s video, {args.window:g} s windows")
     print(f"captioned {cues} windows in {elapsed:.1f} s (model load included); autosave every 1 s; "
           f"scrubbing every 100 ms")
-    print(f"GUI timer (5 ms): {len(ticks)} ticks, largest gap {gaps[-1]:.1f} ms, p99 gap {p99:.1f} ms")
+    print(f"start-up, before Caption (window, video, background imports): largest gap {startup_gaps[-1]:.1f} ms "
+          f"over {len(startup_ticks)} ticks")
+    print(f"GUI timer (5 ms) from Caption to done: {len(ticks)} ticks, largest gap {gaps[-1]:.1f} ms, "
+          f"p99 gap {p99:.1f} ms")
     if load_gaps:
-        print(f"  while the model loads (first import of torch/transformers in the worker): largest gap "
+        print(f"  while the model loads (weights, processor): largest gap "
               f"{load_gaps[-1]:.1f} ms")
     print(f"  while captioning (model loaded): largest gap {run_gaps[-1]:.1f} ms over {len(after)} ticks")
     print(f"target largest gap <= 50 ms: {'met' if gaps[-1] <= 50 else 'NOT met'} overall, "

@@ -213,6 +213,23 @@ class ModelWorker(QObject):
         self._engine: Any = None
         self._engine_options: EngineOptions | None = None
         self.cancel_event = threading.Event()
+        self.warm = threading.Event()  # set once the heavy libraries are imported
+
+    @Slot()
+    def prewarm(self) -> None:
+        """Import torch and transformers' Molmo2 classes now, in this thread, right after start-up.
+
+        Importing them takes seconds and, while native libraries load, holds the GIL for long
+        stretches: done on the first Caption click, that froze the window for about 200 ms.
+        """
+        try:
+            import torch  # noqa: F401
+            import transformers.models.molmo2.modeling_molmo2  # noqa: F401
+            import transformers.models.molmo2.processing_molmo2  # noqa: F401
+        except Exception:  # a broken install is reported when the model is actually loaded
+            pass
+        finally:
+            self.warm.set()
 
     def _ensure_engine(self, options: EngineOptions) -> Any:
         if self._engine is not None and self._engine_options == options:
@@ -468,6 +485,7 @@ class WorkerPool(QObject):
     """Four QThreads: the model worker, the frame decoder, the task worker and the analysis worker."""
 
     _run_caption = Signal(object)
+    _prewarm = Signal()
     _run_analysis = Signal(object)
     _probe = Signal(str)
     _call = Signal(int, object)
@@ -489,6 +507,7 @@ class WorkerPool(QObject):
             thread.start()
             self.threads.append(thread)
         self._run_caption.connect(self.model.run)
+        self._prewarm.connect(self.model.prewarm)
         self._run_analysis.connect(self.analysis.run)
         self._probe.connect(self.tasks.probe)
         self._call.connect(self.tasks.call)
@@ -496,6 +515,8 @@ class WorkerPool(QObject):
         self._next_task = 0
         self._next_analysis = 0
         self._stopped = False
+        if loader is None:  # the real engine: its libraries load in the background from the start
+            self._prewarm.emit()
 
     def caption(self, job: CaptionJob) -> None:
         self.model.cancel_event.clear()
