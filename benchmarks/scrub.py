@@ -30,6 +30,8 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--video", help="use this video instead of generating a 1080p clip")
     ap.add_argument("--noise", action="store_true", help="grainy picture (harder to decode, closer to film)")
+    ap.add_argument("--with-analysis", action="store_true",
+                    help="let the speech/shot analysis run on open, as it does by default (it competes for the CPU)")
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     work = Path(tempfile.mkdtemp(prefix="scrub-bench-"))
@@ -57,7 +59,7 @@ def main() -> int:
     from captioner_app.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(Settings(autosave_s=600), model="unused", check_recovery=False)
+    window = MainWindow(Settings(autosave_s=600, auto_analyze=args.with_analysis), model="unused", check_recovery=False)
     window.resize(1280, 800)
     window.show()
     window.open_paths([str(video)])
@@ -108,7 +110,8 @@ def main() -> int:
         oneshot.append((time.perf_counter() - start) * 1000)
 
     cpu = os.cpu_count()
-    print(f"machine: {cpu} CPU cores; preview frames scaled to 960 px")
+    print(f"machine: {cpu} CPU cores; preview frames scaled to 960 px; speech/shot analysis on open: "
+          f"{'running' if args.with_analysis else 'off'}")
     print(f"app random seek, first picture on screen ({len(latencies)} seeks, {interim_count} of them the "
           f"keyframe first): p50 {pct(latencies, 50):.1f} ms, p95 {pct(latencies, 95):.1f} ms, "
           f"max {max(latencies):.1f} ms")
