@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,19 +85,23 @@ def make_video(
         for packet in vs.encode():
             container.mux(packet)
         if aus is not None and audio is not None:
-            samples = np.asarray(audio, dtype=np.float32)
-            chunk = 1024
-            for start in range(0, len(samples), chunk):
-                block = samples[start:start + chunk]
-                aframe = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="fltp", layout="mono")
-                aframe.sample_rate = sample_rate
-                aframe.pts = start
-                aframe.time_base = Fraction(1, sample_rate)
-                for packet in aus.encode(aframe):
-                    container.mux(packet)
-            for packet in aus.encode():
-                container.mux(packet)
+            _encode_audio(container, aus, np.asarray(audio, dtype=np.float32), sample_rate)
     return path
+
+
+def _encode_audio(container: Any, stream: Any, samples: np.ndarray, sample_rate: int) -> None:
+    import av
+
+    for start in range(0, len(samples), 1024):
+        frame = av.AudioFrame.from_ndarray(samples[start:start + 1024].reshape(1, -1), format="fltp",
+                                           layout="mono")
+        frame.sample_rate = sample_rate
+        frame.pts = start
+        frame.time_base = Fraction(1, sample_rate)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
 
 
 def tone(duration_s: float, sample_rate: int = 16000, freq: float = 440.0) -> np.ndarray:
@@ -108,20 +113,10 @@ def make_audio_only(path: str | Path, duration_s: float = 3.0, sample_rate: int 
     import av
 
     path = Path(path)
-    samples = tone(duration_s, sample_rate)
     with av.open(str(path), mode="w") as container:
         aus = container.add_stream("aac", rate=sample_rate)
         aus.layout = "mono"
-        for start in range(0, len(samples), 1024):
-            block = samples[start:start + 1024]
-            frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="fltp", layout="mono")
-            frame.sample_rate = sample_rate
-            frame.pts = start
-            frame.time_base = Fraction(1, sample_rate)
-            for packet in aus.encode(frame):
-                container.mux(packet)
-        for packet in aus.encode():
-            container.mux(packet)
+        _encode_audio(container, aus, tone(duration_s, sample_rate), sample_rate)
     return path
 
 
