@@ -103,12 +103,12 @@ def run_caption(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     for video, info in probed:
         target = _output_path(args, video, fmt)
+        track = Track(video=info.path, duration_ms=info.duration_ms)
         try:
-            track = _caption_one(info, engine, options, cancel, quiet=args.quiet)
-        except KeyboardInterrupt:
+            _caption_one(info, engine, options, cancel, track, quiet=args.quiet)
+        except (KeyboardInterrupt, CancelledError):
             cancel.set()
-            raise
-        except CancelledError:
+            _keep_partial(track, target, fmt)
             return 130
         try:
             formats.write(track, target, fmt)
@@ -121,13 +121,28 @@ def run_caption(args: argparse.Namespace) -> int:
     return code
 
 
+def _keep_partial(track: Track, target: Path, fmt: str) -> None:
+    """On Ctrl-C, the cues already written go to NAME.partial.EXT (the real output is left alone)."""
+    if not len(track):
+        print("captioner: cancelled; nothing was written", file=sys.stderr)
+        return
+    partial = target.with_name(f"{target.stem}.partial{target.suffix}")
+    done = f"{len(track)} cue{'s' if len(track) != 1 else ''} done"
+    try:
+        formats.write(track, partial, fmt)
+    except TrackError as err:
+        print(f"captioner: cancelled; the {done} could not be kept: {err}", file=sys.stderr)
+        return
+    print(f"captioner: cancelled; the {done} {'are' if len(track) != 1 else 'is'} in {partial}", file=sys.stderr)
+
+
 def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: threading.Event,
-                 quiet: bool) -> Track:
+                 track: Track, quiet: bool) -> None:
+    """Caption one video into ``track`` (filled as cues arrive, so a cancelled run keeps them)."""
     from tqdm import tqdm
 
     windows = plan(info, options, cancel=cancel)  # gaps, shots: analyses the video first
     total = len(windows)
-    track = Track(video=info.path, duration_ms=info.duration_ms)
     bar = tqdm(total=total, unit="window", desc=Path(info.path).name, disable=quiet or None,
                file=sys.stderr, dynamic_ncols=True)
     try:
@@ -137,7 +152,6 @@ def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: 
             bar.update(1)
     finally:
         bar.close()
-    return track
 
 
 def run_describe(args: argparse.Namespace) -> int:

@@ -186,3 +186,29 @@ def test_download_offline_is_one_line(tmp_path: Path):
 def test_download_of_a_local_folder_prints_it(tiny_model_dir: Path):
     done = run_cli("download", str(tiny_model_dir))
     assert done.returncode == 0 and done.stdout.strip() == str(tiny_model_dir)
+
+
+def test_ctrl_c_keeps_the_cues_done_beside_the_output(tiny_model_dir: Path, video_30s: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]):
+    from captioner_app.core.engine.molmo import MolmoEngine
+
+    real = MolmoEngine.caption
+    calls: list[int] = []
+
+    def interrupted_on_the_second_batch(self, requests, cancel=None):
+        calls.append(len(requests))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, requests, cancel)
+
+    monkeypatch.setattr(MolmoEngine, "caption", interrupted_on_the_second_batch)
+    target = tmp_path / "film.srt"
+    code = main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-q",
+                 "--batch-size", "1", "-o", str(target)])
+    assert code == 130
+    assert not target.exists()
+    kept = formats.read(tmp_path / "film.partial.srt").track
+    assert [(c.start_ms, c.end_ms) for c in kept] == [(0, 10_000)]
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"captioner: cancelled; the 1 cue done is in {tmp_path / 'film.partial.srt'}")
