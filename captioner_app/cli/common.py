@@ -19,7 +19,7 @@ def add_model_options(p: argparse.ArgumentParser, batch: bool = True) -> None:
                    help=f"hub id or local folder (default: ${MODEL_ENV} or allenai/Molmo2-4B)")
     g.add_argument("--revision", default=None, help="hub branch, tag or commit to use")
     g.add_argument("--offline", action="store_true", help="never contact the hub; use the local cache only")
-    g.add_argument("--device", default="auto", choices=DEVICES + ("cuda:0", "cuda:1"),
+    g.add_argument("--device", default="auto", type=device_name, metavar="{auto,cuda,cuda:N,mps,cpu}",
                    help="where to run (default: CUDA, then MPS, then CPU)")
     g.add_argument("--dtype", default="auto", choices=DTYPES,
                    help="weights dtype (default: bfloat16 on CUDA, float16 on MPS, float32 on CPU)")
@@ -37,6 +37,13 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
         local_files_only=args.offline,
         batch_size=getattr(args, "batch_size", None),
     )
+
+
+def device_name(text: str) -> str:
+    value = text.strip().lower()
+    if value in DEVICES or (value.startswith("cuda:") and value[5:].isdigit()):
+        return value
+    raise argparse.ArgumentTypeError(f"{text!r} is not a device: choose auto, cuda, cuda:N, mps or cpu")
 
 
 def positive_float(text: str) -> float:
