@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -103,6 +104,7 @@ def main() -> int:
     print(f"  while captioning (model loaded): largest gap {run_gaps[-1]:.1f} ms over {len(after)} ticks")
     print(f"target largest gap <= 50 ms: {'met' if gaps[-1] <= 50 else 'NOT met'} overall, "
           f"{'met' if run_gaps[-1] <= 50 else 'NOT met'} while captioning")
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

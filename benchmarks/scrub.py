@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,6 +74,9 @@ def main() -> int:
             time.sleep(0.0005)
 
     wait(lambda: window.last_frame is not None)
+    # the model thread imports torch/transformers for a few seconds after start-up (see
+    # ModelWorker.prewarm); measure the steady state an editor scrubs in, after that
+    wait(lambda: window.pool.model.warm.is_set(), timeout_s=120)
     shown: list[int] = []
     window.preview.shown.connect(lambda ms: shown.append(ms))
     latencies, exact_lat, decode, interim_count = [], [], [], 0
@@ -123,6 +127,7 @@ def main() -> int:
     print(f"core frame_at one-shot (20 seeks, reopen each time): p50 {pct(oneshot, 50):.1f} ms, "
           f"p95 {pct(oneshot, 95):.1f} ms")
     target = 100.0
+    shutil.rmtree(work, ignore_errors=True)
     print(f"target p95 <= {target:.0f} ms: first picture {'met' if pct(latencies, 95) <= target else 'NOT met'}, "
           f"exact frame {'met' if pct(exact_lat, 95) <= target else 'NOT met'}")
     return 0

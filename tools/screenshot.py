@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -77,6 +78,7 @@ def main() -> int:
     print(f"wrote {out} ({len(window.doc.model.track)} cues)")
     window.shutdown()
     window.close()
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
