@@ -426,52 +426,34 @@ class TaskWorker(QObject):
 
 
 def download_with_progress(model: str, revision: str | None, cancel: threading.Event,
-                           report: Callable[[int, int], None]) -> Any:
-    """``snapshot_download`` with byte progress and cancel (partial files stay for resuming)."""
-    from pathlib import Path
+                           report: Callable[[int, int], None], *, cache_dir: str | None = None,
+                           endpoint: str | None = None) -> Any:
+    """:func:`~captioner_app.core.download.download_model` with byte progress and cancel.
 
-    if Path(model).expanduser().is_dir():
-        return Path(model).expanduser()
-    if model.count("/") != 1:
-        raise ModelError(f"model {model!r} is not a hub id like allenai/Molmo2-4B")
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+    Partial files stay in the cache and the next call resumes them.
+    """
     from tqdm.auto import tqdm as base_tqdm
 
-    from captioner_app.core.engine.molmo import ALLOW_PATTERNS
-
-    lock = threading.Lock()
-    totals: dict[int, tuple[int, int]] = {}
+    from captioner_app.core.download import download_model
 
     class Progress(base_tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = False
             kwargs.pop("name", None)
             super().__init__(*args, **kwargs)
+            report(int(self.n), int(self.total or 0))
 
         def update(self, n: float | None = 1) -> bool | None:
             if cancel.is_set():
                 raise CancelledError()
             out = super().update(n)
-            if self.unit == "B":
-                with lock:
-                    totals[id(self)] = (int(self.n), int(self.total or 0))
-                    done = sum(d for d, _ in totals.values())
-                    total = sum(t for _, t in totals.values())
-                report(done, total)
+            report(int(self.n), int(self.total or 0))
             return out
 
     try:
-        return Path(snapshot_download(repo_id=model, revision=revision, allow_patterns=ALLOW_PATTERNS,
-                                      tqdm_class=Progress))
-    except CancelledError:
+        return download_model(model, revision, cache_dir, endpoint=endpoint, tqdm_class=Progress)
+    except CaptionerError:
         raise
-    except RevisionNotFoundError:
-        raise ModelError(f"model {model} has no revision {revision!r}") from None
-    except GatedRepoError:
-        raise ModelError(f"model {model} needs a hub login with access granted") from None
-    except RepositoryNotFoundError:
-        raise ModelError(f"model {model} does not exist on the hub (check the spelling)") from None
     except Exception as err:
         reason = " ".join(str(err).split())[:160] or type(err).__name__
         raise ModelError(f"model {model} cannot be downloaded ({reason}); partial files are kept "
