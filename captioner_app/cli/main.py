@@ -56,6 +56,7 @@ def _quiet_libraries(debug: bool) -> None:
     logging.basicConfig(level=logging.WARNING, format="captioner: %(message)s")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_VERBOSITY", "error")  # huggingface_hub resets its logger level on import
     for name in ("transformers", "huggingface_hub", "torch", "libav"):
         logging.getLogger(name).setLevel(logging.ERROR)
     # PyAV's default ignores FFmpeg's logs without calling into Python. Never install its Python log

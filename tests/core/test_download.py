@@ -199,3 +199,21 @@ def test_gui_download_reports_progress_cancels_and_resumes(big_hub: FakeHub, tmp
     assert (path / WEIGHTS).read_bytes() == big_hub.file_bytes(BIG, WEIGHTS)
     dones = [d for d, _ in reports]
     assert dones[0] == kept and dones == sorted(dones) and reports[-1][0] == reports[-1][1] == size
+
+
+def test_caption_fetches_a_missing_model_itself_then_works_offline(hub: FakeHub, tiny_model_dir: Path,
+                                                                   tmp_path: Path):
+    from captioner_app.testing.media import make_video
+
+    cache = tmp_path / "cache"
+    clip = make_video(tmp_path / "clip.mp4", 2.0)
+    done = cli("caption", str(clip), "--model", REPO, "--detail", "low", "-q", "-o", str(tmp_path / "a.srt"),
+               endpoint=hub.url, cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert WEIGHTS in {r.path for r in hub.requests if r.method == "GET"}
+    before = len(hub.requests)
+    done = cli("caption", str(clip), "--model", REPO, "--detail", "low", "-q", "-o", str(tmp_path / "b.srt"),
+               endpoint=hub.url, offline=True, cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert len(hub.requests) == before
+    assert (tmp_path / "a.srt").read_text(encoding="utf-8") == (tmp_path / "b.srt").read_text(encoding="utf-8")

@@ -43,41 +43,23 @@ def resolve_model_path(options: EngineOptions) -> Path:
         raise ModelError(f"model {model!r} is neither a local folder nor a hub id like allenai/Molmo2-4B")
 
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        GatedRepoError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
-    kwargs: dict[str, Any] = {
-        "repo_id": model,
-        "revision": options.revision,
-        "cache_dir": options.cache_dir,
-        "allow_patterns": ALLOW_PATTERNS,
-    }
     try:
-        return Path(snapshot_download(local_files_only=True, **kwargs))
+        return Path(snapshot_download(repo_id=model, revision=options.revision, cache_dir=options.cache_dir,
+                                      allow_patterns=ALLOW_PATTERNS, local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError):
         if options.local_files_only or _offline():
             raise ModelError(f"model {model} is not on this machine; {how_to_get(model)}") from None
-    except Exception as err:  # a broken cache entry
+    except Exception as err:  # a broken cache entry: fetch what is missing
         log.debug("cache lookup failed: %r", err)
-    try:
-        return Path(snapshot_download(**kwargs))
-    except RevisionNotFoundError:
-        raise ModelError(f"model {model} has no revision {options.revision!r}") from None
-    except GatedRepoError:
-        raise ModelError(f"model {model} needs a hub login with access granted (huggingface-cli login)") from None
-    except RepositoryNotFoundError:
-        raise ModelError(f"model {model} does not exist on the hub (check the spelling)") from None
-    except Exception as err:
-        from captioner_app.core.download import describe_failure
 
-        reason = describe_failure(err)
-        raise ModelError(
-            f"model {model} is not on this machine and cannot be fetched ({reason}); {how_to_get(model)}"
-        ) from None
+    from captioner_app.core.download import download_model
+
+    try:  # the same resumable fetch as 'captioner download'
+        return download_model(model, options.revision, options.cache_dir)
+    except ModelError as err:
+        raise ModelError(f"{err}; or pass --model with a local folder") from None
 
 
 def _offline() -> bool:
