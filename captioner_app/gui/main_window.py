@@ -1445,8 +1445,46 @@ class MainWindow(QMainWindow):
             print(f"captioner-gui: settings not saved: {err}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing and not self._confirm_close():
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def _ask_about_unsaved(self, dirty: list[Document]) -> str:
+        """'save', 'quit' or 'cancel' (a method of its own so tests can answer it)."""
+        names = ", ".join(d.title for d in dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                          f"Edits not saved in a project: {names}.", parent=self)
+        box.setInformativeText("Save them in project files? If you quit without saving, they are kept as an "
+                               "autosave and offered when Captioner starts again.")
+        save = box.addButton("&Save…", QMessageBox.ButtonRole.AcceptRole)
+        quit_ = box.addButton("&Quit without saving", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+        box.setAccessibleName("Unsaved edits")
+        box.exec()
+        clicked = box.clickedButton()
+        return "save" if clicked is save else "quit" if clicked is quit_ else "cancel"
+
+    def _confirm_close(self) -> bool:
+        """Offer to save documents with unsaved edits; False cancels the close."""
+        dirty = [d for d in self.documents if d.dirty]
+        if not dirty:
+            return True
+        answer = self._ask_about_unsaved(dirty)
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            for doc in dirty:
+                self.activate(doc)
+                if doc.project_path:
+                    self.save_project(doc.project_path)
+                else:
+                    self.save_project_as_dialog()
+                if doc.dirty:  # the dialog was cancelled or the save failed: stay open
+                    return False
+        return True
 
 
 def first_index(model: Any) -> QModelIndex:

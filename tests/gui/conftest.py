@@ -75,6 +75,9 @@ def make_window(qtbot, tiny_model_dir: Path) -> Iterator[Callable[..., object]]:
         values.update(settings)
         window = MainWindow(Settings(**values), model=str(tiny_model_dir), device="cpu",  # type: ignore[arg-type]
                             check_recovery=check_recovery)
+        # pytest-qt closes the window after the test: answer the unsaved-edits question as "quit"
+        # (the edits stay as an autosave) instead of showing a modal box nobody clicks
+        window._ask_about_unsaved = lambda dirty: "quit"  # type: ignore[method-assign]
         qtbot.addWidget(window)
         window.show()
         windows.append(window)

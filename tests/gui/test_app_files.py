@@ -197,3 +197,32 @@ def test_missing_model_offers_download_or_folder(qtbot, make_window, small_video
     w.caption_video()
     qtbot.waitUntil(lambda: not w.captioning, timeout=120000)
     assert len(w.doc.model.track) == 3
+
+
+def test_quit_with_unsaved_edits_offers_to_save(qtbot, make_window, small_video: Path, tmp_path: Path,
+                                                monkeypatch):
+    from captioner_app.core.project import EXTENSION
+
+    w = make_window()
+    w.open_paths([str(small_video)])
+    wait_opened(qtbot, w)
+    w.add_cue()
+    assert w.doc.dirty
+    asked: list[list[str]] = []
+
+    def answer(choice: str):
+        def ask(dirty):
+            asked.append([d.title for d in dirty])
+            return choice
+        return ask
+
+    monkeypatch.setattr(w, "_ask_about_unsaved", answer("cancel"))
+    assert w.close() is False  # cancelled: the window stays, its workers keep running
+    assert w.isVisible() and not w._closing and asked == [[w.doc.title]]
+
+    target = tmp_path / f"kept{EXTENSION}"
+    w.doc.project_path = str(target)
+    monkeypatch.setattr(w, "_ask_about_unsaved", answer("save"))
+    assert w.close() is True
+    assert load_project(target).track.cues[0].text == w.doc.model.track.cues[0].text
+    assert not w.doc.dirty and w._closing
