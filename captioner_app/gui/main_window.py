@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self._export_name: str | None = None
         self._autosave_tasks: set[int] = set()
         self.last_frame: FrameReady | None = None
+        self.range_marks: tuple[int | None, int | None] = (None, None)  # Mark In / Mark Out, ms
         self.setWindowTitle("Captioner")
         self.setAccessibleName("Captioner main window")
         self.setAcceptDrops(True)
@@ -407,6 +408,10 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&Caption")
         act(m, "&Caption Video", self.caption_video, "Ctrl+R")
         act(m, "Caption &Selection Again", self.caption_selection, "Ctrl+Shift+R")
+        act(m, "Mark Range &In at Playhead", self.mark_in, "Ctrl+[", "Start of a time range to caption")
+        act(m, "Mark Range &Out at Playhead", self.mark_out, "Ctrl+]", "End of a time range to caption")
+        act(m, "Caption Marked &Range", self.caption_range, "Ctrl+Shift+G",
+            "Describe the marked time range as one new cue")
         act(m, "C&ancel", self.cancel_caption, "Ctrl+.")
         act(m, "Choose &Model…", lambda: self.show_model_dialog("chosen from the Caption menu"), "Ctrl+Shift+M")
         m.addSeparator()
@@ -940,7 +945,11 @@ class MainWindow(QMainWindow):
             # several cues: their whole time range becomes one window replacing them
             cues = [doc.model.track[r] for r in rows]
             start, end = min(c.start_ms for c in cues), max(c.end_ms for c in cues)
-            doc.model.merge(rows) if rows == list(range(rows[0], rows[-1] + 1)) else None
+            if rows != list(range(rows[0], rows[-1] + 1)):
+                self.report("select neighbouring cues to caption them again as one (or mark a range)",
+                            "Cannot caption")
+                return None
+            doc.model.merge(rows)
             target = next(c for c in doc.model.cues() if c.start_ms == start and c.end_ms == end)
         else:
             target = doc.model.track[rows[0]]
@@ -949,6 +958,30 @@ class MainWindow(QMainWindow):
             self.report("the selected cue is too short to caption (under 0.2 s)", "Cannot caption")
             return None
         return self._start_job((Window(0, start, end),), target, self.caption_options(placement="windows"), doc)
+
+    def mark_in(self) -> None:
+        self.range_marks = (self.position, self.range_marks[1])
+        self._status(f"Range in at {self.position / 1000:.2f} s")
+
+    def mark_out(self) -> None:
+        self.range_marks = (self.range_marks[0], self.position)
+        self._status(f"Range out at {self.position / 1000:.2f} s")
+
+    def caption_range(self) -> int | None:
+        """Describe the marked range (Mark In, Mark Out) as one new cue at the chosen detail level."""
+        doc = self.doc
+        if doc is None or doc.info is None or self._running_job is not None:
+            return None
+        start, end = self.range_marks
+        if start is None or end is None:
+            self.report("mark the range first: Mark Range In (Ctrl+[) and Mark Range Out (Ctrl+]) at the playhead",
+                        "Cannot caption")
+            return None
+        start, end = min(start, end), min(max(start, end), doc.info.duration_ms)
+        if end - start < 200:
+            self.report("the marked range is too short to caption (under 0.2 s)", "Cannot caption")
+            return None
+        return self._start_job((Window(0, start, end),), None, self.caption_options(placement="windows"), doc)
 
     def cancel_caption(self) -> None:
         if self._running_job is not None:

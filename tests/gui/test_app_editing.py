@@ -112,6 +112,27 @@ def test_caption_selected_cue_again_at_another_detail(qtbot, make_window, small_
     assert w.doc.model.track[1].text == "Old words."
 
 
+def test_caption_a_marked_time_range_as_a_new_cue(qtbot, make_window, small_video: Path):
+    w = make_window()
+    w.open_paths([str(small_video)])
+    wait_opened(qtbot, w)
+    _with_cues(w, [Cue(0, 1000, "First."), Cue(4000, 5000, "Last.")])
+    w.caption_range()  # nothing marked yet: says how, changes nothing
+    assert "Mark Range In" in w.messages[-1] and len(w.doc.model.track) == 2
+    w.seek(3500)
+    w.mark_out()
+    w.seek(1500)
+    w.mark_in()
+    w.detail_combo.setCurrentText("low")
+    assert w.caption_range() is not None
+    qtbot.waitUntil(lambda: not w.captioning, timeout=120000)
+    track = w.doc.model.track
+    assert [(c.start_ms, c.end_ms) for c in track] == [(0, 1000), (1500, 3500), (4000, 5000)]
+    assert track[1].provenance.detail == "low" and track[1].provenance.source == "model" and track[1].text
+    w.undo_action.trigger()
+    assert [c.text for c in w.doc.model.track] == ["First.", "Last."]
+
+
 def test_play_pause_advances_at_video_rate(qtbot, make_window, small_video: Path):
     w = make_window()
     w.open_paths([str(small_video)])
