@@ -25,7 +25,7 @@ def add_model_options(p: argparse.ArgumentParser, batch: bool = True) -> None:
                    help="weights dtype (default: bfloat16 on CUDA, float16 on MPS, float32 on CPU)")
     if batch:
         g.add_argument("--batch-size", type=positive_int, default=None,
-                       help="windows per generate call (default: 8 on CUDA, 2 on MPS, 1 on CPU)")
+                       help="windows per generate call (default: 16 on CUDA, 2 on MPS, 1 on CPU)")
 
 
 def engine_options(args: argparse.Namespace) -> EngineOptions:

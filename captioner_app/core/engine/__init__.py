@@ -31,7 +31,7 @@ class EngineOptions:
     device: str = "auto"
     dtype: str = "auto"
     local_files_only: bool = False
-    batch_size: int | None = None  # None: chosen from the device (CPU 1, MPS 2, CUDA 8)
+    batch_size: int | None = None  # None: chosen from the device (CPU 1, MPS 2, CUDA 16)
     cache_dir: str | None = None
 
 
