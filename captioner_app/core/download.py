@@ -166,7 +166,9 @@ def _sha256(path: Path) -> str:
 
 def describe_failure(err: BaseException) -> str:
     """A short cause: offline mode, no connection, or the error's own first sentence."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+    from captioner_app.core.engine import hub_offline
+
+    if hub_offline():
         return "offline mode is on: HF_HUB_OFFLINE is set"
     chain: list[BaseException] = []
     current: BaseException | None = err

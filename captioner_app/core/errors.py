@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def one_line(err: BaseException, limit: int = 160) -> str:
+    """The reason an exception gives, on one line: its OS text if any, else its message, else its type."""
+    text = getattr(err, "strerror", None) or str(err) or type(err).__name__
+    return " ".join(str(text).split())[:limit]
+
+
 class CaptionerError(Exception):
     """Base class: ``str(err)`` is a one-line message fit for a terminal or a dialog."""
 

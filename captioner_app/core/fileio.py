@@ -9,7 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from captioner_app.core.errors import TrackError
+from captioner_app.core.errors import CaptionerError, TrackError
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -62,6 +62,20 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def read_bytes(path: str | os.PathLike[str], what: str, error: type[CaptionerError] = TrackError) -> bytes:
+    """A file's bytes, or ``error`` with one line: missing, a folder, unreadable. ``what`` names the
+    kind of file expected ("a track file", "a project file")."""
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{p}: is a folder, not {what}") from None
+    except OSError as err:
+        raise error(f"{p}: cannot be read ({err.strerror or err})") from None
 
 
 def decode_text(data: bytes, name: str = "file") -> tuple[str, str]:

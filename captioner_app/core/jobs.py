@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from captioner_app.core.errors import CaptionerError
+from captioner_app.core.settings import DATA_DIR_ENV, data_dir  # one data folder for the app and the server
 
-DATA_DIR_ENV = "CAPTIONER_DATA_DIR"
+__all__ = ["DATA_DIR_ENV", "data_dir"]  # re-exported for the server
 STATUSES = ("created", "processing", "completed", "failed")
 
 _SCHEMA = """
@@ -49,16 +50,6 @@ CREATE TABLE IF NOT EXISTS uploads (
     received INTEGER NOT NULL DEFAULT 0
 );
 """
-
-
-def data_dir() -> Path:
-    """The app's data folder: ``$CAPTIONER_DATA_DIR`` when set, else the platform's user data folder."""
-    override = os.environ.get(DATA_DIR_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("captioner"))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from captioner_app.core.errors import CaptionerError
-from captioner_app.core.fileio import atomic_write_text
+from captioner_app.core.fileio import atomic_write_text, read_bytes
 from captioner_app.core.formats.json_format import track_from_dict, track_to_dict
 from captioner_app.core.settings import data_dir
 from captioner_app.core.track import Track
@@ -103,15 +103,9 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> Path:
 def load_project(path: str | os.PathLike[str]) -> Project:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ProjectError(f"{p}: is a folder, not a project file") from None
+        text = read_bytes(p, "a project file", ProjectError).decode("utf-8")
     except UnicodeDecodeError:
         raise ProjectError(f"{p}: not a captioner project file (not UTF-8 text)") from None
-    except OSError as err:
-        raise ProjectError(f"{p}: cannot be read ({err.strerror or err})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from captioner_app.core.errors import VideoError
+from captioner_app.core.errors import VideoError, one_line
 
 if TYPE_CHECKING:
     import http.client
@@ -230,7 +230,7 @@ def _open(url: str, target: _Target, addresses: list[str], connect_timeout: floa
             return conn.getresponse(), conn
         except ssl.SSLError as err:
             conn.close()
-            raise UrlError(f"{short(url)}: the secure connection failed ({_reason(err)})", "network") from None
+            raise UrlError(f"{short(url)}: the secure connection failed ({one_line(err, 120)})", "network") from None
         except TimeoutError:
             conn.close()
             last = TimeoutError("timed out")
@@ -239,16 +239,13 @@ def _open(url: str, target: _Target, addresses: list[str], connect_timeout: floa
             last = err
         except Exception as err:  # http.client's protocol errors
             conn.close()
-            raise UrlError(f"{short(url)}: the server's answer is not valid HTTP ({_reason(err)})",
+            raise UrlError(f"{short(url)}: the server's answer is not valid HTTP ({one_line(err, 120)})",
                            "network") from None
     if isinstance(last, TimeoutError) or last is None:
         raise UrlError(f"{short(url)}: the server did not answer in time", "timeout")
-    raise UrlError(f"{short(url)}: cannot connect ({_reason(last)})", "network")
+    raise UrlError(f"{short(url)}: cannot connect ({one_line(last, 120)})", "network")
 
 
-def _reason(err: BaseException) -> str:
-    text = getattr(err, "strerror", None) or str(err) or type(err).__name__
-    return " ".join(str(text).split())[:120]
 
 
 def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Path, max_bytes: int,
@@ -273,9 +270,9 @@ def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Pat
                     raise UrlError(f"{short(url)}: the server stopped sending (no data for "
                                    f"{read_timeout:g} s)", "timeout") from None
                 except OSError as err:
-                    raise UrlError(f"{short(url)}: the download broke off ({_reason(err)})", "network") from None
+                    raise UrlError(f"{short(url)}: the download broke off ({one_line(err, 120)})", "network") from None
                 except Exception as err:  # IncompleteRead and other protocol errors
-                    raise UrlError(f"{short(url)}: the download broke off ({_reason(err)})", "network") from None
+                    raise UrlError(f"{short(url)}: the download broke off ({one_line(err, 120)})", "network") from None
                 if not chunk:
                     break
                 received += len(chunk)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from captioner_app.core.errors import CancelledError, VideoError
+from captioner_app.core.errors import CancelledError, VideoError, one_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,9 +84,7 @@ def _open(path: str) -> Any:
         raise VideoError(f"{path}: cannot be read ({err.strerror or err})") from None
 
 
-def _ffmpeg_reason(err: Exception) -> str:
-    text = getattr(err, "strerror", None) or str(err)
-    return " ".join(str(text).split())[:160]
+_ffmpeg_reason = one_line  # FFmpeg errors carry their text in strerror
 
 
 def _rotation_cw(frame_rotation: int) -> int:

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from captioner_app.core import formats
 from captioner_app.core.analysis import Analysis
 from captioner_app.core.checks import CheckOptions, check_track
-from captioner_app.core.engine import DEFAULT_MODEL, EngineOptions
+from captioner_app.core.engine import DEFAULT_MODEL, EngineOptions, hub_offline
 from captioner_app.core.errors import CaptionerError
 from captioner_app.core.pipeline import AUTO_DETAIL, PLACEMENTS, CaptionOptions
 from captioner_app.core.project import (
@@ -893,8 +893,7 @@ class MainWindow(QMainWindow):
 
     def engine_options(self) -> EngineOptions:
         model = self.model_edit.text().strip() or DEFAULT_MODEL
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        return EngineOptions(model=model, device=self.device_combo.currentText(), local_files_only=offline)
+        return EngineOptions(model=model, device=self.device_combo.currentText(), local_files_only=hub_offline())
 
     def _start_job(self, windows: tuple[Window, ...] | None, replace: Cue | None, options: CaptionOptions,
                    doc: Document) -> int:

@@ -434,7 +434,7 @@ def download_with_progress(model: str, revision: str | None, cancel: threading.E
     """
     from tqdm.auto import tqdm as base_tqdm
 
-    from captioner_app.core.download import download_model
+    from captioner_app.core.download import describe_failure, download_model
 
     class Progress(base_tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -455,8 +455,7 @@ def download_with_progress(model: str, revision: str | None, cancel: threading.E
     except CaptionerError:
         raise
     except Exception as err:
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
-        raise ModelError(f"model {model} cannot be downloaded ({reason}); partial files are kept "
+        raise ModelError(f"model {model} cannot be downloaded ({describe_failure(err)}); partial files are kept "
                          "and the next try resumes") from None
 
 

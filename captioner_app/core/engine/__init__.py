@@ -19,6 +19,12 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 
+def hub_offline() -> bool:
+    """True when the environment forbids contacting the model hub (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)."""
+    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
 def default_model() -> str:
     """``CAPTIONER_MODEL`` when set, else ``allenai/Molmo2-4B``."""
     return os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from captioner_app.core.engine import ClipRequest, EngineOptions
-from captioner_app.core.errors import CancelledError, ModelError, OutOfMemoryError, UsageError
+from captioner_app.core.engine import ClipRequest, EngineOptions, hub_offline
+from captioner_app.core.errors import CancelledError, ModelError, OutOfMemoryError, UsageError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def resolve_model_path(options: EngineOptions) -> Path:
         return Path(snapshot_download(repo_id=model, revision=options.revision, cache_dir=options.cache_dir,
                                       allow_patterns=ALLOW_PATTERNS, local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError):
-        if options.local_files_only or _offline():
+        if options.local_files_only or hub_offline():
             raise ModelError(f"model {model} is not on this machine; {how_to_get(model)}") from None
     except Exception as err:  # a broken cache entry: fetch what is missing
         log.debug("cache lookup failed: %r", err)
@@ -60,12 +60,6 @@ def resolve_model_path(options: EngineOptions) -> Path:
         return download_model(model, options.revision, options.cache_dir)
     except ModelError as err:
         raise ModelError(f"{err}; or pass --model with a local folder") from None
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or os.environ.get(
-        "TRANSFORMERS_OFFLINE", ""
-    ).lower() in ("1", "true", "yes")
 
 
 def pick_device(requested: str = "auto") -> str:
@@ -153,7 +147,7 @@ class MolmoEngine:
         try:
             config = AutoConfig.from_pretrained(path, local_files_only=True)
         except Exception as err:
-            raise ModelError(f"model folder {path}: unreadable config ({_short(err)})") from None
+            raise ModelError(f"model folder {path}: unreadable config ({one_line(err)})") from None
         if getattr(config, "model_type", None) != "molmo2":
             raise ModelError(f"model {options.model} is a {config.model_type!r} model, not Molmo2")
         try:
@@ -162,7 +156,7 @@ class MolmoEngine:
                 path, dtype=dtype, local_files_only=True, use_safetensors=True, config=config
             )
         except Exception as err:
-            raise ModelError(f"model {options.model} cannot be loaded ({_short(err)})") from None
+            raise ModelError(f"model {options.model} cannot be loaded ({one_line(err)})") from None
         model.to(device).eval()
         revision = options.revision or _snapshot_revision(path)
         log.info("loaded %s (%s) on %s as %s", options.model, revision, device, dtype)
@@ -285,9 +279,6 @@ class MolmoEngine:
         texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
         return [" ".join(t.split()) for t in texts]
 
-
-def _short(err: BaseException) -> str:
-    return (" ".join(str(err).split()) or type(err).__name__)[:160]
 
 
 def _empty_cache(device: str) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from captioner_app.core.errors import TrackError, UsageError
-from captioner_app.core.fileio import atomic_write_bytes
+from captioner_app.core.fileio import atomic_write_bytes, read_bytes
 from captioner_app.core.track import Track
 
 FORMATS = ("srt", "vtt", "json", "txt")
@@ -73,14 +73,7 @@ def parse(data: bytes, fmt: str, name: str = "track") -> ReadResult:
 def read(path: str | os.PathLike[str], fmt: str | None = None) -> ReadResult:
     """Read a track file of any of the supported formats and encodings."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise TrackError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise TrackError(f"{p}: is a folder, not a track file") from None
-    except OSError as err:
-        raise TrackError(f"{p}: cannot be read ({err.strerror or err})") from None
+    data = read_bytes(p, "a track file")
     if not data.strip():
         raise TrackError(f"{p}: the file is empty")
     if fmt is None and p.suffix.lower() not in (".srt", ".vtt", ".json"):

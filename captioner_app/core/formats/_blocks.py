@@ -33,6 +33,14 @@ def blocks(text: str) -> list[Block]:
     return out
 
 
+def stamp(ms: int, decimal: str) -> str:
+    """``hh:mm:ss<decimal>mmm``: SRT separates milliseconds with a comma, WebVTT with a dot."""
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{decimal}{millis:03d}"
+
+
 def to_ms(stamp: str) -> int:
     parts = stamp.replace(",", ".").split(":")
     seconds = float(parts[-1])

@@ -9,13 +9,6 @@ from captioner_app.core.formats._blocks import blocks, check, timing_index
 from captioner_app.core.track import Cue, Provenance, Track
 
 
-def _stamp(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d},{millis:03d}"
-
-
 def render(track: Track) -> str:
     import pysrt
 

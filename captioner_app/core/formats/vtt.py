@@ -10,17 +10,10 @@ import html
 import io
 
 from captioner_app.core.formats import ReadResult
-from captioner_app.core.formats._blocks import blocks, check, timing_index, to_ms
+from captioner_app.core.formats._blocks import blocks, check, stamp, timing_index, to_ms
 from captioner_app.core.track import Cue, Provenance, Track
 
 EXTENDED_PREFIX = "extended-"
-
-
-def _stamp(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 def escape(text: str) -> str:
@@ -32,7 +25,7 @@ def render(track: Track) -> str:
 
     doc = webvtt.WebVTT()
     for number, cue in enumerate(track, start=1):
-        caption = webvtt.Caption(_stamp(cue.start_ms), _stamp(cue.end_ms), escape(cue.text) or " ")
+        caption = webvtt.Caption(stamp(cue.start_ms, "."), stamp(cue.end_ms, "."), escape(cue.text) or " ")
         caption.identifier = f"{EXTENDED_PREFIX}{number}" if cue.extended else None
         doc.captions.append(caption)
     header = "WEBVTT - audio description\n\n"
