@@ -8,6 +8,7 @@ Exit codes
   4    the model cannot be found, fetched or loaded, or the device ran out of memory
   5    a track file cannot be read or written (full disk, no permission, bad format)
   130  cancelled (Ctrl-C)
+  141  the program reading the output stopped early (e.g. `| head`)
 With several inputs, every input is tried; the exit code is that of the first failure.
 """
 
@@ -81,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("captioner: cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader (| head, | less) closed the pipe: stop quietly, as other command-line tools do,
+        # and keep Python from complaining while it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as err:  # a bug: one line unless --debug
         if args.debug:
             raise

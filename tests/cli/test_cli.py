@@ -212,3 +212,18 @@ def test_ctrl_c_keeps_the_cues_done_beside_the_output(tiny_model_dir: Path, vide
     assert [(c.start_ms, c.end_ms) for c in kept] == [(0, 10_000)]
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"captioner: cancelled; the 1 cue done is in {tmp_path / 'film.partial.srt'}")
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_quiet(tmp_path: Path):
+    track = tmp_path / "long.srt"
+    blocks = [f"{i}\n00:00:{i % 60:02d},000 --> 00:00:{i % 60:02d},500\nwe see a cue number {i}\n"
+              for i in range(1, 3000)]
+    track.write_text("\n".join(blocks), encoding="utf-8")
+    cli = subprocess.Popen([sys.executable, "-m", "captioner_app.cli.main", "check", str(track), "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    assert cli.stdout is not None and cli.stderr is not None
+    assert cli.stdout.read(200)  # like `| head -c 200`: read a little, then close the pipe
+    cli.stdout.close()
+    err = cli.stderr.read().decode()
+    assert cli.wait(timeout=120) == 141
+    assert "Traceback" not in err and "internal error" not in err and "Broken pipe" not in err
