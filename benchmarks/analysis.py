@@ -32,10 +32,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from captioner_app.core.analysis import AnalysisOptions, analyze  # noqa: E402
-from captioner_app.core.audio import Span  # noqa: E402
-from captioner_app.core.shots import detect_cuts  # noqa: E402
-from captioner_app.core.video import probe  # noqa: E402
+from captioner_app.core.analysis.analyze import AnalysisOptions, analyze  # noqa: E402
+from captioner_app.core.analysis.shots import detect_cuts  # noqa: E402
+from captioner_app.core.media.video import probe  # noqa: E402
+from captioner_app.core.timing.spans import Span  # noqa: E402
 from captioner_app.testing.media import make_video  # noqa: E402
 from captioner_app.testing.speech import PHRASES, first_frame_at_or_after, speech_track  # noqa: E402
 

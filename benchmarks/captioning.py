@@ -26,7 +26,7 @@ def build_random_full(device: str, batch_size: int | None):
     import torch
     from transformers import Molmo2ForConditionalGeneration
 
-    from captioner_app.core.engine.molmo import MolmoEngine, pick_dtype
+    from captioner_app.core.model.molmo import MolmoEngine, pick_dtype
     from captioner_app.testing.tiny_molmo import build_processor, build_tokenizer, full_size_config
 
     tokenizer = build_tokenizer()
@@ -58,11 +58,13 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=10.0)
     args = parser.parse_args()
 
-    from captioner_app.core import video
-    from captioner_app.core.engine import EngineOptions, load_engine
-    from captioner_app.core.engine.molmo import pick_device
+    from captioner_app.core.media import video
+    from captioner_app.core.model import load_engine
+    from captioner_app.core.model.engine import EngineOptions
+    from captioner_app.core.model.molmo import pick_device
+    from captioner_app.core.model.prompts import window_prompt
     from captioner_app.core.pipeline import CaptionOptions, caption_windows, plan
-    from captioner_app.core.prompts import window_prompt
+    from captioner_app.core.timecode import seconds_to_ms
     from captioner_app.testing.media import make_video
 
     tmp = tempfile.TemporaryDirectory()
@@ -88,7 +90,7 @@ def main() -> int:
         make_video(path, minutes * 60, fps=10, size=(320, 180), scene_cuts_s=cuts, texture=True, gop=50)
         print(f"generated a {minutes:g} min video in {time.perf_counter() - started:.1f} s")
     info = video.probe(path)
-    options = CaptionOptions(detail=args.detail, window_s=args.window, min_new_tokens=forced)
+    options = CaptionOptions(detail=args.detail, window_ms=seconds_to_ms(args.window), min_new_tokens=forced)
     windows = len(plan(info, options))
 
     import torch

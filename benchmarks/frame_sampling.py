@@ -31,7 +31,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs per method; the best is reported")
     args = parser.parse_args()
 
-    from captioner_app.core import video
+    from captioner_app.core.media import video
     from captioner_app.testing.media import make_video
 
     tmp = tempfile.TemporaryDirectory()

@@ -38,7 +38,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="scrub-bench-"))
     os.environ["CAPTIONER_DATA_DIR"] = str(work / "data")
 
-    from captioner_app.core.video import frame_at, probe
+    from captioner_app.core.media.video import frame_at, probe
 
     if args.video:
         video = Path(args.video)

@@ -48,7 +48,8 @@ def main() -> int:
 
     import wavespeed
 
-    from captioner_app.core.engine import EngineOptions, load_engine
+    from captioner_app.core.model import load_engine
+    from captioner_app.core.model.engine import EngineOptions
     from captioner_app.server.config import MODEL_PATH, ServerConfig
     from captioner_app.server.service import CaptionServer
     from captioner_app.testing.media import make_video

@@ -22,7 +22,8 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_model_dir: Path):
-    from captioner_app.core.engine import EngineOptions, load_engine
+    from captioner_app.core.model import load_engine
+    from captioner_app.core.model.engine import EngineOptions
 
     engine = load_engine(EngineOptions(model=str(tiny_model_dir), device="cpu", batch_size=4))
     yield engine
@@ -47,6 +48,14 @@ def video_short(media_dir: Path) -> Path:
     from captioner_app.testing.media import make_video
 
     return make_video(media_dir / "short.mp4", 4.0)
+
+
+@pytest.fixture(autouse=True)
+def _own_data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data folder (settings, analysis cache, autosave, server jobs), never the user's."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("CAPTIONER_DATA_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(autouse=True)

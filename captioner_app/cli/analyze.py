@@ -8,10 +8,12 @@ import sys
 from typing import Any
 
 from captioner_app.cli.common import each_input, positive_float
-from captioner_app.core.analysis import Analysis, AnalysisOptions, analyze
-from captioner_app.core.audio import DEFAULT_MIN_GAP_MS, DEFAULT_PAD_MS
-from captioner_app.core.shots import DEFAULT_THRESHOLD
-from captioner_app.core.video import probe
+from captioner_app.core.analysis import cache
+from captioner_app.core.analysis.analyze import Analysis, AnalysisOptions, analyze
+from captioner_app.core.analysis.shots import DEFAULT_THRESHOLD
+from captioner_app.core.analysis.speech import DEFAULT_MIN_GAP_MS, DEFAULT_PAD_MS
+from captioner_app.core.media.video import probe
+from captioner_app.core.timecode import seconds_to_ms
 
 
 def non_negative_float(text: str) -> float:
@@ -48,6 +50,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--shot-threshold", type=positive_float, default=DEFAULT_THRESHOLD, metavar="R",
                    help="how far a frame's change must stand out from its neighbours' to make a cut "
                    f"(PySceneDetect's adaptive ratio, default {DEFAULT_THRESHOLD:g}; lower finds more cuts)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="analyse again even when the app or an earlier run cached this file's analysis")
     p.set_defaults(handler=run_analyze)
 
 
@@ -74,13 +78,23 @@ def summary(video: str, a: Analysis) -> str:
 
 def run_analyze(args: argparse.Namespace) -> int:
     options = AnalysisOptions(
-        min_gap_ms=int(round(args.min_gap * 1000)),
-        pad_ms=int(round(args.pad * 1000)),
+        min_gap_ms=seconds_to_ms(args.min_gap),
+        pad_ms=seconds_to_ms(args.pad),
         vad_threshold=args.speech_threshold,
         shot_threshold=args.shot_threshold,
     )
     options.validate()
-    results, code = each_input(args.videos, lambda v: analyze(probe(v), options), args.debug)
+    def one(video: str) -> Analysis:
+        info = probe(video)
+        cached = None if args.no_cache else cache.load(info.path, options)
+        if cached is not None:
+            return cached
+        result = analyze(info, options)
+        if not args.no_cache:
+            cache.save(result, options)  # the app opens this file at once later
+        return result
+
+    results, code = each_input(args.videos, one, args.debug)
     for video, analysis in results:
         if args.json:
             print(json.dumps({**analysis.to_json(), "video": video}))

@@ -10,22 +10,15 @@ from typing import Any
 
 from captioner_app.cli.analyze import add_gap_options
 from captioner_app.cli.common import add_model_options, each_input, engine_options, positive_float
-from captioner_app.core import formats
-from captioner_app.core.budget import DEFAULT_WPM
 from captioner_app.core.errors import CancelledError, TrackError, UsageError
-from captioner_app.core.pipeline import (
-    PLACEMENTS,
-    CaptionOptions,
-    WindowResult,
-    caption_windows,
-    describe_video,
-    plan,
-)
-from captioner_app.core.track import Track
-from captioner_app.core.urls import is_url, probe_input, url_stem
-from captioner_app.core.video import VideoInfo
-
-DETAILS = ("low", "medium", "high")
+from captioner_app.core.media.urls import is_url, probe_input, url_stem
+from captioner_app.core.media.video import VideoInfo
+from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, caption, describe_video
+from captioner_app.core.timecode import seconds_to_ms
+from captioner_app.core.timing.budget import DEFAULT_WPM
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.track import Track
+from captioner_app.core.vocab import Detail, Placement
 
 
 def register(subparsers: Any) -> None:
@@ -36,9 +29,9 @@ def register(subparsers: Any) -> None:
         "(or to -o/--output-dir). Existing output files are replaced atomically.",
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or http(s) URLs")
-    p.add_argument("--detail", default="medium", choices=(*DETAILS, "auto"),
+    p.add_argument("--detail", default="medium", choices=Detail.choices(),
                    help="how much to say per cue; auto: picked from each cue's narration budget")
-    p.add_argument("--placement", default="windows", choices=PLACEMENTS,
+    p.add_argument("--placement", default="windows", choices=Placement.choices(),
                    help="windows: every --window seconds (default); gaps: one cue per pause between "
                    "speech; shots: one cue per shot")
     p.add_argument("--wpm", type=positive_float, default=DEFAULT_WPM,
@@ -63,7 +56,7 @@ def register(subparsers: Any) -> None:
         description="Print one description of each whole video (frames spread over its length).",
     )
     d.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or http(s) URLs")
-    d.add_argument("--detail", default="medium", choices=DETAILS,
+    d.add_argument("--detail", default="medium", choices=Detail.level_choices(),
                    help="low: brief summary; medium: a paragraph; high: scene-by-scene breakdown")
     d.add_argument("--max-frames", type=int, default=64, help="frames shown to the model (default 64)")
     add_model_options(d, batch=False)
@@ -85,8 +78,10 @@ def run_caption(args: argparse.Namespace) -> int:
     if args.output and len(args.videos) > 1:
         raise UsageError("-o/--output takes one input; use --output-dir for several videos")
     fmt = formats.format_for(args.output or "", args.format) if (args.format or args.output) else "srt"
-    options = CaptionOptions(detail=args.detail, window_s=args.window, stride_s=args.stride, fps=args.fps,
-                             placement=args.placement, wpm=args.wpm, min_gap_s=args.min_gap, pad_s=args.pad)
+    options = CaptionOptions(detail=Detail.parse(args.detail), window_ms=seconds_to_ms(args.window),
+                             stride_ms=None if args.stride is None else seconds_to_ms(args.stride), fps=args.fps,
+                             placement=Placement.parse(args.placement), wpm=args.wpm,
+                             min_gap_ms=seconds_to_ms(args.min_gap), pad_ms=seconds_to_ms(args.pad))
     options.validate()
     if args.output_dir and not Path(args.output_dir).is_dir():
         raise UsageError(f"--output-dir {args.output_dir}: no such folder")
@@ -97,15 +92,16 @@ def run_caption(args: argparse.Namespace) -> int:
     if not probed:
         return code
 
-    from captioner_app.core.engine import load_engine
+    from captioner_app.core.model import load_engine
 
     engine = load_engine(engine_options(args))
     cancel = threading.Event()
     for video, info in probed:
         target = _output_path(args, video, fmt)
-        track = Track(video=info.path, duration_ms=info.duration_ms)
+        builder = TrackBuilder(info)
+        track = builder.track
         try:
-            _caption_one(info, engine, options, cancel, track, quiet=args.quiet)
+            _caption_one(info, engine, options, cancel, builder, quiet=args.quiet)
         except (KeyboardInterrupt, CancelledError):
             cancel.set()
             _keep_partial(track, target, fmt)
@@ -137,19 +133,15 @@ def _keep_partial(track: Track, target: Path, fmt: str) -> None:
 
 
 def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: threading.Event,
-                 track: Track, quiet: bool) -> None:
-    """Caption one video into ``track`` (filled as cues arrive, so a cancelled run keeps them)."""
+                 builder: TrackBuilder, quiet: bool) -> None:
+    """Caption one video into ``builder.track`` (filled as cues arrive, so a cancelled run keeps them)."""
     from tqdm import tqdm
 
-    windows = plan(info, options, cancel=cancel)  # gaps, shots: analyses the video first
-    total = len(windows)
-    bar = tqdm(total=total, unit="window", desc=Path(info.path).name, disable=quiet or None,
+    plan, results = caption(info, engine, options, cancel=cancel)  # gaps, shots: analyses the video first
+    bar = tqdm(total=len(plan), unit="window", desc=Path(info.path).name, disable=quiet or None,
                file=sys.stderr, dynamic_ncols=True)
     try:
-        result: WindowResult
-        for result in caption_windows(info, engine, options, windows=windows, cancel=cancel):
-            track.add(result.cue)
-            bar.update(1)
+        builder.consume(results, lambda _result: bar.update(1))
     finally:
         bar.close()
 
@@ -160,7 +152,7 @@ def run_describe(args: argparse.Namespace) -> int:
     probed, code = each_input(args.videos, probe_input, args.debug)
     if not probed:
         return code
-    from captioner_app.core.engine import load_engine
+    from captioner_app.core.model import load_engine
 
     engine = load_engine(engine_options(args))
     for video, info in probed:

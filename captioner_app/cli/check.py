@@ -9,11 +9,11 @@ from typing import Any
 
 from captioner_app.cli.analyze import add_gap_options
 from captioner_app.cli.common import positive_float
-from captioner_app.core import formats
-from captioner_app.core.analysis import AnalysisOptions, analyze
-from captioner_app.core.budget import DEFAULT_WPM
-from captioner_app.core.checks import DEFAULT_MAX_CPS, ERROR, KINDS, CheckOptions, check_track
-from captioner_app.core.video import probe
+from captioner_app.core.analysis.analyze import AnalysisOptions, analyze
+from captioner_app.core.media.video import probe
+from captioner_app.core.timing.budget import DEFAULT_WPM
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.checks import DEFAULT_MAX_CPS, ERROR, KINDS, CheckOptions, check_track
 
 
 def register(subparsers: Any) -> None:

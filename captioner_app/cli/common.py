@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from captioner_app.core.engine import DEVICES, DTYPES, MODEL_ENV, EngineOptions, default_model
-from captioner_app.core.errors import CaptionerError
+from captioner_app.core.errors import CaptionerError, UsageError
+from captioner_app.core.model.engine import MODEL_ENV, EngineOptions, default_model
+from captioner_app.core.vocab import DType, parse_device
 
 T = TypeVar("T")
 
@@ -21,7 +22,7 @@ def add_model_options(p: argparse.ArgumentParser, batch: bool = True) -> None:
     g.add_argument("--offline", action="store_true", help="never contact the hub; use the local cache only")
     g.add_argument("--device", default="auto", type=device_name, metavar="{auto,cuda,cuda:N,mps,cpu}",
                    help="where to run (default: CUDA, then MPS, then CPU)")
-    g.add_argument("--dtype", default="auto", choices=DTYPES,
+    g.add_argument("--dtype", default="auto", choices=DType.choices(),
                    help="weights dtype (default: bfloat16 on CUDA, float16 on MPS, float32 on CPU)")
     if batch:
         g.add_argument("--batch-size", type=positive_int, default=None,
@@ -40,10 +41,10 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
 
 
 def device_name(text: str) -> str:
-    value = text.strip().lower()
-    if value in DEVICES or (value.startswith("cuda:") and value[5:].isdigit()):
-        return value
-    raise argparse.ArgumentTypeError(f"{text!r} is not a device: choose auto, cuda, cuda:N, mps or cpu")
+    try:
+        return parse_device(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def positive_float(text: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from captioner_app.core.engine import default_model
+from captioner_app.core.model.engine import default_model
 
 
 def register(subparsers: Any) -> None:
@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from captioner_app.core.download import download_model
+    from captioner_app.core.model.hub import download_model
 
     path = download_model(args.model or default_model(), args.revision, args.cache_dir)
     print(path)

@@ -65,7 +65,7 @@ def _check_bind(host: str, port: int) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from captioner_app.core.jobs import data_dir
+    from captioner_app.server.jobs import data_dir
 
     try:
         import fastapi  # noqa: F401
@@ -85,7 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_upload_bytes=cap, url_max_bytes=cap, max_duration_s=args.max_duration, workers=args.workers,
     )
     _check_bind(args.host, args.port)  # before the (slow) model load
-    from captioner_app.core.engine import load_engine
+    from captioner_app.core.model import load_engine
 
     engine = load_engine(engine_options(args))
     try:

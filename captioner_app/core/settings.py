@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from captioner_app.core.fileio import atomic_write_text
+from captioner_app.core.vocab import Detail, Placement
 
 DATA_DIR_ENV = "CAPTIONER_DATA_DIR"
 APP_NAME = "captioner"
@@ -39,7 +40,7 @@ class Settings:
     model: str = ""  # empty: $CAPTIONER_MODEL or allenai/Molmo2-4B
     device: str = "auto"
     detail: str = "medium"  # low, medium, high or auto (from each cue's narration budget)
-    placement: str = "windows"  # windows, gaps or shots (see core.pipeline.PLACEMENTS)
+    placement: str = "windows"  # a core.vocab.Placement
     auto_analyze: bool = True  # the app finds speech and shot changes when a video opens
     window_s: float = 10.0
     stride_s: float | None = None
@@ -83,10 +84,10 @@ class Settings:
                     setattr(settings, f.name, float(value))
             elif isinstance(default, str) and isinstance(value, str):
                 setattr(settings, f.name, value)
-        if settings.detail not in ("low", "medium", "high", "auto"):
-            settings.detail = "medium"
-        if settings.placement not in ("windows", "gaps", "shots"):
-            settings.placement = "windows"
+        if settings.detail not in Detail.choices():
+            settings.detail = Detail.MEDIUM.value
+        if settings.placement not in Placement.choices():
+            settings.placement = Placement.WINDOWS.value
         return settings
 
 

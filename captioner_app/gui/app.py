@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from captioner_app.core.engine import MODEL_ENV
+from captioner_app.core.model.engine import MODEL_ENV
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

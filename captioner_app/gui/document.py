@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from captioner_app.core.analysis import Analysis
-from captioner_app.core.project import Project
-from captioner_app.core.track import Track
-from captioner_app.core.video import VideoInfo
+from captioner_app.core.analysis.analyze import Analysis
+from captioner_app.core.media.video import VideoInfo
+from captioner_app.core.tracks.project import Project
+from captioner_app.core.tracks.track import Track
 from captioner_app.gui.models.cues import CueTableModel
 
 _keys = itertools.count(1)

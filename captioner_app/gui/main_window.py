@@ -46,13 +46,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from captioner_app.core import formats
-from captioner_app.core.analysis import Analysis
-from captioner_app.core.checks import CheckOptions, check_track
-from captioner_app.core.engine import DEFAULT_MODEL, EngineOptions, hub_offline
+from captioner_app.core.analysis.analyze import Analysis
 from captioner_app.core.errors import CaptionerError
-from captioner_app.core.pipeline import AUTO_DETAIL, PLACEMENTS, CaptionOptions
-from captioner_app.core.project import (
+from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions, hub_offline
+from captioner_app.core.pipeline import CaptionOptions
+from captioner_app.core.settings import Settings, save_settings
+from captioner_app.core.timecode import seconds_to_ms
+from captioner_app.core.timing.windows import Window
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.checks import CheckOptions, check_track
+from captioner_app.core.tracks.project import (
     EXTENSION,
     Autosaver,
     Project,
@@ -62,9 +65,8 @@ from captioner_app.core.project import (
     load_project,
     save_project,
 )
-from captioner_app.core.settings import Settings, save_settings
-from captioner_app.core.track import Cue, Provenance
-from captioner_app.core.windows import Window
+from captioner_app.core.tracks.track import Cue, Provenance
+from captioner_app.core.vocab import Detail, Device, Placement
 from captioner_app.gui.document import Document
 from captioner_app.gui.models.cues import COL_TEXT, format_ms
 from captioner_app.gui.tts import Speaker
@@ -86,8 +88,8 @@ from captioner_app.gui.workers import (
 
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mpg *.mpeg *.ts);;All files (*)"
 SUBTITLE_EXTS = (".srt", ".vtt", ".json")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-DETAILS = ("low", "medium", "high", AUTO_DETAIL)
+DEVICES = Device.choices()
+DETAILS = Detail.choices()
 
 
 def named(widget: Any, name: str, description: str = "") -> Any:
@@ -201,7 +203,7 @@ class MainWindow(QMainWindow):
         self.detail_combo.setCurrentText(self.settings.detail)
         self.placement_combo = named(QComboBox(), "Placement",
                                      "Where cues go: fixed windows, the gaps between speech, or one per shot")
-        self.placement_combo.addItems(PLACEMENTS)
+        self.placement_combo.addItems(Placement.choices())
         self.placement_combo.setCurrentText(self.settings.placement)
         self.window_spin = named(QDoubleSpinBox(), "Window length in seconds")
         self.window_spin.setRange(1.0, 120.0)
@@ -886,9 +888,10 @@ class MainWindow(QMainWindow):
     def caption_options(self, detail: str | None = None, placement: str | None = None) -> CaptionOptions:
         """Like ``captioner caption``: the detail level (or auto), the placement and the narration budget."""
         stride = self.stride_spin.value()
-        return CaptionOptions(detail=detail or self.detail_combo.currentText(), window_s=self.window_spin.value(),
-                              stride_s=stride if stride > 0 else None, fps=self.settings.fps,
-                              placement=placement or self.placement_combo.currentText(),
+        return CaptionOptions(detail=Detail.parse(detail or self.detail_combo.currentText()),
+                              window_ms=seconds_to_ms(self.window_spin.value()),
+                              stride_ms=seconds_to_ms(stride) if stride > 0 else None, fps=self.settings.fps,
+                              placement=Placement.parse(placement or self.placement_combo.currentText()),
                               wpm=self.settings.narration_wps * 60)
 
     def engine_options(self) -> EngineOptions:
@@ -901,8 +904,7 @@ class MainWindow(QMainWindow):
         self._job += 1
         analysis = doc.analysis if options.placement != "windows" and windows is None else None
         if analysis is not None:
-            analysis = analysis.with_gap_settings(int(round(options.min_gap_s * 1000)),
-                                                  int(round(options.pad_s * 1000)))
+            analysis = analysis.with_gap_settings(options.min_gap_ms, options.pad_ms)
         job = CaptionJob(self._job, doc.info, self.engine_options(), options, windows, replace, analysis)
         self._jobs[job.job] = doc
         self._running_job = job.job
@@ -911,8 +913,9 @@ class MainWindow(QMainWindow):
         self.progress.setFormat("%v of %m windows")
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
-        doc.caption = {"detail": options.detail, "window_s": options.window_s, "stride_s": options.stride_s,
-                       "fps": options.fps, "placement": options.placement, "wpm": options.wpm}
+        doc.caption = {"detail": options.detail.value, "window_ms": options.window_ms,
+                       "stride_ms": options.stride_ms, "fps": options.fps, "placement": options.placement.value,
+                       "wpm": options.wpm}
         self.pool.caption(job)
         self._update_state()
         return job.job

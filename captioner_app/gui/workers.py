@@ -14,14 +14,14 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from captioner_app.core.analysis import Analysis, AnalysisOptions
-from captioner_app.core.engine import EngineOptions
+from captioner_app.core.analysis.analyze import Analysis, AnalysisOptions
 from captioner_app.core.errors import CancelledError, CaptionerError, ModelError
+from captioner_app.core.media.preview import PreviewAborted, PreviewDecoder
+from captioner_app.core.media.video import VideoInfo
+from captioner_app.core.model.engine import EngineOptions
 from captioner_app.core.pipeline import CaptionOptions, Progress
-from captioner_app.core.preview import PreviewAborted, PreviewDecoder
-from captioner_app.core.track import Cue
-from captioner_app.core.video import VideoInfo
-from captioner_app.core.windows import Window
+from captioner_app.core.timing.windows import Window
+from captioner_app.core.tracks.track import Cue
 
 # -- messages ------------------------------------------------------------------------------------
 
@@ -239,7 +239,7 @@ class ModelWorker(QObject):
         if self._loader is not None:
             engine = self._loader(options)
         else:
-            from captioner_app.core.engine import load_engine
+            from captioner_app.core.model import load_engine
 
             engine = load_engine(options)
         self._engine, self._engine_options = engine, options
@@ -248,22 +248,18 @@ class ModelWorker(QObject):
 
     @Slot(object)
     def run(self, job: CaptionJob) -> None:
-        from captioner_app.core.pipeline import caption_windows, plan
+        from captioner_app.core.pipeline import prepare, run
 
         done = 0
         total = len(job.windows) if job.windows is not None else 0
         try:
-            if job.windows is None:
-                windows = plan(job.info, job.options, job.analysis, self.cancel_event)
-                total = len(windows)
-                job = CaptionJob(job.job, job.info, job.engine, job.options, tuple(windows), job.replace,
-                                 job.analysis)
+            plan = prepare(job.info, job.options, windows=job.windows, analysis=job.analysis,
+                           cancel=self.cancel_event)
+            total = len(plan)
             engine = self._ensure_engine(job.engine)
             if self.cancel_event.is_set():
                 raise CancelledError()
-            for result in caption_windows(job.info, engine, job.options,
-                                          windows=list(job.windows) if job.windows is not None else None,
-                                          cancel=self.cancel_event, analysis=job.analysis):
+            for result in run(plan, engine, self.cancel_event):
                 done = result.progress.done
                 total = result.progress.total
                 self.update.emit(CaptionUpdate(job.job, result.cue, result.progress, job.replace))
@@ -330,8 +326,8 @@ class AnalysisWorker(QObject):
 
     @Slot(object)
     def run(self, job: AnalysisJob) -> None:
-        from captioner_app.core.analysis import analyze
-        from captioner_app.gui import analysis_cache
+        from captioner_app.core.analysis import cache as analysis_cache
+        from captioner_app.core.analysis.analyze import analyze
 
         with self._lock:
             cancel = self._cancels.setdefault(job.job, threading.Event())
@@ -379,7 +375,7 @@ class TaskWorker(QObject):
 
     @Slot(str)
     def probe(self, path: str) -> None:
-        from captioner_app.core.video import probe
+        from captioner_app.core.media.video import probe
 
         try:
             info = probe(path)
@@ -428,13 +424,13 @@ class TaskWorker(QObject):
 def download_with_progress(model: str, revision: str | None, cancel: threading.Event,
                            report: Callable[[int, int], None], *, cache_dir: str | None = None,
                            endpoint: str | None = None) -> Any:
-    """:func:`~captioner_app.core.download.download_model` with byte progress and cancel.
+    """:func:`~captioner_app.core.model.hub.download_model` with byte progress and cancel.
 
     Partial files stay in the cache and the next call resumes them.
     """
     from tqdm.auto import tqdm as base_tqdm
 
-    from captioner_app.core.download import describe_failure, download_model
+    from captioner_app.core.model.hub import describe_failure, download_model
 
     class Progress(base_tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:

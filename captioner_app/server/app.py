@@ -27,12 +27,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captioner_app.core.errors import CaptionerError
-from captioner_app.core.jobs import Job, JobStore
-from captioner_app.core.urls import UrlError, check_address
+from captioner_app.core.media.urls import UrlError, check_address
+from captioner_app.core.vocab import Detail, Placement
 from captioner_app.server.config import MODEL_PATH, ServerConfig
+from captioner_app.server.jobs import Job, JobStore
 from captioner_app.server.worker import Worker
 
-DETAILS = ("low", "medium", "high")
+DETAILS = Detail.level_choices()
 FORMATS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "webvtt": "vtt", "json": "json"}
 TRACK_TYPES = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
                "vtt": "text/vtt; charset=utf-8", "json": "application/json"}
@@ -61,10 +62,8 @@ def success(data: Any) -> JSONResponse:
 
 
 def placements() -> tuple[str, ...]:
-    """The placements the core's pipeline supports now."""
-    from captioner_app.core import pipeline
-
-    return tuple(getattr(pipeline, "PLACEMENTS", ("windows",)))
+    """The placements the core's pipeline supports."""
+    return Placement.choices()
 
 
 class HostRule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from captioner_app.core.urls import (
+from captioner_app.core.media.urls import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_BYTES,

@@ -9,10 +9,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from captioner_app.core.engine import CaptionEngine
 from captioner_app.core.errors import UsageError
-from captioner_app.core.jobs import JobStore
+from captioner_app.core.model.engine import CaptionEngine
 from captioner_app.server.config import ServerConfig
+from captioner_app.server.jobs import JobStore
 
 
 class CaptionServer:

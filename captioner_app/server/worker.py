@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from captioner_app.core.engine import CaptionEngine, ClipRequest
 from captioner_app.core.errors import CancelledError, CaptionerError, VideoError
-from captioner_app.core.jobs import Job, JobStore
+from captioner_app.core.model.engine import CaptionEngine, ClipRequest
 from captioner_app.server.config import ServerConfig
+from captioner_app.server.jobs import Job, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +210,12 @@ class Worker:
                 callback(job.id)
 
     def execute(self, job: Job) -> Outcome:
-        from captioner_app.core import formats
-        from captioner_app.core.pipeline import CaptionOptions, caption_windows, describe_video
-        from captioner_app.core.track import Track
-        from captioner_app.core.urls import fetch_video
-        from captioner_app.core.video import VideoInfo, probe
+        from captioner_app.core.media.urls import fetch_video
+        from captioner_app.core.media.video import VideoInfo, probe
+        from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, caption, describe_video
+        from captioner_app.core.timecode import seconds_to_ms
+        from captioner_app.core.tracks import formats
+        from captioner_app.core.vocab import Detail, Placement
 
         params: dict[str, Any] = job.input
         video = str(params["video"])
@@ -242,12 +243,11 @@ class Worker:
             track_text = fmt = None
             if params.get("format") is not None:
                 fmt = str(params["format"])
-                options = CaptionOptions(detail=params.get("detail_level", "medium"),
-                                         window_s=float(params.get("window") or 10.0),
-                                         placement=str(params.get("placement") or "windows"))
-                track = Track(video=str(params.get("name") or "video"), duration_ms=info.duration_ms)
-                for result in caption_windows(info, self.batcher, options, cancel=self._stop):
-                    track.add(result.cue)
+                options = CaptionOptions(detail=Detail.parse(params.get("detail_level", "medium")),
+                                         window_ms=seconds_to_ms(params.get("window") or 10.0),
+                                         placement=Placement.parse(params.get("placement") or "windows"))
+                _, results = caption(info, self.batcher, options, cancel=self._stop)
+                track = TrackBuilder(info, video=str(params.get("name") or "video")).consume(results)
                 track_text = formats.render(track, fmt)
             elapsed_ms = int(round((time.monotonic() - started) * 1000))
             return Outcome(text, elapsed_ms, track_text, fmt)

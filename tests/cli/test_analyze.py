@@ -66,3 +66,26 @@ def test_analyze_bad_inputs(tmp_path: Path, speech_video, capsys: pytest.Capture
     with pytest.raises(SystemExit) as exit_info:
         main(["analyze", str(speech_video[0]), "--min-gap", "-1"])
     assert exit_info.value.code == 2
+
+
+def test_analyze_uses_the_same_cache_as_the_app(video_short: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch):
+    from captioner_app.core.analysis import analyze as analysis_module
+    from captioner_app.core.analysis import cache
+    from captioner_app.core.analysis.analyze import AnalysisOptions
+
+    assert main(["analyze", str(video_short), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert cache.load(str(video_short.resolve()), AnalysisOptions()) is not None  # what the app reads on open
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("analysed again although the analysis was cached")
+
+    monkeypatch.setattr(analysis_module, "analyze", must_not_run)
+    import captioner_app.cli.analyze as cli_analyze
+
+    monkeypatch.setattr(cli_analyze, "analyze", must_not_run)
+    assert main(["analyze", str(video_short), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == first
+    assert main(["analyze", str(video_short), "--json", "--no-cache"]) == 1  # --no-cache really analyses
+    assert "analysed again" in capsys.readouterr().err

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from captioner_app.cli.main import main
-from captioner_app.core import formats
-from captioner_app.core.checks import RULES
-from captioner_app.core.track import Cue, Track
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.checks import RULES
+from captioner_app.core.tracks.track import Cue, Track
 from captioner_app.testing.speech import make_speech_video
 
 # espeak-ng speaks at about 1.0-4.6 s, 7.5-10.9 s and 14.0-17.5 s

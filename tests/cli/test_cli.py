@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from captioner_app.cli.main import main
-from captioner_app.core import formats
+from captioner_app.core.tracks import formats
 from captioner_app.testing.media import BAD_INPUTS, make_video
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore"}
@@ -191,7 +191,7 @@ def test_download_of_a_local_folder_prints_it(tiny_model_dir: Path):
 def test_ctrl_c_keeps_the_cues_done_beside_the_output(tiny_model_dir: Path, video_30s: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]):
-    from captioner_app.core.engine.molmo import MolmoEngine
+    from captioner_app.core.model.molmo import MolmoEngine
 
     real = MolmoEngine.caption
     calls: list[int] = []

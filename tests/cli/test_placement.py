@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from captioner_app.cli.main import main
-from captioner_app.core.analysis import AnalysisOptions, analyze
-from captioner_app.core.budget import budget_words
+from captioner_app.core.analysis.analyze import AnalysisOptions, analyze
 from captioner_app.core.errors import UsageError
+from captioner_app.core.media.video import probe
 from captioner_app.core.pipeline import CaptionOptions, plan
-from captioner_app.core.video import probe
+from captioner_app.core.timing.budget import budget_words
 from captioner_app.testing.speech import make_speech_video
 
 
@@ -65,9 +65,10 @@ def test_detail_auto_follows_the_budget(tiny_model_dir: Path, speech_video: Path
     cues = _caption(tiny_model_dir, speech_video, tmp_path / "auto.json", "--detail", "auto", "--window", "10")
     assert [c["provenance"]["detail"] for c in cues] == ["medium", "medium"]  # 10 s: 30 words
     info = probe(speech_video)
-    assert [(w.start_ms, w.end_ms) for w in plan(info, CaptionOptions(detail="auto", window_s=20))] == [(0, 20_000)]
+    windows = plan(info, CaptionOptions(detail="auto", window_ms=20_000))
+    assert [(w.start_ms, w.end_ms) for w in windows] == [(0, 20_000)]
     with pytest.raises(UsageError, match="no pause"):
-        plan(info, CaptionOptions(placement="gaps", min_gap_s=3.5))
+        plan(info, CaptionOptions(placement="gaps", min_gap_ms=3500))
 
 
 def test_gaps_placement_without_usable_gaps_is_a_usage_error(tiny_model_dir: Path, speech_video: Path,

@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from captioner_app.core.analysis import Analysis, AnalysisOptions, analyze
-from captioner_app.core.audio import Span, decode_audio, gaps_between, merge_spans
+from captioner_app.core.analysis.analyze import Analysis, AnalysisOptions, analyze
+from captioner_app.core.analysis.speech import gaps_between
 from captioner_app.core.errors import CancelledError, UsageError, VideoError
-from captioner_app.core.video import probe
+from captioner_app.core.media.audio import decode_audio
+from captioner_app.core.media.video import probe
+from captioner_app.core.timing.spans import Span, merge_spans
 from captioner_app.testing.speech import make_speech_video
 
 

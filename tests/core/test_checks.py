@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from captioner_app.core.analysis import Analysis
-from captioner_app.core.audio import Span
-from captioner_app.core.budget import budget_words, detail_for_budget, fits
-from captioner_app.core.checks import RULES, CheckOptions, check_track
+from captioner_app.core.analysis.analyze import Analysis
 from captioner_app.core.errors import UsageError
-from captioner_app.core.prompts import Detail
-from captioner_app.core.track import Cue, Track
+from captioner_app.core.timing.budget import budget_words, detail_for_budget, fits
+from captioner_app.core.timing.spans import Span
+from captioner_app.core.tracks.checks import RULES, CheckOptions, check_track
+from captioner_app.core.tracks.track import Cue, Track
+from captioner_app.core.vocab import Detail
 
 # speech at 0-2 s, 5-6 s, 6.8-9 s, 14-20 s; pauses 2-5 s, 6-6.8 s (short), 9-14 s
 ANALYSIS = Analysis(
@@ -121,8 +121,8 @@ def test_bad_check_options():
 
 
 def test_json_export_flags_cues_over_budget():
-    from captioner_app.core import formats
-    from captioner_app.core.formats import json_format
+    from captioner_app.core.tracks import formats
+    from captioner_app.core.tracks.formats import json_format
 
     short = Cue(0, 2000, "A man in a long grey coat crosses the busy street.")  # 11 words, 6 fit
     ok = Cue(3000, 5000, "He waves.", extended=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core.download import download_model
 from captioner_app.core.errors import CancelledError, ModelError
+from captioner_app.core.model.hub import download_model
 from captioner_app.testing.fake_hub import FakeHub
 
 REPO = "someone/tiny-molmo2"

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core import video
-from captioner_app.core.engine import ClipRequest, EngineOptions, load_engine
-from captioner_app.core.engine.molmo import MolmoEngine, resolve_model_path
 from captioner_app.core.errors import CancelledError, ModelError, OutOfMemoryError, UsageError
-from captioner_app.core.prompts import window_prompt
+from captioner_app.core.media import video
+from captioner_app.core.model import load_engine
+from captioner_app.core.model.engine import ClipRequest, EngineOptions
+from captioner_app.core.model.molmo import MolmoEngine, resolve_model_path
+from captioner_app.core.model.prompts import window_prompt
 
 
 @pytest.fixture(scope="module")

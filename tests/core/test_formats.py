@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from captioner_app.core import formats
 from captioner_app.core.errors import TrackError, UsageError
-from captioner_app.core.track import Cue, Provenance, Track, clean_text
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.track import Cue, Provenance, Track, clean_text
 
 # text with the characters that break naive writers: arrows, blank lines, CRLF, emoji, markup
 TEXT = st.lists(

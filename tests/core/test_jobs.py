@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core.jobs import DATA_DIR_ENV, JobStore, data_dir
+from captioner_app.server.jobs import DATA_DIR_ENV, JobStore, data_dir
 
 
 def test_jobs_queue_in_order_and_finish(tmp_path: Path) -> None:

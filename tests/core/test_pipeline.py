@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core import video
 from captioner_app.core.errors import CancelledError, UsageError
+from captioner_app.core.media import video
 from captioner_app.core.pipeline import CaptionOptions, caption_track, caption_windows, describe_video
-from captioner_app.core.windows import Window
+from captioner_app.core.timing.windows import Window
 
 LOW = CaptionOptions(detail="low", max_side=128)
 
@@ -40,7 +40,7 @@ def test_results_arrive_before_the_run_ends(tiny_engine, video_30s: Path):
 
     tiny_engine.caption = counting
     try:
-        gen = caption_windows(info, tiny_engine, CaptionOptions(detail="low", window_s=5, max_side=128))
+        gen = caption_windows(info, tiny_engine, CaptionOptions(detail="low", window_ms=5000, max_side=128))
         first = next(gen)
         # only the first batch (batch size 4) has been captioned when the first cue is yielded
         assert first.window.index == 0 and engine_calls == [4]
@@ -52,7 +52,8 @@ def test_results_arrive_before_the_run_ends(tiny_engine, video_30s: Path):
 
 def test_overlapping_windows_share_one_decode(tiny_engine, video_30s: Path):
     info = video.probe(video_30s)
-    track = caption_track(info, tiny_engine, CaptionOptions(detail="low", window_s=10, stride_s=5, max_side=128))
+    options = CaptionOptions(detail="low", window_ms=10_000, stride_ms=5000, max_side=128)
+    track = caption_track(info, tiny_engine, options)
     assert [(c.start_ms, c.end_ms) for c in track] == [(0, 10_000), (5_000, 15_000), (10_000, 20_000),
                                                        (15_000, 25_000), (20_000, 30_000)]
     assert track[1].provenance.frame_times_ms[0] == 5_000
@@ -65,7 +66,8 @@ def test_same_text_on_a_rerun(tiny_engine, video_30s: Path):
 
 
 def test_cancel_keeps_what_was_done(tiny_model_dir: Path, video_30s: Path):
-    from captioner_app.core.engine import EngineOptions, load_engine
+    from captioner_app.core.model import load_engine
+    from captioner_app.core.model.engine import EngineOptions
 
     engine = load_engine(EngineOptions(model=str(tiny_model_dir), device="cpu", batch_size=1))
     info = video.probe(video_30s)
@@ -79,7 +81,7 @@ def test_cancel_keeps_what_was_done(tiny_model_dir: Path, video_30s: Path):
 
 
 def test_explicit_windows_and_prompts(tiny_engine, video_30s: Path):
-    from captioner_app.core.prompts import window_prompt
+    from captioner_app.core.model.prompts import window_prompt
 
     info = video.probe(video_30s)
     wins = [Window(0, 12_000, 14_500)]
@@ -94,8 +96,8 @@ def test_describe_whole_video(tiny_engine, video_30s: Path):
     assert isinstance(text, str) and text
 
 
-@pytest.mark.parametrize("options", [CaptionOptions(fps=0), CaptionOptions(fps=100), CaptionOptions(window_s=-1),
-                                     CaptionOptions(detail="extreme"), CaptionOptions(stride_s=0)])
+@pytest.mark.parametrize("options", [CaptionOptions(fps=0), CaptionOptions(fps=100), CaptionOptions(window_ms=-1000),
+                                     CaptionOptions(detail="extreme"), CaptionOptions(stride_ms=0)])
 def test_bad_options(options: CaptionOptions):
     with pytest.raises(UsageError):
         options.validate()

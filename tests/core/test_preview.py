@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from captioner_app.core.errors import VideoError
-from captioner_app.core.preview import PreviewDecoder
-from captioner_app.core.video import frame_at, probe
+from captioner_app.core.media.preview import PreviewDecoder
+from captioner_app.core.media.video import frame_at, probe
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_a_far_seek_shows_the_keyframe_first_then_the_exact_picture(gop_video: P
 
 
 def test_a_newer_request_aborts_the_catch_up_and_the_decoder_stays_usable(gop_video: Path):
-    from captioner_app.core.preview import PreviewAborted
+    from captioner_app.core.media.preview import PreviewAborted
 
     info = probe(gop_video)
     asked = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core.project import (
+from captioner_app.core.tracks.project import (
     Autosaver,
     Project,
     ProjectError,
@@ -18,7 +18,7 @@ from captioner_app.core.project import (
     load_project,
     save_project,
 )
-from captioner_app.core.track import Cue, Provenance, Track
+from captioner_app.core.tracks.track import Cue, Provenance, Track
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,15 @@ from __future__ import annotations
 import pytest
 
 from captioner_app.core.errors import UsageError
-from captioner_app.core.prompts import Detail, video_prompt, window_prompt
+from captioner_app.core.model.prompts import video_prompt, window_prompt
+from captioner_app.core.vocab import Detail
 
 
 def test_levels_grow_in_words_and_tokens():
     specs = [window_prompt(level) for level in ("low", "medium", "high")]
     assert [s.target_words for s in specs] == sorted(s.target_words for s in specs)
     assert [s.max_new_tokens for s in specs] == [48, 96, 200]
-    assert [video_prompt(level).max_new_tokens for level in Detail] == [128, 320, 1024]
+    assert [video_prompt(level).max_new_tokens for level in Detail.levels()] == [128, 320, 1024]
     assert "scene-by-scene" in video_prompt("high").text
 
 

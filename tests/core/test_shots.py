@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core.analysis import Analysis, analyze, snap, snap_points
-from captioner_app.core.audio import Span
-from captioner_app.core.shots import detect_cuts, shots_from_cuts
-from captioner_app.core.video import probe
+from captioner_app.core.analysis.analyze import Analysis, analyze, snap, snap_points
+from captioner_app.core.analysis.shots import detect_cuts, shots_from_cuts
+from captioner_app.core.media.video import probe
+from captioner_app.core.timing.spans import Span
 from captioner_app.testing.media import make_video
 from captioner_app.testing.speech import first_frame_at_or_after
 
@@ -59,7 +59,7 @@ def test_thumbnails_from_planes_match_ffmpeg_scaling(video_short: Path):
     import av
     import numpy as np
 
-    from captioner_app.core.shots import _Thumbnailer
+    from captioner_app.core.analysis.shots import _Thumbnailer
 
     info = probe(video_short)
     shrink = _Thumbnailer(info)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core import urls
-from captioner_app.core.urls import UrlError, check_address, fetch_url, fetch_video, is_url
+from captioner_app.core.media import urls
+from captioner_app.core.media.urls import UrlError, check_address, fetch_url, fetch_video, is_url
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from captioner_app.core import video
 from captioner_app.core.errors import VideoError
+from captioner_app.core.media import video
 from captioner_app.testing.media import BAD_INPUTS, DEFAULT_COLOURS, make_video
 
 

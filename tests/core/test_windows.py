@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from captioner_app.core.errors import UsageError
-from captioner_app.core.windows import plan_windows, windows_from_spans
+from captioner_app.core.timing.windows import plan_windows, windows_from_spans
 
 
 def spans(ws):

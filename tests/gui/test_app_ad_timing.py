@@ -12,8 +12,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from captioner_app.core import formats
-from captioner_app.core.track import Cue, Provenance
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.track import Cue, Provenance
 from captioner_app.gui.models.cues import COL_EXTENDED, COL_WPS
 from captioner_app.testing.speech import PHRASES, first_frame_at_or_after, make_speech_video
 

@@ -8,7 +8,7 @@ from conftest import wait_opened
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from captioner_app.core import formats
+from captioner_app.core.tracks import formats
 from captioner_app.gui.models.cues import COL_END, COL_TEXT, format_ms, parse_ms
 
 

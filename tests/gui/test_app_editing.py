@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import wait_opened
 from PySide6.QtCore import QPoint, Qt
 
-from captioner_app.core.track import Cue, Provenance
+from captioner_app.core.tracks.track import Cue, Provenance
 from captioner_app.gui.widgets.timeline import RULER_H
 
 

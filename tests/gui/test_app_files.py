@@ -15,9 +15,9 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from captioner_app.core import formats
-from captioner_app.core.project import load_project
-from captioner_app.core.track import Cue, Track
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.project import load_project
+from captioner_app.core.tracks.track import Cue, Track
 
 
 def drop(window, paths: list[Path]) -> bool:
@@ -201,7 +201,7 @@ def test_missing_model_offers_download_or_folder(qtbot, make_window, small_video
 
 def test_quit_with_unsaved_edits_offers_to_save(qtbot, make_window, small_video: Path, tmp_path: Path,
                                                 monkeypatch):
-    from captioner_app.core.project import EXTENSION
+    from captioner_app.core.tracks.project import EXTENSION
 
     w = make_window()
     w.open_paths([str(small_video)])

@@ -7,7 +7,6 @@ caption run merge into one undo entry.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,33 +14,13 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QPalette, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QApplication
 
-from captioner_app.core.budget import budget_words
-from captioner_app.core.track import Cue, Provenance, Track
+from captioner_app.core.timecode import format_ms, parse_ms
+from captioner_app.core.timing.budget import budget_words
+from captioner_app.core.tracks.track import Cue, Provenance, Track
 
 COLUMNS = ("Start", "End", "Duration", "Text", "WPS", "Extended")
 COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPS, COL_EXTENDED = range(6)
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def format_ms(ms: int) -> str:
-    ms = max(0, int(ms))
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, milli = divmod(rest, 1000)
-    return f"{h:d}:{m:02d}:{s:02d}.{milli:03d}"
-
-
-_TIME = re.compile(r"^\s*(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:[.,]\d{1,3})?)\s*$")
-
-
-def parse_ms(text: str) -> int:
-    """``h:mm:ss.mmm``, ``mm:ss.mmm`` or seconds; raises ValueError with a short reason."""
-    m = _TIME.match(text)
-    if not m:
-        raise ValueError(f"{text!r} is not a time like 0:01:23.450")
-    hours, minutes, seconds = m.group(1), m.group(2), m.group(3).replace(",", ".")
-    total = float(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
-    return int(round(total * 1000))
 
 
 class TrackCommand(QUndoCommand):

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from captioner_app.core.checks import ERROR, KINDS, Finding
+from captioner_app.core.timecode import format_ms
+from captioner_app.core.tracks.checks import ERROR, KINDS, Finding
 
 FINDING_ROLE = Qt.ItemDataRole.UserRole
 
@@ -30,8 +31,7 @@ def finding_text(finding: Finding) -> str:
     """One line: ``Cue 3 (0:12.4–0:15.0) · error · over-budget: … — …``."""
 
     def clock(ms: int) -> str:
-        minutes, rest = divmod(ms, 60_000)
-        return f"{minutes}:{rest / 1000:04.1f}"
+        return format_ms(ms, decimals=1, hours=None, minute_digits=1)
 
     return (f"Cue {finding.cue_index + 1} ({clock(finding.start_ms)}–{clock(finding.end_ms)}) · "
             f"{finding.severity} · {finding.rule}: {finding.message} — {finding.advice}")

@@ -25,8 +25,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from captioner_app.core.analysis import Analysis, snap
-from captioner_app.core.track import Cue
+from captioner_app.core.analysis.analyze import Analysis, snap
+from captioner_app.core.timecode import format_ms
+from captioner_app.core.tracks.track import Cue
 
 EDGE_PX = 5
 RULER_H = 22
@@ -167,9 +168,7 @@ class Timeline(QWidget):
             while t <= self.view_end:
                 x = self.x_for(t)
                 p.drawLine(QPointF(x, RULER_H - 6), QPointF(x, RULER_H))
-                secs = t / 1000
-                label = f"{int(secs // 60)}:{secs % 60:04.1f}" if step < 1000 else \
-                    f"{int(secs // 60)}:{int(secs % 60):02d}"
+                label = format_ms(t, decimals=1 if step < 1000 else 0, hours=None, minute_digits=1)
                 p.drawText(QPointF(x + 3, RULER_H - 8), label)
                 t += step
             # speech regions and shot marks (filled in when their analysis is available)

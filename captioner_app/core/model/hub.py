@@ -16,6 +16,15 @@ from typing import Any
 
 from captioner_app.core.errors import CaptionerError, ModelError
 
+# the files a model folder needs (safetensors only: never pickled .bin weights)
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "tokenizer*"]
+
+
+def hub_offline() -> bool:
+    """True when the environment forbids contacting the model hub (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)."""
+    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -58,7 +67,6 @@ def _fetch(model: str, revision: str | None, cache_dir: str | None, endpoint: st
     from huggingface_hub.utils import tqdm as hf_tqdm
     from tqdm.auto import tqdm as base_tqdm
 
-    from captioner_app.core.engine.molmo import ALLOW_PATTERNS
 
     api = HfApi(endpoint=endpoint)
     root = Path(cache_dir or constants.HF_HUB_CACHE).expanduser().resolve()
@@ -166,7 +174,6 @@ def _sha256(path: Path) -> str:
 
 def describe_failure(err: BaseException) -> str:
     """A short cause: offline mode, no connection, or the error's own first sentence."""
-    from captioner_app.core.engine import hub_offline
 
     if hub_offline():
         return "offline mode is on: HF_HUB_OFFLINE is set"

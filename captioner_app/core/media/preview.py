@@ -1,6 +1,6 @@
 """A persistent per-video decoder for previews: scrubbing and playback without reopening the file.
 
-:func:`captioner_app.core.video.frame_at` opens the file, seeks to the keyframe and decodes forward
+:func:`captioner_app.core.media.video.frame_at` opens the file, seeks to the keyframe and decodes forward
 for every call. A preview asks for many nearby times in a row, so :class:`PreviewDecoder` keeps the
 container open, remembers the last picture it decoded and, when the next request lies a little
 later, decodes forward from there instead of seeking. Not thread-safe: one owner thread per decoder.
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from captioner_app.core.errors import VideoError
-from captioner_app.core.video import Frame, VideoInfo, _ffmpeg_reason, _open, _to_array
+from captioner_app.core.media.stream import VideoStream
+from captioner_app.core.media.video import Frame, VideoInfo
 
 FORWARD_LIMIT_MS = 1500  # a request this far ahead of the last picture is reached by decoding on
 INTERIM_AFTER_FRAMES = 3  # a seek landing this many frames or more before its target shows the keyframe first
@@ -27,17 +28,8 @@ class PreviewDecoder:
     def __init__(self, info: VideoInfo, max_side: int | None = 960) -> None:
         self.info = info
         self.max_side = max_side
-        self._container: Any = _open(info.path)
-        try:
-            self._stream = self._container.streams.video[0]
-            self._stream.thread_type = "AUTO"
-            self._stream.codec_context.thread_count = min(4, os.cpu_count() or 2)
-        except Exception:
-            self._container.close()
-            raise
-        tb = self._stream.time_base
-        self._tb = tb
-        self._start = float(self._stream.start_time * tb) if self._stream.start_time is not None else 0.0
+        self._vs: VideoStream | None = VideoStream(info.path, threads=min(4, os.cpu_count() or 2),
+                                                   rotation=info.rotation)
         self._frames: Any = None  # the running decode generator
         self._current: Any = None  # last decoded av.VideoFrame
         self._current_ms = -1
@@ -45,9 +37,9 @@ class PreviewDecoder:
         self._next_ms = -1
 
     def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
+        if self._vs is not None:
+            self._vs.close()
+            self._vs = None
 
     def __enter__(self) -> PreviewDecoder:
         return self
@@ -56,9 +48,9 @@ class PreviewDecoder:
         self.close()
 
     def _restart(self, target_ms: int) -> None:
-        target_s = target_ms / 1000.0
-        self._container.seek(int((target_s + self._start) / self._tb), stream=self._stream, backward=True)
-        self._frames = self._container.decode(self._stream)
+        assert self._vs is not None
+        self._vs.seek_ms(target_ms)
+        self._frames = self._vs.frames()
         self._current = None
         self._current_ms = -1
         self._next = None
@@ -77,15 +69,14 @@ class PreviewDecoder:
         ``time_ms``), so a scrub shows something right away, and the exact picture follows.
         ``abort`` is asked between pictures; when it returns True, :class:`PreviewAborted` is raised.
         """
-        import av
-
-        if self._container is None:
+        vs = self._vs
+        if vs is None:
             raise VideoError(f"{self.info.path}: the preview decoder is closed")
         t = min(max(0, int(time_ms)), max(0, self.info.duration_ms - 1))
         frame_ms = 1000.0 / max(self.info.fps, 1.0)
         if (self._current is not None and self._current_ms <= t
                 and (t < self._next_ms if self._next is not None else t - self._current_ms < frame_ms)):
-            return Frame(self._current_ms, _to_array(self._current, self.info.rotation, self.max_side))
+            return Frame(self._current_ms, vs.to_array(self._current, self.max_side))
         forward = (
             self._frames is not None
             and self._current is not None
@@ -100,17 +91,14 @@ class PreviewDecoder:
         try:
             while True:
                 try:
-                    frame = next(self._frames)
+                    f_ms, frame = next(self._frames)
                 except StopIteration:
                     self._frames = None
                     break
-                if frame.time is None:
-                    continue
-                f_ms = int(round((float(frame.time) - self._start) * 1000))
                 if seeking:
                     seeking = False
                     if interim is not None and f_ms <= t - INTERIM_AFTER_FRAMES * frame_ms:
-                        interim(Frame(f_ms, _to_array(frame, self.info.rotation, self.max_side)))
+                        interim(Frame(f_ms, vs.to_array(frame, self.max_side)))
                 elif abort is not None and abort():
                     self._current, self._current_ms = frame, f_ms
                     raise PreviewAborted()
@@ -120,10 +108,9 @@ class PreviewDecoder:
                 self._current, self._current_ms = frame, f_ms
                 if f_ms > t:  # the stream starts after the target: show its first picture
                     break
-        except av.error.FFmpegError as err:
+        except VideoError:
             self._frames = None
-            raise VideoError(f"{self.info.path}: decoding failed near {t / 1000:.1f} s "
-                             f"({_ffmpeg_reason(err)})") from None
+            raise
         if self._current is None:
             raise VideoError(f"{self.info.path}: no picture at {t / 1000:.2f} s")
-        return Frame(self._current_ms, _to_array(self._current, self.info.rotation, self.max_side))
+        return Frame(self._current_ms, vs.to_array(self._current, self.max_side))

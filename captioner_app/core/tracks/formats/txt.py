@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from captioner_app.core.track import Track
+from captioner_app.core.timecode import format_ms
+from captioner_app.core.tracks.track import Track
 
 
 def _clock(ms: int) -> str:
-    seconds = ms // 1000
-    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{ms % 1000 // 100:d}"
+    return format_ms(ms, decimals=1)
 
 
 def render(track: Track) -> str:

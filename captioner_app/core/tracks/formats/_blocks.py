@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from captioner_app.core.timecode import format_ms, parse_ms
+
 TIMING = re.compile(
     r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[,.]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[,.]\d{1,3})(?P<rest>.*)$"
 )
@@ -35,18 +37,10 @@ def blocks(text: str) -> list[Block]:
 
 def stamp(ms: int, decimal: str) -> str:
     """``hh:mm:ss<decimal>mmm``: SRT separates milliseconds with a comma, WebVTT with a dot."""
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{decimal}{millis:03d}"
+    return format_ms(ms, sep=decimal, hours=2)
 
 
-def to_ms(stamp: str) -> int:
-    parts = stamp.replace(",", ".").split(":")
-    seconds = float(parts[-1])
-    minutes = int(parts[-2]) if len(parts) >= 2 else 0
-    hours = int(parts[-3]) if len(parts) >= 3 else 0
-    return int(round(((hours * 60 + minutes) * 60 + seconds) * 1000))
+to_ms = parse_ms  # stamps that matched TIMING always parse
 
 
 def timing_index(block: Block) -> int | None:

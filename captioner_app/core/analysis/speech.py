@@ -10,92 +10,17 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, VideoError
+from captioner_app.core.media.audio import SAMPLE_RATE
+from captioner_app.core.timing.spans import Span, merge_spans
 
 if TYPE_CHECKING:
     import numpy as np
 
-SAMPLE_RATE = 16000
 DEFAULT_MIN_GAP_MS = 1200
 DEFAULT_PAD_MS = 150
-
-
-@dataclass(frozen=True)
-class Span:
-    """A time range in integer milliseconds, ``start_ms`` inclusive, ``end_ms`` exclusive."""
-
-    start_ms: int
-    end_ms: int
-
-    @property
-    def duration_ms(self) -> int:
-        return self.end_ms - self.start_ms
-
-    def overlap_ms(self, start_ms: int, end_ms: int) -> int:
-        return max(0, min(self.end_ms, end_ms) - max(self.start_ms, start_ms))
-
-    def contains(self, time_ms: int) -> bool:
-        return self.start_ms <= time_ms < self.end_ms
-
-    def to_seconds(self) -> dict[str, float]:
-        return {"start": self.start_ms / 1000.0, "end": self.end_ms / 1000.0}
-
-
-def decode_audio(
-    path: str, sample_rate: int = SAMPLE_RATE, cancel: threading.Event | None = None
-) -> np.ndarray | None:
-    """The first audio stream as float32 mono at ``sample_rate``, aligned to the video's start.
-
-    Returns ``None`` when the file has no audio stream. Sample 0 is the video's time 0: audio that
-    starts late is padded with silence, audio that starts early is trimmed.
-    """
-    import av
-    import numpy as np
-
-    from captioner_app.core.video import _ffmpeg_reason, _open
-
-    container = _open(path)
-    try:
-        if not container.streams.audio:
-            return None
-        stream = container.streams.audio[0]
-        origin = _origin_s(container)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-        chunks: list[np.ndarray] = []
-        first_time: float | None = None
-        try:
-            for frame in container.decode(stream):
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError()
-                if first_time is None and frame.time is not None:
-                    first_time = float(frame.time)
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as err:
-            raise VideoError(f"{path}: the audio cannot be decoded ({_ffmpeg_reason(err)})") from None
-    finally:
-        container.close()
-    samples = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
-    offset = int(round(((first_time if first_time is not None else origin) - origin) * sample_rate))
-    if offset > 0:
-        samples = np.concatenate([np.zeros(offset, np.float32), samples])
-    elif offset < 0:
-        samples = samples[-offset:]
-    return samples
-
-
-def _origin_s(container: Any) -> float:
-    """Time 0 of the video: its video stream's start time (what frame times are measured from)."""
-    if container.streams.video:
-        vs = container.streams.video[0]
-        if vs.start_time is not None and vs.time_base is not None:
-            return float(vs.start_time * vs.time_base)
-    return 0.0
 
 
 _model_lock = threading.Lock()
@@ -173,19 +98,6 @@ def detect_speech(
         for s in stamps
     ]
     return merge_spans(spans)
-
-
-def merge_spans(spans: Sequence[Span]) -> list[Span]:
-    """Sort and join overlapping or touching spans."""
-    out: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start_ms, s.end_ms)):
-        if span.end_ms <= span.start_ms:
-            continue
-        if out and span.start_ms <= out[-1].end_ms:
-            out[-1] = Span(out[-1].start_ms, max(out[-1].end_ms, span.end_ms))
-        else:
-            out.append(span)
-    return out
 
 
 def gaps_between(

@@ -14,25 +14,9 @@ Window prompts follow audio-description style: present tense, third person, what
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-from captioner_app.core.errors import UsageError
-
-
-class Detail(str, enum.Enum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-    @classmethod
-    def parse(cls, value: str | Detail) -> Detail:
-        if isinstance(value, Detail):
-            return value
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            raise UsageError(f"unknown detail level {value!r}: choose low, medium or high") from None
+from captioner_app.core.vocab import Detail
 
 
 @dataclass(frozen=True)
@@ -72,7 +56,7 @@ def window_prompt(detail: Detail | str, word_budget: int | None = None) -> Promp
     The token cap stays the detail level's: a model that writes more than it was asked for is
     flagged by the checks, never cut off mid-sentence.
     """
-    level = Detail.parse(detail)
+    level = Detail.parse_level(detail)
     template, words, tokens = _WINDOW[level]
     if word_budget is not None:
         words = max(1, min(words, word_budget))
@@ -81,6 +65,6 @@ def window_prompt(detail: Detail | str, word_budget: int | None = None) -> Promp
 
 def video_prompt(detail: Detail | str) -> PromptSpec:
     """The prompt for a whole video, as the hosted service offers it."""
-    level = Detail.parse(detail)
+    level = Detail.parse_level(detail)
     text, words, tokens = _VIDEO[level]
     return PromptSpec(f"{_STYLE} {text}", tokens, words)

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from captioner_app.core.engine import ClipRequest, EngineOptions, hub_offline
 from captioner_app.core.errors import CancelledError, ModelError, OutOfMemoryError, UsageError, one_line
+from captioner_app.core.model.engine import ClipRequest, EngineOptions
+from captioner_app.core.model.hub import ALLOW_PATTERNS, download_model, hub_offline
+from captioner_app.core.vocab import parse_device
 
 log = logging.getLogger(__name__)
 
 # What a model folder needs; pickled weights (*.bin, *.pt) are never fetched nor loaded.
-ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "tokenizer*"]
 DEFAULT_BATCH = {"cuda": 16, "mps": 2, "cpu": 1}  # an out-of-memory error halves it
 
 
@@ -54,7 +55,6 @@ def resolve_model_path(options: EngineOptions) -> Path:
     except Exception as err:  # a broken cache entry: fetch what is missing
         log.debug("cache lookup failed: %r", err)
 
-    from captioner_app.core.download import download_model
 
     try:  # the same resumable fetch as 'captioner download'
         return download_model(model, options.revision, options.cache_dir)
@@ -65,9 +65,7 @@ def resolve_model_path(options: EngineOptions) -> Path:
 def pick_device(requested: str = "auto") -> str:
     import torch
 
-    requested = (requested or "auto").lower()
-    if requested not in ("auto", "cuda", "mps", "cpu") and not requested.startswith("cuda:"):
-        raise UsageError(f"unknown device {requested!r}: choose auto, cuda, cuda:N, mps or cpu")
+    requested = parse_device(requested or "auto")
     if requested == "auto":
         if torch.cuda.is_available():
             return "cuda"

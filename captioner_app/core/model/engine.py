@@ -1,4 +1,4 @@
-"""The caption engine interface. ``molmo.py`` is the only module that imports torch or transformers."""
+"""The caption engine interface (load one with :func:`captioner_app.core.model.load_engine`)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from captioner_app.core.prompts import PromptSpec
+from captioner_app.core.model.hub import hub_offline
+from captioner_app.core.model.prompts import PromptSpec
 
 if TYPE_CHECKING:
-    from captioner_app.core.video import Frame
+    from captioner_app.core.media.video import Frame
+
+__all__ = ["CaptionEngine", "ClipRequest", "EngineOptions", "default_model", "hub_offline"]
 
 DEFAULT_MODEL = "allenai/Molmo2-4B"
 MODEL_ENV = "CAPTIONER_MODEL"
-DEVICES = ("auto", "cuda", "mps", "cpu")
-DTYPES = ("auto", "bfloat16", "float16", "float32")
-
-
-def hub_offline() -> bool:
-    """True when the environment forbids contacting the model hub (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)."""
-    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
 def default_model() -> str:
@@ -63,10 +58,3 @@ class CaptionEngine(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def load_engine(options: EngineOptions | None = None) -> CaptionEngine:
-    """Load the Molmo2 engine (imports torch and transformers on first use)."""
-    from captioner_app.core.engine.molmo import MolmoEngine
-
-    return MolmoEngine.load(options or EngineOptions())

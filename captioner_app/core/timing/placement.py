@@ -9,10 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from captioner_app.core.analysis import Analysis
-from captioner_app.core.audio import Span
-from captioner_app.core.errors import UsageError
-from captioner_app.core.windows import Window, windows_from_spans
+from captioner_app.core.timing.spans import Span
+from captioner_app.core.timing.windows import Window, windows_from_spans
 
 
 def split_long(spans: Sequence[Span], max_ms: int) -> list[Span]:
@@ -25,17 +23,6 @@ def split_long(spans: Sequence[Span], max_ms: int) -> list[Span]:
     return out
 
 
-def windows_for(placement: str, analysis: Analysis, max_ms: int) -> list[Window]:
-    """Cue windows for ``placement`` "gaps" or "shots" from an :class:`Analysis`."""
-    if placement == "gaps":
-        spans = list(analysis.gaps)
-        if not spans:
-            raise UsageError(
-                f"{analysis.video or 'the video'}: no pause of at least {analysis.min_gap_ms / 1000:g} s "
-                "between speech; use --placement windows or a shorter --min-gap"
-            )
-    elif placement == "shots":
-        spans = list(analysis.shots) or [Span(0, analysis.duration_ms)]
-    else:
-        raise UsageError(f"placement {placement!r} does not come from an analysis")
+def windows_in(spans: Sequence[Span], max_ms: int) -> list[Window]:
+    """One window per span (pauses between speech, or shots), long spans cut into pieces of at most ``max_ms``."""
     return windows_from_spans((s.start_ms, s.end_ms) for s in split_long(spans, max_ms))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from captioner_app.core.errors import TrackError, UsageError
 from captioner_app.core.fileio import atomic_write_bytes, read_bytes
-from captioner_app.core.track import Track
+from captioner_app.core.tracks.track import Track
 
 FORMATS = ("srt", "vtt", "json", "txt")
 EXTENSIONS = {"srt": ".srt", "vtt": ".vtt", "json": ".json", "txt": ".txt"}
@@ -40,7 +40,7 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
 
 
 def render(track: Track, fmt: str) -> str:
-    from captioner_app.core.formats import json_format, srt, txt, vtt
+    from captioner_app.core.tracks.formats import json_format, srt, txt, vtt
 
     renderers = {"srt": srt.render, "vtt": vtt.render, "json": json_format.render, "txt": txt.render}
     return renderers[format_for("", fmt)](track)
@@ -54,7 +54,7 @@ def write(track: Track, path: str | os.PathLike[str], fmt: str | None = None) ->
 
 def parse(data: bytes, fmt: str, name: str = "track") -> ReadResult:
     from captioner_app.core.fileio import decode_text
-    from captioner_app.core.formats import json_format, srt, vtt
+    from captioner_app.core.tracks.formats import json_format, srt, vtt
 
     text, encoding = decode_text(data, name)
     fmt = format_for(name, fmt)

@@ -30,7 +30,7 @@ from captioner_app.core.errors import VideoError, one_line
 if TYPE_CHECKING:
     import http.client
 
-    from captioner_app.core.video import VideoInfo
+    from captioner_app.core.media.video import VideoInfo
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -293,7 +293,7 @@ def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Pat
 
 def fetch_video(url: str, dest_dir: str | Path, **options: Any) -> VideoInfo:
     """:func:`fetch_url`, then probe the file as a video (removed again when it is not one)."""
-    from captioner_app.core.video import probe
+    from captioner_app.core.media.video import probe
 
     path = fetch_url(url, dest_dir, **options)
     try:
@@ -332,7 +332,7 @@ def probe_input(item: str, *, allow_private: bool = True, **options: Any) -> Vid
 
     For the CLI and the app: the person's own machine, so private addresses are allowed.
     """
-    from captioner_app.core.video import probe
+    from captioner_app.core.media.video import probe
 
     if is_url(item):
         return fetch_video(item, _session_dir(), allow_private=allow_private, **options)

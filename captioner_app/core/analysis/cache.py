@@ -14,10 +14,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from captioner_app.core.analysis import Analysis, AnalysisOptions
-from captioner_app.core.audio import Span
+from captioner_app.core.analysis.analyze import Analysis, AnalysisOptions
 from captioner_app.core.fileio import atomic_write_text
 from captioner_app.core.settings import data_dir
+from captioner_app.core.timing.spans import Span
 
 VERSION = 1
 

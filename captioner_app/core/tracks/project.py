@@ -17,9 +17,9 @@ from typing import Any
 
 from captioner_app.core.errors import CaptionerError
 from captioner_app.core.fileio import atomic_write_text, read_bytes
-from captioner_app.core.formats.json_format import track_from_dict, track_to_dict
 from captioner_app.core.settings import data_dir
-from captioner_app.core.track import Track
+from captioner_app.core.tracks.formats.json_format import track_from_dict, track_to_dict
+from captioner_app.core.tracks.track import Track
 
 SCHEMA = "captioner-project"
 VERSION = 1

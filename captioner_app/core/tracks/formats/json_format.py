@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from captioner_app.core.budget import budget_words, word_count
 from captioner_app.core.errors import TrackError
-from captioner_app.core.formats import ReadResult
-from captioner_app.core.track import Cue, Provenance, Track
+from captioner_app.core.timing.budget import budget_words, word_count
+from captioner_app.core.tracks.formats import ReadResult
+from captioner_app.core.tracks.track import Cue, Provenance, Track
 
 SCHEMA = "captioner-track"
 VERSION = 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from captioner_app.core.formats import ReadResult
-from captioner_app.core.formats._blocks import blocks, check, timing_index
-from captioner_app.core.track import Cue, Provenance, Track
+from captioner_app.core.tracks.formats import ReadResult
+from captioner_app.core.tracks.formats._blocks import blocks, check, timing_index
+from captioner_app.core.tracks.track import Cue, Provenance, Track
 
 
 def render(track: Track) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from captioner_app.core.prompts import Detail
+from captioner_app.core.vocab import Detail
 
 DEFAULT_WPM = 180.0  # measured filmic AD averages about 179 words per minute
 MAX_WPM = 200.0  # above this, narration is too fast to follow

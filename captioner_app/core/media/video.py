@@ -15,16 +15,17 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from captioner_app.core.errors import CancelledError, VideoError, one_line
+from captioner_app.core.errors import CancelledError, VideoError
+from captioner_app.core.media.stream import VideoStream, rotation_cw
 
 if TYPE_CHECKING:
     import numpy as np
 
 MAX_DIMENSION = 16384
 MAX_FPS = 1000.0
-PROBE_TIMEOUT_S = 15.0
+PROBE_TIMEOUT_S = 15.0  # see also stream.OPEN_TIMEOUT_S: FFmpeg's own I/O time limit
 
 
 @dataclass(frozen=True)
@@ -71,51 +72,22 @@ def _check_path(path: str) -> None:
         raise VideoError(f"{path}: the file is empty (0 bytes)")
 
 
-def _open(path: str) -> Any:
-    import av
-
-    try:
-        return av.open(path, mode="r", timeout=PROBE_TIMEOUT_S)
-    except av.error.InvalidDataError:
-        raise VideoError(f"{path}: not a recognisable video (wrong format, truncated or damaged)") from None
-    except av.error.FFmpegError as err:
-        raise VideoError(f"{path}: cannot be opened as a video ({_ffmpeg_reason(err)})") from None
-    except OSError as err:
-        raise VideoError(f"{path}: cannot be read ({err.strerror or err})") from None
-
-
-_ffmpeg_reason = one_line  # FFmpeg errors carry their text in strerror
-
-
-def _rotation_cw(frame_rotation: int) -> int:
-    """PyAV reports the display matrix's counterclockwise angle; return the clockwise turn to apply."""
-    return int(round(-frame_rotation / 90.0)) % 4 * 90
-
-
 def _probe_now(path: str) -> VideoInfo:
-    import av
-
-    container = _open(path)
-    try:
-        videos = [s for s in container.streams if s.type == "video"]
-        if not videos:
-            kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+    with VideoStream(path, threads=None) as vs:
+        stream = vs.video
+        if stream is None:
+            kinds = vs.kinds() or ["nothing"]
             raise VideoError(f"{path}: has no video stream (it holds {', '.join(kinds)})")
-        stream = videos[0]
-        has_audio = any(s.type == "audio" for s in container.streams)
+        has_audio = vs.audio is not None
         codec = stream.codec_context.name if stream.codec_context else "unknown"
-        duration_s = _stream_duration(container, stream)
+        duration_s = vs.duration_s()
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
 
-        first = None
-        try:
-            first = next(iter(container.decode(stream)), None)
-        except av.error.FFmpegError as err:
-            raise VideoError(f"{path}: the video cannot be decoded ({_ffmpeg_reason(err)})") from None
+        first = next(vs.frames(), (None, None))[1]
         if first is None:
             raise VideoError(f"{path}: the video stream holds no decodable picture (empty or truncated)")
-        rotation = _rotation_cw(getattr(first, "rotation", 0) or 0)
+        rotation = rotation_cw(getattr(first, "rotation", 0) or 0)
         width, height = int(first.width), int(first.height)
         if rotation in (90, 270):
             width, height = height, width
@@ -126,7 +98,7 @@ def _probe_now(path: str) -> VideoInfo:
         if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
             raise VideoError(f"{path}: implausible frame size {width}x{height}")
 
-        _check_not_truncated(path, container, stream, duration_s)
+        _check_not_truncated(vs, duration_s)
         frames = int(stream.frames) if stream.frames else None
         return VideoInfo(
             path=path,
@@ -140,37 +112,23 @@ def _probe_now(path: str) -> VideoInfo:
             frame_count=frames,
             size_bytes=Path(path).stat().st_size,
         )
-    finally:
-        container.close()
 
 
-def _stream_duration(container: Any, stream: Any) -> float:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return float(container.duration) / 1_000_000.0
-    return 0.0
-
-
-def _check_not_truncated(path: str, container: Any, stream: Any, duration_s: float) -> None:
+def _check_not_truncated(vs: VideoStream, duration_s: float) -> None:
     """Decode near the stated end: a cut-off file has a header promising more than its data holds."""
-    import av
-
-    target = max(0.0, duration_s - 2.0)
-    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-    last = None
+    last_ms: int | None = None
     try:
-        container.seek(int((target + start) / stream.time_base), stream=stream, backward=True)
-        for frame in container.decode(stream):
-            last = frame
-    except av.error.FFmpegError:
+        vs.seek_ms(max(0.0, duration_s - 2.0) * 1000)
+        for t_ms, _frame in vs.frames():
+            last_ms = t_ms
+    except VideoError:
         pass
-    if last is None or last.time is None:
-        raise VideoError(f"{path}: truncated or damaged (no picture can be decoded near the end)")
-    end_seen = float(last.time) - start
+    if last_ms is None:
+        raise VideoError(f"{vs.path}: truncated or damaged (no picture can be decoded near the end)")
+    end_seen = last_ms / 1000.0
     if end_seen < duration_s - 3.0:
         raise VideoError(
-            f"{path}: truncated (the header says {duration_s:.1f} s but pictures stop at {end_seen:.1f} s)"
+            f"{vs.path}: truncated (the header says {duration_s:.1f} s but pictures stop at {end_seen:.1f} s)"
         )
 
 
@@ -209,26 +167,6 @@ def sample_times(start_ms: int, end_ms: int, fps: float) -> list[int]:
     return [int(round(start_ms + i * step)) for i in range(count) if start_ms + i * step < end_ms]
 
 
-def _to_array(frame: Any, rotation: int, max_side: int | None) -> np.ndarray:
-    import cv2
-
-    h, w = int(frame.height), int(frame.width)
-    scale = max_side / max(h, w) if max_side else 1.0
-    if scale < 1.0:
-        # swscale shrinks while converting to RGB: cheaper than converting the full picture first
-        image = frame.to_ndarray(width=max(2, round(w * scale)), height=max(2, round(h * scale)),
-                                 format="rgb24", interpolation="AREA")
-    else:
-        image = frame.to_ndarray(format="rgb24")
-    if rotation == 90:
-        image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
-    elif rotation == 180:
-        image = cv2.rotate(image, cv2.ROTATE_180)
-    elif rotation == 270:
-        image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
-    return image
-
-
 def _decode_segment(
     info: VideoInfo,
     targets: Sequence[int],
@@ -237,47 +175,29 @@ def _decode_segment(
     threads: int,
 ) -> Iterator[Frame]:
     """Decode sequentially from the keyframe before ``targets[0]``, yielding the frame shown at each target."""
-    import av
-
     if not targets:
         return
-    container = _open(info.path)
-    try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        stream.codec_context.thread_count = threads
-        tb = stream.time_base
-        start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
-        first_s = targets[0] / 1000.0
-        if first_s > 0.5:
-            container.seek(int((first_s + start) / tb), stream=stream, backward=True)
+    with VideoStream(info.path, threads=threads, rotation=info.rotation) as vs:
+        if targets[0] > 500:
+            vs.seek_ms(targets[0])
         index = 0
         prev = None
         prev_ms = -1
-        try:
-            for frame in container.decode(stream):
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError()
-                if frame.time is None:
-                    continue
-                t_ms = int(round((float(frame.time) - start) * 1000))
-                # the picture on screen at target T is the last one whose time is <= T
-                while index < len(targets) and t_ms > targets[index]:
-                    if prev is None:  # the stream starts after the target: its first picture is shown
-                        prev, prev_ms = frame, t_ms
-                    yield Frame(prev_ms, _to_array(prev, info.rotation, max_side))
-                    index += 1
-                if index >= len(targets):
-                    return
-                prev, prev_ms = frame, t_ms
-        except av.error.FFmpegError as err:
-            raise VideoError(f"{info.path}: decoding failed at {prev_ms / 1000:.1f} s "
-                             f"({_ffmpeg_reason(err)})") from None
+        for t_ms, frame in vs.frames():
+            if cancel is not None and cancel.is_set():
+                raise CancelledError()
+            # the picture on screen at target T is the last one whose time is <= T
+            while index < len(targets) and t_ms > targets[index]:
+                if prev is None:  # the stream starts after the target: its first picture is shown
+                    prev, prev_ms = frame, t_ms
+                yield Frame(prev_ms, vs.to_array(prev, max_side))
+                index += 1
+            if index >= len(targets):
+                return
+            prev, prev_ms = frame, t_ms
         while index < len(targets) and prev is not None:
-            yield Frame(prev_ms, _to_array(prev, info.rotation, max_side))
+            yield Frame(prev_ms, vs.to_array(prev, max_side))
             index += 1
-    finally:
-        container.close()
 
 
 def sample_frames(

@@ -13,18 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from captioner_app.core.audio import (
-    DEFAULT_MIN_GAP_MS,
-    DEFAULT_PAD_MS,
-    SAMPLE_RATE,
-    Span,
-    decode_audio,
-    detect_speech,
-    gaps_between,
-)
+from captioner_app.core.analysis.shots import DEFAULT_MIN_SHOT_MS, DEFAULT_THRESHOLD, detect_cuts, shots_from_cuts
+from captioner_app.core.analysis.speech import DEFAULT_MIN_GAP_MS, DEFAULT_PAD_MS, detect_speech, gaps_between
 from captioner_app.core.errors import UsageError
-from captioner_app.core.shots import DEFAULT_MIN_SHOT_MS, DEFAULT_THRESHOLD, detect_cuts, shots_from_cuts
-from captioner_app.core.video import VideoInfo
+from captioner_app.core.media.audio import SAMPLE_RATE, decode_audio
+from captioner_app.core.media.video import VideoInfo
+from captioner_app.core.timing.spans import Span
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 import io
 
-from captioner_app.core.formats import ReadResult
-from captioner_app.core.formats._blocks import blocks, check, stamp, timing_index, to_ms
-from captioner_app.core.track import Cue, Provenance, Track
+from captioner_app.core.tracks.formats import ReadResult
+from captioner_app.core.tracks.formats._blocks import blocks, check, stamp, timing_index, to_ms
+from captioner_app.core.tracks.track import Cue, Provenance, Track
 
 EXTENDED_PREFIX = "extended-"
 

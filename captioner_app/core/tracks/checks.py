@@ -23,11 +23,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from captioner_app.core.analysis import Analysis
-from captioner_app.core.audio import DEFAULT_MIN_GAP_MS
-from captioner_app.core.budget import DEFAULT_WPM, MAX_WPM, budget_words, word_count
+from captioner_app.core.analysis.analyze import Analysis
+from captioner_app.core.analysis.speech import DEFAULT_MIN_GAP_MS
 from captioner_app.core.errors import UsageError
-from captioner_app.core.track import Cue, Track
+from captioner_app.core.timecode import format_ms
+from captioner_app.core.timing.budget import DEFAULT_WPM, MAX_WPM, budget_words, word_count
+from captioner_app.core.tracks.track import Cue, Track
 
 RULES = (
     "over-budget",
@@ -97,8 +98,7 @@ class Finding:
 
 
 def _clock(ms: int) -> str:
-    minutes, rest = divmod(ms, 60_000)
-    return f"{minutes:02d}:{rest / 1000:04.1f}"
+    return format_ms(ms, decimals=1, hours=None)
 
 
 _WE_SEE = re.compile(
