@@ -12,6 +12,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach the network
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that run the tiny Molmo2 (directly or through the app, CLI or server) are marked ``slow``:
+    ``pytest -m "not slow"`` is the quick loop, the whole suite is what CI runs."""
+    for item in items:
+        if "tiny_model_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Molmo2 saved as a model folder, loaded by the same code as allenai/Molmo2-4B."""

@@ -15,7 +15,12 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff():
-    done = run(str(BIN / "ruff"), "check", "captioner_app", "tests", "benchmarks")
+    done = run(str(BIN / "ruff"), "check", "captioner_app", "tests", "benchmarks", "tools")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format():
+    done = run(str(BIN / "ruff"), "format", "--check", "captioner_app", "tests", "benchmarks", "tools")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -24,7 +29,7 @@ def test_mypy():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_core_never_imports_qt():
+def test_import_contracts():
     done = run(str(BIN / "lint-imports"))
     assert done.returncode == 0, done.stdout + done.stderr
 

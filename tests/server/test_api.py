@@ -200,11 +200,11 @@ def test_concurrent_submissions_share_the_model_in_batches(start_server: Start, 
 
 
 def test_placements_from_the_core(start_server: Start, video_short: Path) -> None:
-    from captioner_app.core.pipeline import PLACEMENTS
+    from captioner_app.core.vocab import Placement
 
     server = start_server()
     status = requests.get(f"{server.url}/api/v3/status", headers=auth(server), timeout=10).json()["data"]
-    assert status["placements"] == list(PLACEMENTS)
+    assert status["placements"] == list(Placement.choices())
     url = upload(server, video_short)
     data = submit(server, {"video": url, "placement": "shots", "format": "json", "detail_level": "low",
                            "enable_sync_mode": True}).json()["data"]
