@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from captioner_app.cli.analyze import add_gap_options
@@ -34,7 +35,27 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-cps", type=positive_float, default=DEFAULT_MAX_CPS,
                    help=f"caption tracks: most characters per second (default {DEFAULT_MAX_CPS:g})")
     add_gap_options(p)
+    p.add_argument("--voice", default=None, metavar="V",
+                   help="narration voice that times each cue (default: the track's language); "
+                   "`captioner voices` lists them")
+    p.add_argument("--no-narration", action="store_true",
+                   help="skip the narration-too-long check (which speaks every cue with the voice)")
     p.set_defaults(handler=run_check)
+
+
+def _narration_measure(args: argparse.Namespace, language: str) -> Callable[[str], int] | None:
+    """The voice's spoken length of a text, or None (with a warning) where no voice can be loaded."""
+    if args.no_narration or args.kind != "description":
+        return None
+    from captioner_app.core.speech.voice import MAX_WPM, MIN_WPM, VoiceError, VoiceOptions, find_voice, spoken_ms
+    from captioner_app.core.speech.voice import voice_for_language
+
+    try:
+        voice = find_voice(args.voice).id if args.voice else voice_for_language(language)
+    except VoiceError as err:
+        print(f"captioner: warning: narration not timed: {err}", file=sys.stderr)
+        return None
+    return spoken_ms(VoiceOptions(voice, min(MAX_WPM, max(MIN_WPM, int(round(args.wpm))))))
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -50,7 +71,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.video:
         analysis = analyze(info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=int(round(args.pad * 1000)),
                                                  shots=False))
-    findings = check_track(result.track, analysis, options)
+    findings = check_track(result.track, analysis, options, _narration_measure(args, result.track.language))
     errors = sum(1 for f in findings if f.severity == ERROR)
     if args.json:
         print(json.dumps({

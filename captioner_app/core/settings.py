@@ -47,6 +47,7 @@ class Settings:
     fps: float = 2.0
     autosave_s: float = 10.0
     narration_wps: float = 3.0  # words per second above which a cue is flagged as too fast to speak
+    narration_voice: str = ""  # core.speech voice id (en, en-us, fr...); empty: the track's language
     recent_files: list[str] = field(default_factory=list)
     last_folder: str = ""
     window_geometry: str = ""  # base64 of QMainWindow.saveGeometry(); opaque to the core

@@ -14,13 +14,15 @@ rule                   fires when
 ``we-see``             "we see", "we hear", "the camera shows" and the like
 ``not-present-tense``  past- or future-tense wording (a heuristic: was/were/had/will, "he walked")
 ``chars-per-second``   caption tracks only: more than 17 characters per second
+``narration-too-long`` the narration voice takes longer to speak the cue than the cue lasts (when
+                       a ``narration_ms`` measure is given; extended cues are exempt)
 =====================  ==========================================================================
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from captioner_app.core.analysis.analyze import Analysis
@@ -39,6 +41,7 @@ RULES = (
     "we-see",
     "not-present-tense",
     "chars-per-second",
+    "narration-too-long",
 )
 KINDS = ("description", "caption")
 DEFAULT_MAX_CPS = 17.0  # Netflix English adult template
@@ -132,14 +135,18 @@ def check_track(
     track: Track | Sequence[Cue],
     analysis: Analysis | None = None,
     options: CheckOptions | None = None,
+    narration_ms: Callable[[str], int] | None = None,
 ) -> list[Finding]:
-    """Every finding for ``track``, ordered by cue then rule. ``analysis`` enables the speech checks."""
+    """Every finding for ``track``, ordered by cue then rule. ``analysis`` enables the speech checks;
+    ``narration_ms`` (a text's spoken length, e.g. ``core.speech.spoken_ms(VoiceOptions(...))``) enables
+    ``narration-too-long``."""
     options = options or CheckOptions()
     options.validate()
     cues = list(track)
     findings: list[Finding] = []
     for index, cue in enumerate(cues):
-        findings.extend(check_cue(cue, index, analysis, options, previous=cues[index - 1] if index else None))
+        findings.extend(check_cue(cue, index, analysis, options, previous=cues[index - 1] if index else None,
+                                  narration_ms=narration_ms))
     return findings
 
 
@@ -149,6 +156,7 @@ def check_cue(
     analysis: Analysis | None = None,
     options: CheckOptions | None = None,
     previous: Cue | None = None,
+    narration_ms: Callable[[str], int] | None = None,
 ) -> list[Finding]:
     """The findings for one cue (``previous``: the cue before it, for the overlap check)."""
     options = options or CheckOptions()
@@ -205,6 +213,13 @@ def check_cue(
         if tense:
             add("not-present-tense", WARNING, f"{tense} is not present tense",
                 "rewrite in the present tense (\"she opens the door\")")
+
+    if narration_ms is not None and options.kind == "description" and not cue.extended and cue.text.strip():
+        spoken = narration_ms(cue.text)
+        if spoken > cue.duration_ms:
+            add("narration-too-long", ERROR,
+                f"takes {spoken / 1000:.1f} s to speak, the cue lasts {seconds:.1f} s",
+                "shorten it, lengthen the cue, or mark it extended")
 
     if options.kind == "caption" and cue.text.strip():
         cps = cue.chars_per_second
