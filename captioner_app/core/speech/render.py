@@ -413,18 +413,18 @@ def _pass(inp: Any, programme: Any, copied: list[Any], mapping: dict[int, Any], 
             want = int(t * rate) - fed
             if want >= block:
                 feed(np.zeros((mixer.channels, want), np.float32))
-        target = mapping.get(s.index)
-        if target is not None:
-            shift = shifters[s.index]
-            packet.pts = shift(packet.pts)
-            packet.dts = shift(packet.dts)
-            packet.stream = target
-            encoder.out.mux(packet)
         if packet.pts is not None and duration_s > 0:
             done = min(1.0, max(0.0, float(packet.pts * s.time_base) - origin) / duration_s)
             if done - last_tick >= 0.01:
                 last_tick = done
                 progress(done)
+        target = mapping.get(s.index)
+        if target is not None:
+            shift = shifters[s.index]
+            packet.pts = shift(packet.pts)
+            packet.dts = shift(packet.dts)
+            packet.stream = target  # (timestamps are rescaled to the output stream's time base)
+            encoder.out.mux(packet)
     if resampler is not None:
         if programme is not None:
             try:
