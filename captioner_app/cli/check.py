@@ -47,8 +47,15 @@ def _narration_measure(args: argparse.Namespace, language: str) -> Callable[[str
     """The voice's spoken length of a text, or None (with a warning) where no voice can be loaded."""
     if args.no_narration or args.kind != "description":
         return None
-    from captioner_app.core.speech.voice import MAX_WPM, MIN_WPM, VoiceError, VoiceOptions, find_voice, spoken_ms
-    from captioner_app.core.speech.voice import voice_for_language
+    from captioner_app.core.speech.voice import (
+        MAX_WPM,
+        MIN_WPM,
+        VoiceError,
+        VoiceOptions,
+        find_voice,
+        spoken_ms,
+        voice_for_language,
+    )
 
     try:
         voice = find_voice(args.voice).id if args.voice else voice_for_language(language)

@@ -6,6 +6,7 @@ import pytest
 
 from captioner_app.core.analysis.analyze import Analysis
 from captioner_app.core.errors import UsageError
+from captioner_app.core.speech import VoiceOptions, spoken_ms
 from captioner_app.core.timing.budget import budget_words, detail_for_budget, fits
 from captioner_app.core.timing.spans import Span
 from captioner_app.core.tracks.checks import RULES, CheckOptions, check_track
@@ -99,8 +100,24 @@ def test_every_rule_is_exercised_by_one_broken_track():
         Cue(6050, 6750, "The camera shows a cat."),
     ])
     found = {f.rule for kind in ("description", "caption")
-             for f in check_track(broken, ANALYSIS, CheckOptions(kind=kind))}
+             for f in check_track(broken, ANALYSIS, CheckOptions(kind=kind), narration_ms=spoken_ms())}
     assert found == set(RULES)
+
+
+def test_narration_too_long_uses_the_voice():
+    text = "A white block slides across a green wall and stops at the edge."  # 13 words, about 3.6 s
+    measure = spoken_ms(VoiceOptions("en", 180))
+    fits_by_words = Cue(0, 4400, text)  # 13 words fit 4.4 s at 180 wpm by the word budget
+    tight = Cue(0, 3000, text)
+    assert [f.rule for f in check_track(Track([fits_by_words]), narration_ms=measure)] == []
+    findings = check_track(Track([tight]), narration_ms=measure)
+    too_long = [f for f in findings if f.rule == "narration-too-long"]
+    assert len(too_long) == 1 and too_long[0].severity == "error"
+    assert too_long[0].message.startswith("takes 3.") and "the cue lasts 3.0 s" in too_long[0].message
+    slow = spoken_ms(VoiceOptions("en", 120))  # slower voice: the roomy cue no longer fits
+    assert "narration-too-long" in {f.rule for f in check_track(Track([fits_by_words]), narration_ms=slow)}
+    assert check_track(Track([tight.with_(extended=True)]), narration_ms=measure) == []  # the player pauses
+    assert "narration-too-long" not in {f.rule for f in check_track(Track([tight]))}  # no voice: not checked
 
 
 def test_budget():

@@ -75,8 +75,8 @@ class Envelope:
         first = np.clip(np.floor(edges[:-1] / level.bin_ms).astype(np.int64), 0, n)
         last = np.clip(np.ceil(edges[1:] / level.bin_ms).astype(np.int64), 0, n)
         last = np.maximum(last, np.minimum(first + 1, n))
-        lo = np.zeros(width, np.float32)
-        hi = np.zeros(width, np.float32)
+        lo: np.ndarray = np.zeros(width, np.float32)
+        hi: np.ndarray = np.zeros(width, np.float32)
         has = first < last
         if n and has.any():
             idx = first[has]
@@ -91,7 +91,7 @@ def _reduce(op: Any, values: np.ndarray, starts: np.ndarray, stops: np.ndarray) 
 
     # reduceat works on consecutive start indices; ranges may overlap or skip, so run it on the starts
     # and, where a range ends before the next start, on a second set of bounds
-    bounds = np.empty(len(starts) * 2, np.int64)
+    bounds: np.ndarray = np.empty(len(starts) * 2, np.int64)
     bounds[0::2] = starts
     bounds[1::2] = np.minimum(stops, len(values) - 1)
     out = op.reduceat(values, bounds)[0::2] if len(values) else np.zeros(len(starts), values.dtype)
@@ -127,8 +127,8 @@ class _Bins:
         import numpy as np
 
         self.sample_rate, self.base_ms = sample_rate, base_ms
-        self.mins = np.zeros(max(1, total_bins), np.float32)
-        self.maxs = np.zeros(max(1, total_bins), np.float32)
+        self.mins: np.ndarray = np.zeros(max(1, total_bins), np.float32)
+        self.maxs: np.ndarray = np.zeros(max(1, total_bins), np.float32)
 
     def add(self, first_sample: int, samples: np.ndarray) -> None:
         """``samples``: (channels, n) float32 starting at ``first_sample``."""

@@ -142,7 +142,7 @@ def plan_narration(cues: Sequence[Cue], spoken_ms: Sequence[int], programme_ms: 
     placements: list[Placement] = []
     pauses: list[Pause] = []
     shift = 0
-    for index, (cue, spoken) in enumerate(zip(cues, spoken_ms)):
+    for index, (cue, spoken) in enumerate(zip(cues, spoken_ms, strict=False)):
         if not cue.text.strip() or spoken <= 0:
             continue
         available = max(0, min(cue.end_ms, programme_ms) - cue.start_ms)
@@ -231,7 +231,8 @@ class Mixer:
         up to :attr:`NarrationPlan.output_ms`."""
         import numpy as np
 
-        pieces = [np.zeros((self.channels, length), np.float32) for _, length in self._pauses[self._next_pause:]]
+        pieces: list[np.ndarray] = [np.zeros((self.channels, length), np.float32)
+                                    for _, length in self._pauses[self._next_pause:]]
         self._next_pause = len(self._pauses)
         tail = np.concatenate(pieces, axis=1) if pieces else np.zeros((self.channels, 0), np.float32)
         missing = self.total_samples - self._out_pos - tail.shape[1]
@@ -273,7 +274,7 @@ class Mixer:
             if t is None:
                 t = np.arange(a, b, dtype=np.float64)
                 gain = np.ones(b - a, np.float32)
-            depth = np.ones(b - a, np.float64)
+            depth: np.ndarray = np.ones(b - a, np.float64)
             if full > down:
                 depth = np.minimum(depth, np.clip((t - down) / (full - down), 0, 1))
             else:

@@ -95,10 +95,11 @@ class RenderResult:
     voice: str
     wpm: int
     kind: str  # "video", "mix" or "stem"
+    duck_db: float = DEFAULT_DUCK_DB
 
     def to_dict(self) -> dict[str, object]:
         return {"output": str(self.output), "kind": self.kind, "voice": self.voice, "wpm": self.wpm,
-                **self.plan.to_dict()}
+                "duck_db": self.duck_db, **self.plan.to_dict()}
 
 
 class NarrationOverrunError(TrackError):
@@ -194,7 +195,7 @@ def render(
                                                     language, cancel, report(0.9, 0.1)))
     if progress is not None:
         progress(1.0)
-    return RenderResult(target, plan, voice.voice, voice.wpm, kind)
+    return RenderResult(target, plan, voice.voice, voice.wpm, kind, options.duck_db)
 
 
 def _check_writable(target: Path) -> None:
