@@ -130,21 +130,16 @@ class _Bins:
         self.mins: np.ndarray = np.zeros(max(1, total_bins), np.float32)
         self.maxs: np.ndarray = np.zeros(max(1, total_bins), np.float32)
 
-    def add(self, first_sample: int, samples: np.ndarray) -> None:
-        """``samples``: (channels, n) float32 starting at ``first_sample``."""
+    def add(self, first_sample: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Per-sample lows and highs (across channels) starting at sample ``first_sample``."""
         import numpy as np
 
-        n = samples.shape[1]
+        if first_sample < 0:
+            lo, hi = lo[-first_sample:], hi[-first_sample:]
+            first_sample = 0
+        n = len(lo)
         if n == 0:
             return
-        if first_sample < 0:
-            samples = samples[:, -first_sample:]
-            n = samples.shape[1]
-            first_sample = 0
-            if n == 0:
-                return
-        lo = samples.min(axis=0) if samples.shape[0] > 1 else samples[0]
-        hi = samples.max(axis=0) if samples.shape[0] > 1 else samples[0]
         per_bin = self.sample_rate * self.base_ms / 1000.0
         b0 = int(first_sample // per_bin)
         b1 = int((first_sample + n - 1) // per_bin) + 1
@@ -173,19 +168,31 @@ class _Bins:
         self.maxs = np.concatenate([self.maxs, np.zeros(extra, np.float32)])
 
 
-def _as_planar(frame: Any) -> np.ndarray:
-    """A decoded frame as (channels, n) float32 in [-1, 1], whatever its sample format."""
+def _extremes(frame: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A decoded frame's lowest and highest sample across channels, per sample: float32 in [-1, 1]."""
     import numpy as np
 
-    data = frame.to_ndarray()
-    channels = len(frame.layout.channels)
-    if not frame.format.is_planar:
-        data = data.reshape(-1, channels).T
-    if data.dtype.kind == "f":
-        return data.astype(np.float32, copy=False)
-    if data.dtype == np.uint8:
-        return (data.astype(np.float32) - 128.0) / 128.0
-    return data.astype(np.float32) / float(np.iinfo(data.dtype).max)
+    n = frame.samples
+    fmt = frame.format
+    if fmt.is_planar and fmt.name in ("fltp", "dblp"):  # AAC, Opus, MP3, Vorbis: read the planes as they are
+        dtype = np.float32 if fmt.name == "fltp" else np.float64
+        planes = [np.frombuffer(plane, dtype=dtype, count=n) for plane in frame.planes]
+    else:
+        data = frame.to_ndarray()
+        channels = len(frame.layout.channels)
+        if not fmt.is_planar:
+            data = data.reshape(-1, channels).T
+        if data.dtype.kind == "u":
+            data = (data.astype(np.float32) - 128.0) / 128.0
+        elif data.dtype.kind == "i":
+            data = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
+        planes = list(data)
+    lo = planes[0]
+    hi = planes[0]
+    for plane in planes[1:]:
+        lo = np.minimum(lo, plane)
+        hi = np.maximum(hi, plane)
+    return lo.astype(np.float32, copy=False), hi.astype(np.float32, copy=False)
 
 
 def compute_envelope(
@@ -215,7 +222,6 @@ def compute_envelope(
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
-        stream.thread_type = "AUTO"
         origin = _origin_s(container)
         rate = int(stream.codec_context.sample_rate or stream.rate or 0)
         channels = int(stream.codec_context.channels or 1)
@@ -228,6 +234,7 @@ def compute_envelope(
         else:
             duration_s = 0.0
         bins = _Bins(int(duration_s * 1000 / base_ms) + 1, rate, base_ms)
+        block = rate  # samples handled at once (about a second)
         ready: list[tuple[int, int]] = []
         last_emit = time.monotonic()
 
@@ -251,28 +258,61 @@ def compute_envelope(
                 container.seek(int((origin + start_ms / 1000.0) / stream.time_base), stream=stream,
                                backward=True)
             reached = 0
-            position: int | None = None
+            # decoded frames (about 21 ms each) are gathered into one-second frames, so the work in
+            # Python is done once a second of audio; the fifo's own timestamps are not used (they
+            # refuse gaps), each block's place is kept here
+            fifo = av.AudioFifo()
+            fifo_at: int | None = None  # sample where the fifo's first sample goes
+
+            def take(out: Any, at: int) -> bool:
+                nonlocal reached, last_emit
+                lo, hi = _extremes(out)
+                bins.add(at, lo, hi)
+                reached = int((at + len(lo)) * 1000 / rate)
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError()
+                if stop_ms is not None and reached >= stop_ms:
+                    return False
+                if start_ms is None:
+                    if progress is not None and duration_s > 0:
+                        progress(min(1.0, reached / 1000.0 / duration_s))
+                    now = time.monotonic()
+                    if on_partial is not None and now - last_emit >= PARTIAL_EVERY_S:
+                        last_emit = now
+                        on_partial(snapshot(reached, False))
+                return True
+
+            def drain() -> bool:
+                nonlocal fifo, fifo_at
+                going = True
+                if fifo.samples and fifo_at is not None:
+                    going = take(fifo.read(), fifo_at)
+                fifo, fifo_at = av.AudioFifo(), None
+                return going
+
             try:
+                going = True
                 for frame in container.decode(stream):
-                    if cancel is not None and cancel.is_set():
-                        raise CancelledError()
-                    samples = _as_planar(frame)
-                    if frame.time is not None and (position is None or start_ms is not None):
-                        position = int(round((float(frame.time) - origin) * rate))
-                    elif position is None:
-                        position = 0
-                    bins.add(position, samples)
-                    position += samples.shape[1]
-                    reached = int(position * 1000 / rate)
-                    if stop_ms is not None and reached >= stop_ms:
+                    at = int(round((float(frame.time) - origin) * rate)) if frame.time is not None else None
+                    if fifo_at is not None and at is not None and abs(at - (fifo_at + fifo.samples)) > rate // 20:
+                        going = drain()  # a gap in the audio
+                    if going and fifo_at is None:
+                        fifo_at = at if at is not None else int(reached * rate / 1000)
+                    frame.pts = None
+                    try:
+                        fifo.write(frame)
+                    except ValueError:  # the format changed: start afresh
+                        start = fifo_at + fifo.samples if fifo_at is not None else 0
+                        going = going and drain()
+                        fifo_at = start
+                        fifo.write(frame)
+                    if going and fifo.samples >= block and fifo_at is not None:
+                        going = take(fifo.read(block), fifo_at)
+                        fifo_at += block
+                    if not going:
                         break
-                    if start_ms is None:
-                        if progress is not None and duration_s > 0:
-                            progress(min(1.0, reached / 1000.0 / duration_s))
-                        now = time.monotonic()
-                        if on_partial is not None and now - last_emit >= PARTIAL_EVERY_S:
-                            last_emit = now
-                            on_partial(snapshot(reached, False))
+                if going:
+                    drain()
             except av.error.FFmpegError as err:
                 raise VideoError(f"{name}: the audio cannot be decoded ({one_line(err)})") from None
             return reached
