@@ -1,12 +1,13 @@
-"""``captioner``: caption videos, describe them, fetch the model.
+"""``captioner``: caption videos, describe them, render the described video, fetch the model.
 
 Exit codes
   0    every input succeeded
   1    an unexpected internal error (a bug: rerun with --debug and report it)
   2    wrong options (usage)
   3    an input video is missing, unreadable, not a video, broken or truncated
-  4    the model cannot be found, fetched or loaded, or the device ran out of memory
-  5    a track file cannot be read or written (full disk, no permission, bad format)
+  4    the model (or the narration voice) cannot be found, fetched or loaded, or the device ran out of memory
+  5    a track file cannot be read or written (full disk, no permission, bad format); render: an output
+       cannot be written, or a cue's narration does not fit
   130  cancelled (Ctrl-C)
   141  the program reading the output stopped early (e.g. `| head`)
 With several inputs, every input is tried; the exit code is that of the first failure.
