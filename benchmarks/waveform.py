@@ -65,7 +65,11 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=2.0, help="length of the generated video")
     parser.add_argument("--video", help="use this video instead of generating one")
     parser.add_argument("--at-min", type=float, default=60.0, help="where the one-minute view is (minutes)")
+    parser.add_argument("--keep", metavar="FILE", help="save the generated video here (reuse it with --video)")
     args = parser.parse_args()
+
+    import av  # noqa: F401  (imported at start-up in the app; not part of the waveform's time)
+    import numpy  # noqa: F401
 
     from captioner_app.core.media.waveform import load_cached
 
@@ -80,6 +84,8 @@ def main() -> int:
                 return 1
             started = time.perf_counter()
             path = make_long(ffmpeg, tmp, args.hours)
+            if args.keep:
+                shutil.copyfile(path, args.keep)
             print(f"generated {args.hours:g} h video with stereo 48 kHz AAC in {time.perf_counter() - started:.0f} s "
                   f"({path.stat().st_size / 1e6:.0f} MB)")
         at = int(args.at_min * 60_000)

@@ -74,3 +74,11 @@ def test_bad_rate_and_cancel():
 def test_spoken_ms_measures_with_the_options():
     slow, fast = spoken_ms(VoiceOptions("en", 120)), spoken_ms(VoiceOptions("en", 300))
     assert slow(TEXT) > 2 * fast(TEXT)
+
+
+def test_the_app_setting_keeps_the_chosen_voice():
+    from captioner_app.core.settings import Settings
+
+    assert Settings().narration_voice == ""  # the track's language
+    assert Settings.from_dict({"narration_voice": "fr-fr"}).narration_voice == "fr-fr"
+    assert Settings.from_dict({"narration_voice": 3}).narration_voice == ""

@@ -13,7 +13,7 @@ Around a pause the programme fades out and back in over ``pause_fade_ms`` so the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -231,14 +231,21 @@ class Mixer:
         up to :attr:`NarrationPlan.output_ms`."""
         import numpy as np
 
-        pieces: list[np.ndarray] = [np.zeros((self.channels, length), np.float32)
-                                    for _, length in self._pauses[self._next_pause:]]
+        parts = list(self.finish_blocks())
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self.channels, 0), np.float32)
+
+    def finish_blocks(self, block: int = 1 << 18) -> Iterator[np.ndarray]:
+        """:meth:`finish` in pieces of at most ``block`` samples (a long silent tail stays small)."""
+        import numpy as np
+
+        lengths = [length for _, length in self._pauses[self._next_pause:]]
         self._next_pause = len(self._pauses)
-        tail = np.concatenate(pieces, axis=1) if pieces else np.zeros((self.channels, 0), np.float32)
-        missing = self.total_samples - self._out_pos - tail.shape[1]
+        missing = self.total_samples - self._out_pos - sum(lengths)
         if missing > 0:
-            tail = np.concatenate([tail, np.zeros((self.channels, missing), np.float32)], axis=1)
-        return self._process(tail)
+            lengths.append(missing)
+        for length in lengths:
+            for start in range(0, length, block):
+                yield self._process(np.zeros((self.channels, min(block, length - start)), np.float32))
 
     def _process(self, block: np.ndarray) -> np.ndarray:
         import numpy as np

@@ -310,7 +310,8 @@ def _render_to(tmp: str, target: Path, kind: str, info: VideoInfo, plan: Narrati
         try:
             _pass(inp, programme, copied, mapping, shifters, mixer, encoder, origin, rate, layout,
                   info.duration_ms / 1000.0, cancel, progress)
-            encoder.write(mixer.finish())
+            for block in mixer.finish_blocks():
+                encoder.write(block)
             encoder.close()
             out.close()
         except av.error.FFmpegError as err:
@@ -397,7 +398,7 @@ def _pass(inp: Any, programme: Any, copied: list[Any], mapping: dict[int, Any], 
                 skip -= cut
             feed(samples)
 
-    for packet in inp.demux(*streams):
+    for packet in inp.demux(*streams) if streams else ():
         if cancel is not None and cancel.is_set():
             raise CancelledError()
         s = packet.stream
@@ -436,4 +437,8 @@ def _pass(inp: Any, programme: Any, copied: list[Any], mapping: dict[int, Any], 
         for out_frame in resampler.resample(None):
             samples = out_frame.to_ndarray().astype(np.float32, copy=False)
             feed(samples)
+    if programme is None:  # no programme audio: silence up to the video's end, a block at a time
+        total = int(duration_s * rate)
+        while fed + pending_n < total:
+            feed(np.zeros((mixer.channels, min(block, total - fed - pending_n)), np.float32))
     feed(np.zeros((mixer.channels, 0), np.float32), force=True)
