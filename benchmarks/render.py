@@ -37,10 +37,10 @@ def main() -> int:
         print("ffmpeg not found: it makes the test video and the reference timing (apt-get install ffmpeg)")
         return 1
 
+    from captioner_app.core.media.video import probe
     from captioner_app.core.speech.render import RenderOptions, render
     from captioner_app.core.speech.voice import VoiceOptions, speak
-    from captioner_app.core.track import Cue, Track
-    from captioner_app.core.video import probe
+    from captioner_app.core.tracks.track import Cue, Track
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -49,20 +49,58 @@ def main() -> int:
         else:
             path = tmp / "programme.mp4"
             started = time.perf_counter()
-            subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=960x540:rate=30",
-                            "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.2:sample_rate=48000",
-                            "-t", f"{args.duration:g}", "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast",
-                            "-g", "60", "-c:a", "aac", "-b:a", "192k", "-shortest", str(path)], check=True)
-            print(f"generated {args.duration:g} s 540p H.264 + stereo AAC in {time.perf_counter() - started:.1f} s "
-                  f"({path.stat().st_size / 1e6:.0f} MB)")
+            subprocess.run(
+                [
+                    ffmpeg,
+                    "-v",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=960x540:rate=30",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "anoisesrc=color=pink:amplitude=0.2:sample_rate=48000",
+                    "-t",
+                    f"{args.duration:g}",
+                    "-ac",
+                    "2",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-g",
+                    "60",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "192k",
+                    "-shortest",
+                    str(path),
+                ],
+                check=True,
+            )
+            print(
+                f"generated {args.duration:g} s 540p H.264 + stereo AAC in {time.perf_counter() - started:.1f} s "
+                f"({path.stat().st_size / 1e6:.0f} MB)"
+            )
         info = probe(path)
-        texts = ["A woman crosses the square and stops at the fountain.", "Rain starts to fall.",
-                 "He opens the red door.", "The train pulls away from the platform."]
-        cues = [Cue(t, t + 4000, texts[i % len(texts)], extended=(i % 5 == 4))
-                for i, t in enumerate(range(5000, info.duration_ms - 5000, 20_000))]
+        texts = [
+            "A woman crosses the square and stops at the fountain.",
+            "Rain starts to fall.",
+            "He opens the red door.",
+            "The train pulls away from the platform.",
+        ]
+        cues = [
+            Cue(t, t + 4000, texts[i % len(texts)], extended=(i % 5 == 4))
+            for i, t in enumerate(range(5000, info.duration_ms - 5000, 20_000))
+        ]
         track = Track(cues)
-        print(f"video: {info.duration_s:.0f} s, {info.width}x{info.height}; track: {len(cues)} cues "
-              f"({sum(c.extended for c in cues)} extended); cores: {os.cpu_count()}")
+        print(
+            f"video: {info.duration_s:.0f} s, {info.width}x{info.height}; track: {len(cues)} cues "
+            f"({sum(c.extended for c in cues)} extended); cores: {os.cpu_count()}"
+        )
 
         def best(fn) -> float:
             times = []
@@ -73,12 +111,16 @@ def main() -> int:
             return min(times)
 
         def copy() -> None:
-            subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(path), "-map", "0", "-c", "copy",
-                            str(tmp / "copy.mp4")], check=True)
+            subprocess.run(
+                [ffmpeg, "-v", "error", "-y", "-i", str(path), "-map", "0", "-c", "copy", str(tmp / "copy.mp4")],
+                check=True,
+            )
 
         def reencode() -> None:
-            subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(path), "-map", "0:a:0", "-c:a", "aac",
-                            str(tmp / "audio.m4a")], check=True)
+            subprocess.run(
+                [ffmpeg, "-v", "error", "-y", "-i", str(path), "-map", "0:a:0", "-c:a", "aac", str(tmp / "audio.m4a")],
+                check=True,
+            )
 
         t_copy, t_audio = best(copy), best(reencode)
         reference = t_copy + t_audio

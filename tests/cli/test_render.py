@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from captioner_app.cli.main import main
-from captioner_app.core import formats
-from captioner_app.core.track import Cue, Track
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.track import Cue, Track
 from captioner_app.testing.speech import make_speech_video
 
 FITS = Track([Cue(4800, 7300, "A red room with a white block."), Cue(11_100, 13_800, "The room turns green.")])
@@ -28,21 +28,54 @@ def talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_render_mkv_with_options_and_json_report(talk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     track = formats.write(Track(FITS.cues + [Cue(17_700, 18_000, LONG, extended=True)]), tmp_path / "t.json")
     out = tmp_path / "described.mkv"
-    assert main(["render", str(talk), str(track), "-o", str(out), "--voice", "en-us", "--wpm", "200",
-                 "--duck", "15", "--json", "-q"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(talk),
+                str(track),
+                "-o",
+                str(out),
+                "--voice",
+                "en-us",
+                "--wpm",
+                "200",
+                "--duck",
+                "15",
+                "--json",
+                "-q",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["voice"] == "en-us" and report["wpm"] == 200 and report["duck_db"] == -15
     assert report["output_ms"] == report["programme_ms"] + report["pauses"][0]["length_ms"]
     assert report["cues"][2]["freeze"]["output_start_ms"] == 17_700
     assert shutil.which("ffprobe")
-    tags = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:1", "-show_entries",
-                           "stream_tags=title", "-of", "csv=p=0", str(out)], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    tags = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "a:1",
+            "-show_entries",
+            "stream_tags=title",
+            "-of",
+            "csv=p=0",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert tags == "Audio description"
 
 
-def test_overrun_exits_5_listing_the_cue_and_writes_nothing(talk: Path, tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]):
+def test_overrun_exits_5_listing_the_cue_and_writes_nothing(
+    talk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     track = formats.write(Track(FITS.cues + [Cue(17_700, 19_000, LONG)]), tmp_path / "t.srt")
     out = tmp_path / "mix.flac"
     assert main(["render", str(talk), str(track), "-o", str(out), "-q"]) == 5
@@ -56,16 +89,20 @@ def test_overrun_exits_5_listing_the_cue_and_writes_nothing(talk: Path, tmp_path
     assert captured.out.startswith(f"{out}: 3 cues spoken by en-gb at 180 wpm")
 
 
-@pytest.mark.parametrize(("args", "code", "words"), [
-    (["-o", "OUT/x.avi"], 2, "cannot render to .avi"),
-    (["-o", "OUT/x.wav", "--voice", "elvish"], 2, "no narration voice 'elvish'"),
-    (["-o", "OUT/x.wav", "--wpm", "20"], 2, "outside 80-450"),
-    (["-o", "OUT/x.wav", "--duck", "loud"], 2, "not a number of decibels"),
-    (["-o", "OUT/x.mp4", "--stem"], 2, "--stem writes audio only"),
-    (["-o", "OUT/none/x.wav"], 5, "does not exist"),
-])
-def test_bad_options_are_one_line(talk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
-                                  code: int, words: str):
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["-o", "OUT/x.avi"], 2, "cannot render to .avi"),
+        (["-o", "OUT/x.wav", "--voice", "elvish"], 2, "no narration voice 'elvish'"),
+        (["-o", "OUT/x.wav", "--wpm", "20"], 2, "outside 80-450"),
+        (["-o", "OUT/x.wav", "--duck", "loud"], 2, "not a number of decibels"),
+        (["-o", "OUT/x.mp4", "--stem"], 2, "--stem writes audio only"),
+        (["-o", "OUT/none/x.wav"], 5, "does not exist"),
+    ],
+)
+def test_bad_options_are_one_line(
+    talk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, words: str
+):
     track = formats.write(FITS, tmp_path / "t.srt")
     args = [a.replace("OUT", str(tmp_path)) for a in args]
     try:
@@ -94,8 +131,13 @@ def test_voices_are_listed(capsys: pytest.CaptureFixture[str]):
     assert any(line.split()[0] == "en-us" and "English (America)" in line for line in lines)
     assert main(["voices", "--json"]) == 0
     voices = json.loads(capsys.readouterr().out)
-    assert {"id": "fr-fr", "name": "French (France)", "language": "fr-fr", "gender": "male",
-            "aliases": ["fr"]} in voices
+    assert {
+        "id": "fr-fr",
+        "name": "French (France)",
+        "language": "fr-fr",
+        "gender": "male",
+        "aliases": ["fr"],
+    } in voices
 
 
 def test_check_times_narration_with_the_voice(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -7,7 +7,7 @@ import pytest
 
 from captioner_app.core.errors import UsageError
 from captioner_app.core.speech import Mixer, MixOptions, Narration, mix, plan_narration
-from captioner_app.core.track import Cue
+from captioner_app.core.tracks.track import Cue
 
 SR = 16000
 
@@ -43,12 +43,12 @@ def test_ducking_lowers_the_programme_by_the_set_amount_only_under_narration():
     ducked = (out - stem)[0]
     assert out.shape == (1, 5 * SR)
     assert np.allclose(ducked[: int(0.7 * SR)], 0.1)  # before the 200 ms ramp
-    under = ducked[int(1.0 * SR): int(2.5 * SR)]
+    under = ducked[int(1.0 * SR) : int(2.5 * SR)]
     assert np.allclose(under, 0.1 * 10 ** (-12 / 20), atol=1e-4)
-    ramp = ducked[int(0.8 * SR): int(1.0 * SR)]
+    ramp = ducked[int(0.8 * SR) : int(1.0 * SR)]
     assert np.all(np.diff(ramp) <= 1e-7) and ramp[0] > ramp[-1]  # a smooth way down
-    assert np.allclose(ducked[int(2.8 * SR):], 0.1)  # back up after the ramp
-    assert np.count_nonzero(stem[0, : SR]) == 0 and np.count_nonzero(stem[0, int(2.6 * SR):]) == 0
+    assert np.allclose(ducked[int(2.8 * SR) :], 0.1)  # back up after the ramp
+    assert np.count_nonzero(stem[0, :SR]) == 0 and np.count_nonzero(stem[0, int(2.6 * SR) :]) == 0
     loud = mix(programme, SR, plan, narrations, MixOptions(duck_db=-20))
     assert np.allclose((loud - stem)[0, int(1.2 * SR)], 0.01, atol=1e-4)
 
@@ -61,9 +61,9 @@ def test_extended_cue_pauses_the_programme_for_its_narration():
     # programme time 6 s plays at output time 8 s, untouched (duck 0 dB, far from the narration)
     assert out[0, 8 * SR + 1000] == pytest.approx(ramp[6 * SR + 1000])
     stem = mix(ramp, SR, plan, {0: _narration(1500), 1: _narration(2000)}, MixOptions(programme=False))
-    paused = (out - stem)[0, 5 * SR + 400: 7 * SR - 400]
+    paused = (out - stem)[0, 5 * SR + 400 : 7 * SR - 400]
     assert np.max(np.abs(paused)) == 0  # the programme is silent while the extended cue is spoken
-    assert np.max(np.abs(stem[0, 5 * SR: 7 * SR])) > 0.3
+    assert np.max(np.abs(stem[0, 5 * SR : 7 * SR])) > 0.3
 
 
 def test_chunked_mixing_equals_one_call():
@@ -73,7 +73,7 @@ def test_chunked_mixing_equals_one_call():
     programme = rng.uniform(-0.2, 0.2, (2, 10 * SR)).astype(np.float32)
     whole = mix(programme, SR, plan, narrations)
     mixer = Mixer(plan, narrations, SR, 2)
-    parts = [mixer.feed(programme[:, i:i + 777]) for i in range(0, programme.shape[1], 777)]
+    parts = [mixer.feed(programme[:, i : i + 777]) for i in range(0, programme.shape[1], 777)]
     parts.append(mixer.finish())
     chunked = np.concatenate(parts, axis=1)
     assert chunked.shape == whole.shape == (2, 12 * SR)

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from captioner_app.core.audio import decode_audio, detect_speech
+from captioner_app.core.analysis.speech import detect_speech
 from captioner_app.core.errors import CancelledError, TrackError, UsageError
+from captioner_app.core.media.audio import decode_audio
 from captioner_app.core.speech.render import NarrationOverrunError, RenderOptions, iso639_2, render
-from captioner_app.core.track import Cue, Track
+from captioner_app.core.tracks.track import Cue, Track
 from captioner_app.testing.media import make_video
 from captioner_app.testing.speech import make_speech_video
 
@@ -31,28 +32,86 @@ SR = 16000
 
 
 def ffprobe(path: Path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return json.loads(out)
 
 
 def packet_hashes(path: Path, stream: int) -> list[str]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", str(stream), "-show_packets",
-                          "-show_data_hash", "MD5", "-show_entries", "packet=data_hash", "-of", "csv=p=0",
-                          str(path)], check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            str(stream),
+            "-show_packets",
+            "-show_data_hash",
+            "MD5",
+            "-show_entries",
+            "packet=data_hash",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return out.split()
 
 
 def packet_times(path: Path, stream: str) -> list[str]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", stream, "-show_entries", "packet=pts_time",
-                          "-of", "csv=p=0", str(path)], check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            stream,
+            "-show_entries",
+            "packet=pts_time",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return [line.split(",")[0] for line in out.split()]
 
 
 def audio_stream(path: Path, index: int) -> np.ndarray:
     """Audio stream ``index`` of ``path`` as 16 kHz mono (ffmpeg honours its timestamps)."""
-    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", f"0:a:{index}", "-ac", "1", "-ar",
-                          str(SR), "-f", "f32le", "-"], check=True, capture_output=True, timeout=60).stdout
+    out = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            f"0:a:{index}",
+            "-ac",
+            "1",
+            "-ar",
+            str(SR),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
     return np.frombuffer(out, dtype="<f4").copy()
 
 
@@ -67,8 +126,10 @@ def talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rendered(talk: Path, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("out")
     track = Track(list(CUES), language="en")
-    results = {name: render(talk, track, folder / name, RenderOptions(stem=name.startswith("stem")))
-               for name in ("described.mp4", "described.mkv", "mix.wav", "stem.wav")}
+    results = {
+        name: render(talk, track, folder / name, RenderOptions(stem=name.startswith("stem")))
+        for name in ("described.mp4", "described.mkv", "mix.wav", "stem.wav")
+    }
     return folder, results
 
 
@@ -124,12 +185,13 @@ def test_programme_is_at_least_9_db_lower_under_each_cue(talk: Path, rendered):
         drop = _db(original[a:b]) - _db(programme[a:b])
         assert drop >= 9.0, (p, drop)
     # and untouched away from the cues (1 s before the first one)
-    assert abs(_db(original[3 * SR:4 * SR]) - _db(programme[3 * SR:4 * SR])) < 1.0
+    assert abs(_db(original[3 * SR : 4 * SR]) - _db(programme[3 * SR : 4 * SR])) < 1.0
 
 
 def test_extended_cue_freezes_the_picture_and_lengthens_the_output(talk: Path, tmp_path: Path):
-    track = Track([CUES[0], Cue(11_100, 11_600, "A white block slides across a green wall and stops at the edge.",
-                                extended=True)])
+    track = Track(
+        [CUES[0], Cue(11_100, 11_600, "A white block slides across a green wall and stops at the edge.", extended=True)]
+    )
     result = render(talk, track, tmp_path / "ext.mp4")
     pause = result.plan.pauses[0]
     assert pause.at_ms == 11_100 and pause.length_ms == result.plan.placements[1].spoken_ms > 3000

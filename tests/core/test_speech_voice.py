@@ -7,13 +7,15 @@ import threading
 import numpy as np
 import pytest
 
-from captioner_app.core.audio import detect_speech
+from captioner_app.core.analysis.speech import detect_speech
 from captioner_app.core.errors import CancelledError, UsageError
 from captioner_app.core.speech import VoiceOptions, find_voice, list_voices, speak, spoken_ms, voice_for_language
 from captioner_app.core.speech.mix import _resample
 
-TEXT = ("A woman in a long grey coat walks along the harbour wall, stops beside a fishing boat and "
-        "looks out at the lighthouse while gulls circle above the water.")
+TEXT = (
+    "A woman in a long grey coat walks along the harbour wall, stops beside a fishing boat and "
+    "looks out at the lighthouse while gulls circle above the water."
+)
 
 
 def test_voices_are_listed_and_found_by_code_or_name():

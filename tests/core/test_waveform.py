@@ -10,14 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from captioner_app.core.analysis.waveform_cache import cache_path, envelope_for, load_cached
 from captioner_app.core.errors import CancelledError
-from captioner_app.core.media.waveform import (
-    FACTOR,
-    cache_path,
-    compute_envelope,
-    envelope_for,
-    load_cached,
-)
+from captioner_app.core.media.waveform import FACTOR, compute_envelope
 from captioner_app.testing.media import make_video, tone
 
 SR = 16000
@@ -27,8 +22,8 @@ SR = 16000
 def stepped_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 s: a 0.3-peak 440 Hz tone for 4 s, 0.15 for 4 s, silence for 4 s."""
     audio = tone(12.0, SR)
-    audio[4 * SR:8 * SR] *= 0.5
-    audio[8 * SR:] = 0
+    audio[4 * SR : 8 * SR] *= 0.5
+    audio[8 * SR :] = 0
     return make_video(tmp_path_factory.mktemp("wave") / "tone.mp4", 12.0, audio=audio)
 
 
@@ -37,7 +32,7 @@ def test_envelope_matches_the_tone_amplitude_at_every_level(stepped_tone: Path):
     assert env is not None and env.complete
     assert env.duration_ms == pytest.approx(12_000, abs=100)
     assert env.sample_rate == SR and env.channels == 1
-    assert [lv.bin_ms for lv in env.levels][:3] == [10, 10 * FACTOR, 10 * FACTOR ** 2]
+    assert [lv.bin_ms for lv in env.levels][:3] == [10, 10 * FACTOR, 10 * FACTOR**2]
     for level in env.levels[:-1]:  # every level but the coarsest (whose bins straddle the steps)
         t = np.arange(len(level.maxs)) * level.bin_ms
         loud = (t >= 500) & (t + level.bin_ms <= 3900)

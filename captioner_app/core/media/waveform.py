@@ -2,9 +2,10 @@
 
 :func:`compute_envelope` decodes the first audio stream with PyAV (in the calling thread: run it in a
 worker), cancellable, and hands out partial envelopes as it goes so a timeline can draw the part in
-view first (``first``: that range is decoded before the whole file). :func:`envelope_for` reads the
-on-disk cache or computes and stores it. An :class:`Envelope` is immutable; a timeline asks it for
-one (min, max) pair per pixel with :meth:`Envelope.peaks`.
+view first (``first``: that range is decoded before the whole file). ``core.analysis.waveform_cache``
+keeps envelopes on disk beside the analysis cache (``envelope_for`` reads it or computes and stores).
+An :class:`Envelope` is immutable; a timeline asks it for one (min, max) pair per pixel with
+:meth:`Envelope.peaks`.
 
 Times are integer milliseconds from the video's start (the same time 0 as frames and cues). The finest
 level has one bin per ``base_ms`` (10 ms); each next level merges ``FACTOR`` (4) bins. Values are the
@@ -13,14 +14,11 @@ lowest and highest sample of any channel in the bin, in [-1, 1].
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, VideoError, one_line
@@ -32,8 +30,6 @@ BASE_MS = 10
 FACTOR = 4
 MIN_BINS = 64  # levels stop once they are this small
 PARTIAL_EVERY_S = 0.5  # a partial envelope at most this often (wall-clock)
-CACHE_VERSION = 1
-_SCALE = 32767.0  # the cache stores int16
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +98,7 @@ def _reduce(op: Any, values: np.ndarray, starts: np.ndarray, stops: np.ndarray) 
     return np.asarray(out, dtype=np.float32)
 
 
-def _levels(mins: np.ndarray, maxs: np.ndarray, base_ms: int) -> tuple[EnvelopeLevel, ...]:
+def build_levels(mins: np.ndarray, maxs: np.ndarray, base_ms: int) -> tuple[EnvelopeLevel, ...]:
     import numpy as np
 
     levels = [EnvelopeLevel(base_ms, mins, maxs)]
@@ -213,16 +209,16 @@ def compute_envelope(
     import av
     import numpy as np
 
-    from captioner_app.core.audio import _origin_s
-    from captioner_app.core.video import _open
+    from captioner_app.core.media.stream import VideoStream
 
     name = os.fspath(path)
-    container = _open(name)
+    vs = VideoStream(name, threads=None)
+    container = vs.container
     try:
-        if not container.streams.audio:
+        if vs.audio is None:
             return None
-        stream = container.streams.audio[0]
-        origin = _origin_s(container)
+        stream = vs.audio
+        origin = vs.origin_s
         rate = int(stream.codec_context.sample_rate or stream.rate or 0)
         channels = int(stream.codec_context.channels or 1)
         if rate <= 0:
@@ -247,16 +243,21 @@ def compute_envelope(
                 else:
                     merged.append((a, b))
             size = len(bins.mins)
-            return Envelope(int(round(size * base_ms)) if not complete else done_ms, rate, channels,
-                            _levels(bins.mins.copy(), bins.maxs.copy(), base_ms), tuple(merged), complete)
+            return Envelope(
+                int(round(size * base_ms)) if not complete else done_ms,
+                rate,
+                channels,
+                build_levels(bins.mins.copy(), bins.maxs.copy(), base_ms),
+                tuple(merged),
+                complete,
+            )
 
         def decode(start_ms: int | None, stop_ms: int | None) -> int:
             """Decode from ``start_ms`` (None: the beginning) to ``stop_ms`` (None: the end); returns
             the end reached (ms)."""
             nonlocal last_emit
             if start_ms is not None:
-                container.seek(int((origin + start_ms / 1000.0) / stream.time_base), stream=stream,
-                               backward=True)
+                container.seek(int((origin + start_ms / 1000.0) / stream.time_base), stream=stream, backward=True)
             reached = 0
             # decoded frames (about 21 ms each) are gathered into one-second frames, so the work in
             # Python is done once a second of audio; the fifo's own timestamps are not used (they
@@ -328,98 +329,10 @@ def compute_envelope(
         end = decode(None, None)
         ready.clear()
         size = int(np.ceil(end / base_ms)) if end else 0
-        bins.mins, bins.maxs = bins.mins[:max(1, size)], bins.maxs[:max(1, size)]
+        bins.mins, bins.maxs = bins.mins[: max(1, size)], bins.maxs[: max(1, size)]
         result = snapshot(end, True)
         if progress is not None:
             progress(1.0)
         return result
     finally:
-        container.close()
-
-
-# --- the on-disk cache, beside the analysis cache (data folder/waveform/) ---
-
-
-def cache_path(video: str | os.PathLike[str], base_ms: int = BASE_MS, folder: Path | None = None) -> Path | None:
-    """Where ``video``'s envelope is cached; ``None`` if the file cannot be read. A changed file (size or
-    modification time) gets a new entry."""
-    from captioner_app.core.settings import data_dir
-
-    name = os.fspath(video)
-    try:
-        st = os.stat(name)
-    except OSError:
-        return None
-    key = json.dumps([CACHE_VERSION, os.path.abspath(name), st.st_size, st.st_mtime_ns, base_ms])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return (folder or data_dir() / "waveform") / f"{digest}.npz"
-
-
-def load_cached(video: str | os.PathLike[str], base_ms: int = BASE_MS, folder: Path | None = None) -> Envelope | None:
-    """The cached envelope, or ``None`` (none, unreadable or damaged: it is then computed again)."""
-    import numpy as np
-
-    path = cache_path(video, base_ms, folder)
-    if path is None or not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            mins = data["mins"].astype(np.float32) / _SCALE
-            maxs = data["maxs"].astype(np.float32) / _SCALE
-        if int(meta["version"]) != CACHE_VERSION or len(mins) != len(maxs):
-            return None
-        duration = int(meta["duration_ms"])
-        return Envelope(duration, int(meta["sample_rate"]), int(meta["channels"]),
-                        _levels(mins, maxs, int(meta["base_ms"])), ((0, duration),), True)
-    except (OSError, ValueError, KeyError, TypeError, EOFError):
-        return None
-
-
-def save_cached(envelope: Envelope, video: str | os.PathLike[str], folder: Path | None = None) -> Path | None:
-    """Store a complete envelope (only its finest level: the others are rebuilt in milliseconds); a
-    failure only costs a later recomputation (returns ``None``)."""
-    import io
-
-    import numpy as np
-
-    from captioner_app.core.fileio import atomic_write_bytes
-
-    if not envelope.complete:
-        return None
-    base = envelope.levels[0]
-    path = cache_path(video, base.bin_ms, folder)
-    if path is None:
-        return None
-    meta = {"version": CACHE_VERSION, "duration_ms": envelope.duration_ms, "sample_rate": envelope.sample_rate,
-            "channels": envelope.channels, "base_ms": base.bin_ms}
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)),
-             mins=np.round(np.clip(base.mins, -1, 1) * _SCALE).astype(np.int16),
-             maxs=np.round(np.clip(base.maxs, -1, 1) * _SCALE).astype(np.int16))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, buffer.getvalue())
-    except Exception:
-        return None
-    return path
-
-
-def envelope_for(
-    video: str | os.PathLike[str],
-    *,
-    first: tuple[int, int] | None = None,
-    cancel: threading.Event | None = None,
-    progress: Callable[[float], None] | None = None,
-    on_partial: Callable[[Envelope], None] | None = None,
-    folder: Path | None = None,
-) -> Envelope | None:
-    """The cached envelope of ``video``, else computed (see :func:`compute_envelope`) and cached.
-    ``None`` when the video has no audio. Call it from a worker thread."""
-    cached = load_cached(video, BASE_MS, folder)
-    if cached is not None:
-        return cached
-    envelope = compute_envelope(video, first=first, cancel=cancel, progress=progress, on_partial=on_partial)
-    if envelope is not None:
-        save_cached(envelope, video, folder)
-    return envelope
+        vs.close()

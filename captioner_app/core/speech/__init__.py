@@ -6,6 +6,9 @@ Typical use::
     from captioner_app.core.speech import VoiceOptions, speak, list_voices
     narration = speak("A door opens.", VoiceOptions(voice="en", wpm=180))
     narration.samples, narration.sample_rate, narration.duration_ms
+
+May import: core.tracks, core.analysis, core.timing, core.media and the base modules (never core.model or
+core.pipeline).
 """
 
 from captioner_app.core.speech.mix import (
@@ -33,7 +36,23 @@ from captioner_app.core.speech.voice import (
 )
 
 __all__ = [
-    "DEFAULT_DUCK_DB", "DEFAULT_VOICE", "DEFAULT_WPM", "MixOptions", "Mixer", "Narration", "NarrationPlan",
-    "Pause", "Placement", "Voice", "VoiceError", "VoiceOptions", "find_voice", "list_voices", "mix",
-    "plan_narration", "speak", "spoken_ms", "voice_for_language",
+    "DEFAULT_DUCK_DB",
+    "DEFAULT_VOICE",
+    "DEFAULT_WPM",
+    "MixOptions",
+    "Mixer",
+    "Narration",
+    "NarrationPlan",
+    "Pause",
+    "Placement",
+    "Voice",
+    "VoiceError",
+    "VoiceOptions",
+    "find_voice",
+    "list_voices",
+    "mix",
+    "plan_narration",
+    "speak",
+    "spoken_ms",
+    "voice_for_language",
 ]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from captioner_app.core.speech.voice import Narration
-    from captioner_app.core.track import Cue
+    from captioner_app.core.tracks.track import Cue
 
 DEFAULT_DUCK_DB = -12.0
 DEFAULT_RAMP_MS = 200
@@ -70,8 +70,10 @@ class Placement:
 
     def line(self) -> str:
         """``cue 3 (00:12.4-00:15.0): narration needs 3.4 s, the cue has 2.6 s``."""
-        return (f"cue {self.cue_index + 1} ({_clock(self.start_ms)}-{_clock(self.end_ms)}): narration needs "
-                f"{self.spoken_ms / 1000:.1f} s, the cue has {self.available_ms / 1000:.1f} s")
+        return (
+            f"cue {self.cue_index + 1} ({_clock(self.start_ms)}-{_clock(self.end_ms)}): narration needs "
+            f"{self.spoken_ms / 1000:.1f} s, the cue has {self.available_ms / 1000:.1f} s"
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -86,7 +88,8 @@ class Placement:
             "output_end_ms": self.output_start_ms + self.spoken_ms,
             # an extended cue freezes the picture here in the output, for spoken_ms
             "freeze": {"output_start_ms": self.output_start_ms, "duration_ms": self.spoken_ms}
-            if self.extended else None,
+            if self.extended
+            else None,
         }
 
 
@@ -123,8 +126,10 @@ class NarrationPlan:
         return {
             "programme_ms": self.programme_ms,
             "output_ms": self.output_ms,
-            "pauses": [{"at_ms": p.at_ms, "output_at_ms": self.to_output_ms(p.at_ms) - p.length_ms,
-                        "length_ms": p.length_ms} for p in self.pauses],
+            "pauses": [
+                {"at_ms": p.at_ms, "output_at_ms": self.to_output_ms(p.at_ms) - p.length_ms, "length_ms": p.length_ms}
+                for p in self.pauses
+            ],
             "cues": [p.to_dict() for p in self.placements],
         }
 
@@ -146,8 +151,9 @@ def plan_narration(cues: Sequence[Cue], spoken_ms: Sequence[int], programme_ms: 
         if not cue.text.strip() or spoken <= 0:
             continue
         available = max(0, min(cue.end_ms, programme_ms) - cue.start_ms)
-        placements.append(Placement(index, cue.start_ms, cue.end_ms, int(spoken), cue.extended, available,
-                                    cue.start_ms + shift))
+        placements.append(
+            Placement(index, cue.start_ms, cue.end_ms, int(spoken), cue.extended, available, cue.start_ms + shift)
+        )
         if cue.extended:
             pauses.append(Pause(cue.start_ms, int(spoken)))
             shift += int(spoken)
@@ -163,8 +169,14 @@ class Mixer:
     channel. With ``MixOptions(programme=False)`` the output is the narration stem.
     """
 
-    def __init__(self, plan: NarrationPlan, narrations: dict[int, Narration], sample_rate: int, channels: int,
-                 options: MixOptions | None = None) -> None:
+    def __init__(
+        self,
+        plan: NarrationPlan,
+        narrations: dict[int, Narration],
+        sample_rate: int,
+        channels: int,
+        options: MixOptions | None = None,
+    ) -> None:
         import numpy as np
 
         self.options = options or MixOptions()
@@ -238,7 +250,7 @@ class Mixer:
         """:meth:`finish` in pieces of at most ``block`` samples (a long silent tail stays small)."""
         import numpy as np
 
-        lengths = [length for _, length in self._pauses[self._next_pause:]]
+        lengths = [length for _, length in self._pauses[self._next_pause :]]
         self._next_pause = len(self._pauses)
         missing = self.total_samples - self._out_pos - sum(lengths)
         if missing > 0:
@@ -266,7 +278,7 @@ class Mixer:
         for start, voice in self._voices:
             lo, hi = max(a, start), min(b, start + len(voice))
             if lo < hi:
-                out[:, lo - a:hi - a] += voice[lo - start:hi - start]
+                out[:, lo - a : hi - a] += voice[lo - start : hi - start]
         np.clip(out, -1.0, 1.0, out=out)
         return out
 
@@ -305,8 +317,14 @@ class Mixer:
         return gain
 
 
-def mix(programme: np.ndarray | None, sample_rate: int, plan: NarrationPlan, narrations: dict[int, Narration],
-        options: MixOptions | None = None, channels: int = 1) -> np.ndarray:
+def mix(
+    programme: np.ndarray | None,
+    sample_rate: int,
+    plan: NarrationPlan,
+    narrations: dict[int, Narration],
+    options: MixOptions | None = None,
+    channels: int = 1,
+) -> np.ndarray:
     """The whole described mix (or stem) at once: ``(channels, n)`` float32. ``programme`` is
     ``(channels, n)`` or mono ``(n,)``, or ``None`` for a programme without audio (silence)."""
     import numpy as np

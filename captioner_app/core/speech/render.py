@@ -41,8 +41,8 @@ from captioner_app.core.speech.voice import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from captioner_app.core.track import Cue, Track
-    from captioner_app.core.video import VideoInfo
+    from captioner_app.core.media.video import VideoInfo
+    from captioner_app.core.tracks.track import Cue, Track
 
 AD_TITLE = "Audio description"
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -52,14 +52,70 @@ BLOCK_S = 0.5  # programme audio is mixed in blocks of about this length
 
 # ISO 639-1 -> ISO 639-2/B, which MP4 and Matroska store (codes not listed pass through when 3 letters)
 _ISO639_2 = {
-    "ar": "ara", "bg": "bul", "bn": "ben", "ca": "cat", "cs": "cze", "cy": "wel", "da": "dan", "de": "ger",
-    "el": "gre", "en": "eng", "eo": "epo", "es": "spa", "et": "est", "eu": "baq", "fa": "per", "fi": "fin",
-    "fr": "fre", "ga": "gle", "gd": "gla", "gl": "glg", "gu": "guj", "he": "heb", "hi": "hin", "hr": "hrv",
-    "hu": "hun", "hy": "arm", "id": "ind", "is": "ice", "it": "ita", "ja": "jpn", "ka": "geo", "kk": "kaz",
-    "kn": "kan", "ko": "kor", "lt": "lit", "lv": "lav", "mk": "mac", "ml": "mal", "mr": "mar", "ms": "may",
-    "mt": "mlt", "nb": "nob", "ne": "nep", "nl": "dut", "nn": "nno", "no": "nor", "pa": "pan", "pl": "pol",
-    "pt": "por", "ro": "rum", "ru": "rus", "sk": "slo", "sl": "slv", "sq": "alb", "sr": "srp", "sv": "swe",
-    "sw": "swa", "ta": "tam", "te": "tel", "th": "tha", "tr": "tur", "uk": "ukr", "ur": "urd", "vi": "vie",
+    "ar": "ara",
+    "bg": "bul",
+    "bn": "ben",
+    "ca": "cat",
+    "cs": "cze",
+    "cy": "wel",
+    "da": "dan",
+    "de": "ger",
+    "el": "gre",
+    "en": "eng",
+    "eo": "epo",
+    "es": "spa",
+    "et": "est",
+    "eu": "baq",
+    "fa": "per",
+    "fi": "fin",
+    "fr": "fre",
+    "ga": "gle",
+    "gd": "gla",
+    "gl": "glg",
+    "gu": "guj",
+    "he": "heb",
+    "hi": "hin",
+    "hr": "hrv",
+    "hu": "hun",
+    "hy": "arm",
+    "id": "ind",
+    "is": "ice",
+    "it": "ita",
+    "ja": "jpn",
+    "ka": "geo",
+    "kk": "kaz",
+    "kn": "kan",
+    "ko": "kor",
+    "lt": "lit",
+    "lv": "lav",
+    "mk": "mac",
+    "ml": "mal",
+    "mr": "mar",
+    "ms": "may",
+    "mt": "mlt",
+    "nb": "nob",
+    "ne": "nep",
+    "nl": "dut",
+    "nn": "nno",
+    "no": "nor",
+    "pa": "pan",
+    "pl": "pol",
+    "pt": "por",
+    "ro": "rum",
+    "ru": "rus",
+    "sk": "slo",
+    "sl": "slv",
+    "sq": "alb",
+    "sr": "srp",
+    "sv": "swe",
+    "sw": "swa",
+    "ta": "tam",
+    "te": "tel",
+    "th": "tha",
+    "tr": "tur",
+    "uk": "ukr",
+    "ur": "urd",
+    "vi": "vie",
     "zh": "chi",
 }
 
@@ -98,8 +154,14 @@ class RenderResult:
     duck_db: float = DEFAULT_DUCK_DB
 
     def to_dict(self) -> dict[str, object]:
-        return {"output": str(self.output), "kind": self.kind, "voice": self.voice, "wpm": self.wpm,
-                "duck_db": self.duck_db, **self.plan.to_dict()}
+        return {
+            "output": str(self.output),
+            "kind": self.kind,
+            "voice": self.voice,
+            "wpm": self.wpm,
+            "duck_db": self.duck_db,
+            **self.plan.to_dict(),
+        }
 
 
 class NarrationOverrunError(TrackError):
@@ -111,7 +173,7 @@ class NarrationOverrunError(TrackError):
 
 
 def output_kind(output: str | os.PathLike[str], stem: bool = False) -> str:
-    """"video", "mix" or "stem" for an output path, or a UsageError naming the extensions allowed."""
+    """ "video", "mix" or "stem" for an output path, or a UsageError naming the extensions allowed."""
     ext = Path(output).suffix.lower()
     if ext in VIDEO_FORMATS:
         if stem:
@@ -123,9 +185,13 @@ def output_kind(output: str | os.PathLike[str], stem: bool = False) -> str:
     raise UsageError(f"{output}: cannot render to {ext or 'a file without an extension'}: use {allowed}")
 
 
-def measure(cues: Sequence[Cue], programme_ms: int, voice: VoiceOptions,
-            cancel: threading.Event | None = None,
-            progress: Callable[[float], None] | None = None) -> tuple[dict[int, Narration], NarrationPlan]:
+def measure(
+    cues: Sequence[Cue],
+    programme_ms: int,
+    voice: VoiceOptions,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[dict[int, Narration], NarrationPlan]:
     """Speak every cue (in time order) and place it: the narrations by cue index, and the plan."""
     narrations: dict[int, Narration] = {}
     lengths: list[int] = []
@@ -157,7 +223,7 @@ def render(
     video's end, an unwritable output), NarrationOverrunError (narration longer than its cue, unless
     ``allow_overrun``), VoiceError, CancelledError. Nothing is written unless it succeeds.
     """
-    from captioner_app.core.video import probe
+    from captioner_app.core.media.video import probe
 
     options = options or RenderOptions()
     options.validate()
@@ -172,13 +238,14 @@ def render(
     late = [(i, c) for i, c in enumerate(cues) if c.start_ms >= info.duration_ms]
     if late:
         i, c = late[0]
-        raise TrackError(f"{track_name}: {len(late)} cue{'s' if len(late) > 1 else ''} start after the video ends "
-                         f"({info.duration_ms / 1000:.1f} s), first cue {i + 1} at {c.start_ms / 1000:.1f} s: "
-                         "is it the track of another video?")
+        raise TrackError(
+            f"{track_name}: {len(late)} cue{'s' if len(late) > 1 else ''} start after the video ends "
+            f"({info.duration_ms / 1000:.1f} s), first cue {i + 1} at {c.start_ms / 1000:.1f} s: "
+            "is it the track of another video?"
+        )
     _check_writable(target)
     language = options.language or track.language
-    voice = VoiceOptions(find_voice(options.voice).id if options.voice else voice_for_language(language),
-                         options.wpm)
+    voice = VoiceOptions(find_voice(options.voice).id if options.voice else voice_for_language(language), options.wpm)
 
     def report(share: float, done: float) -> Callable[[float], None]:
         return lambda f: progress(done + share * f) if progress is not None else None
@@ -189,10 +256,16 @@ def render(
         raise NarrationOverrunError(
             f"{track_name}: {n} cue{'s' if n > 1 else ''} take{'' if n > 1 else 's'} longer to speak than "
             f"{'they last' if n > 1 else 'it lasts'} at {voice.wpm} wpm; nothing written (shorten "
-            f"{'them' if n > 1 else 'it'}, mark extended, or pass --allow-overrun)", plan.overruns)
+            f"{'them' if n > 1 else 'it'}, mark extended, or pass --allow-overrun)",
+            plan.overruns,
+        )
     mix_options = MixOptions(duck_db=options.duck_db, programme=kind != "stem")
-    _write_atomically(target, lambda tmp: _render_to(tmp, target, kind, info, plan, narrations, mix_options,
-                                                    language, cancel, report(0.9, 0.1)))
+    _write_atomically(
+        target,
+        lambda tmp: _render_to(
+            tmp, target, kind, info, plan, narrations, mix_options, language, cancel, report(0.9, 0.1)
+        ),
+    )
     if progress is not None:
         progress(1.0)
     return RenderResult(target, plan, voice.voice, voice.wpm, kind, options.duck_db)
@@ -241,8 +314,13 @@ class _Shifter:
     """Moves a copied stream's timestamps later by each pause that starts at or before them."""
 
     def __init__(self, plan: NarrationPlan, origin_s: float, time_base: Fraction) -> None:
-        self.steps = [((origin_s + p.at_ms / 1000.0) / float(time_base) - 1e-6,
-                       int(round(p.length_ms / 1000.0 / float(time_base)))) for p in plan.pauses]
+        self.steps = [
+            (
+                (origin_s + p.at_ms / 1000.0) / float(time_base) - 1e-6,
+                int(round(p.length_ms / 1000.0 / float(time_base))),
+            )
+            for p in plan.pauses
+        ]
 
     def __call__(self, ts: int | None) -> int | None:
         if ts is None or not self.steps:
@@ -250,20 +328,29 @@ class _Shifter:
         return ts + sum(step for at, step in self.steps if ts >= at)
 
 
-def _render_to(tmp: str, target: Path, kind: str, info: VideoInfo, plan: NarrationPlan,
-               narrations: dict[int, Narration], mix_options: MixOptions, language: str,
-               cancel: threading.Event | None, progress: Callable[[float], None]) -> None:
+def _render_to(
+    tmp: str,
+    target: Path,
+    kind: str,
+    info: VideoInfo,
+    plan: NarrationPlan,
+    narrations: dict[int, Narration],
+    mix_options: MixOptions,
+    language: str,
+    cancel: threading.Event | None,
+    progress: Callable[[float], None],
+) -> None:
     import av
 
-    from captioner_app.core.audio import _origin_s
-    from captioner_app.core.video import _open
+    from captioner_app.core.media.stream import VideoStream
 
     source = info.path
-    inp = _open(source)
+    vs = VideoStream(source, threads=None)
+    inp = vs.container
     out: Any = None
     try:
-        programme = inp.streams.audio[0] if inp.streams.audio else None
-        origin = _origin_s(inp)
+        programme = vs.audio
+        origin = vs.origin_s
         if programme is not None:
             rate = int(programme.codec_context.sample_rate or programme.rate or NO_AUDIO_RATE)
             channels = 1 if (programme.codec_context.channels or 1) == 1 else 2
@@ -274,8 +361,12 @@ def _render_to(tmp: str, target: Path, kind: str, info: VideoInfo, plan: Narrati
         if kind == "video":
             fmt = VIDEO_FORMATS[target.suffix.lower()]
             codec = "aac"
-            copied = [s for s in inp.streams if s.type in ("video", "audio")
-                      and not (s.type == "video" and s.disposition & av.stream.Disposition.attached_pic)]
+            copied = [
+                s
+                for s in inp.streams
+                if s.type in ("video", "audio")
+                and not (s.type == "video" and s.disposition & av.stream.Disposition.attached_pic)
+            ]
         else:
             fmt, codec = AUDIO_FORMATS[target.suffix.lower()]
         try:
@@ -308,21 +399,35 @@ def _render_to(tmp: str, target: Path, kind: str, info: VideoInfo, plan: Narrati
         mixer = Mixer(plan, narrations, rate, channels, mix_options)
         encoder = _Encoder(out, ad, rate, layout, round(origin * rate) if kind == "video" else 0)
         try:
-            _pass(inp, programme, copied, mapping, shifters, mixer, encoder, origin, rate, layout,
-                  info.duration_ms / 1000.0, cancel, progress)
+            _pass(
+                inp,
+                programme,
+                copied,
+                mapping,
+                shifters,
+                mixer,
+                encoder,
+                origin,
+                rate,
+                layout,
+                info.duration_ms / 1000.0,
+                cancel,
+                progress,
+            )
             for block in mixer.finish_blocks():
                 encoder.write(block)
             encoder.close()
             out.close()
         except av.error.FFmpegError as err:
-            raise VideoError(f"{source}: cannot be rendered into {target.suffix} ({one_line(err)}); "
-                             "try .mkv, which stores any codec") from None
+            raise VideoError(
+                f"{source}: cannot be rendered into {target.suffix} ({one_line(err)}); try .mkv, which stores any codec"
+            ) from None
         out = None
     finally:
         if out is not None:
             with contextlib.suppress(Exception):
                 out.close()
-        inp.close()
+        vs.close()
 
 
 class _Encoder:
@@ -348,9 +453,21 @@ class _Encoder:
             self.out.mux(packet)
 
 
-def _pass(inp: Any, programme: Any, copied: list[Any], mapping: dict[int, Any], shifters: dict[int, _Shifter],
-          mixer: Mixer, encoder: _Encoder, origin: float, rate: int, layout: str, duration_s: float,
-          cancel: threading.Event | None, progress: Callable[[float], None]) -> None:
+def _pass(
+    inp: Any,
+    programme: Any,
+    copied: list[Any],
+    mapping: dict[int, Any],
+    shifters: dict[int, _Shifter],
+    mixer: Mixer,
+    encoder: _Encoder,
+    origin: float,
+    rate: int,
+    layout: str,
+    duration_s: float,
+    cancel: threading.Event | None,
+    progress: Callable[[float], None],
+) -> None:
     """One demux pass: copy packets (timestamps shifted past pauses), decode, mix and encode the programme."""
     import av
     import numpy as np

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, ModelError, UsageError
+from captioner_app.core.timing import budget
 
 if TYPE_CHECKING:
     import numpy as np
 
-DEFAULT_WPM = 180  # measured filmic audio description averages about 179 words per minute
+DEFAULT_WPM = int(budget.DEFAULT_WPM)  # 180: measured filmic audio description averages about 179
 MIN_WPM = 80  # eSpeak NG's range
 MAX_WPM = 450
 DEFAULT_VOICE = "en"
@@ -122,16 +123,25 @@ class Espeak:
         lib.espeak_SetVoiceByName.restype = ctypes.c_int
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 200,
-                                     data_path.encode() if data_path else None, 0)
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 200, data_path.encode() if data_path else None, 0)
         if rate <= 0:
-            raise VoiceError(f"the narration voice cannot start: eSpeak NG found no voice data"
-                             f" ({data_path or 'system default folder'})")
+            raise VoiceError(
+                f"the narration voice cannot start: eSpeak NG found no voice data"
+                f" ({data_path or 'system default folder'})"
+            )
         self.sample_rate = int(rate)
         self._lib = lib
         self._chunks: list[bytes] = []
@@ -170,8 +180,14 @@ class Espeak:
             for priority, code in ranked[1:]:
                 self._aliases.setdefault(code, []).append((priority, languages[0]))
             gender = {1: "male", 2: "female"}.get(v.gender, "")
-            found[languages[0]] = Voice(languages[0], (v.name or b"").decode("utf-8", "replace"), languages[0],
-                                        gender, identifier, tuple(languages[1:]))
+            found[languages[0]] = Voice(
+                languages[0],
+                (v.name or b"").decode("utf-8", "replace"),
+                languages[0],
+                gender,
+                identifier,
+                tuple(languages[1:]),
+            )
         return list(found.values())
 
     def find(self, name: str) -> Voice:
@@ -240,8 +256,10 @@ def _locate() -> tuple[str, str | None]:
         pass
     found = ctypes.util.find_library("espeak-ng")
     if not found:
-        raise VoiceError("no narration voice: the espeakng-loader wheel is not installed for this platform and "
-                         "no system eSpeak NG was found (install espeak-ng, e.g. apt-get install espeak-ng)")
+        raise VoiceError(
+            "no narration voice: the espeakng-loader wheel is not installed for this platform and "
+            "no system eSpeak NG was found (install espeak-ng, e.g. apt-get install espeak-ng)"
+        )
     return found, None
 
 
@@ -321,4 +339,4 @@ def _trim(samples: np.ndarray) -> np.ndarray:
     loud = np.flatnonzero(np.abs(samples) > _SILENCE)
     if len(loud) == 0:
         return _empty()
-    return np.ascontiguousarray(samples[loud[0]:loud[-1] + 1])
+    return np.ascontiguousarray(samples[loud[0] : loud[-1] + 1])
