@@ -282,3 +282,23 @@ def test_cancel_or_failure_leaves_the_old_file_and_no_partial_file(talk: Path, t
 def test_language_codes():
     assert iso639_2("en") == "eng" and iso639_2("fr-CA") == "fre" and iso639_2("deu") == "deu"
     assert iso639_2(None) == "und" and iso639_2("x-y") == "und"
+
+
+def test_a_full_disk_mid_render_keeps_the_old_file_and_leaves_no_partial_file(
+    talk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import errno
+
+    from captioner_app.core.speech import render as render_module
+
+    def fill_then_fail(tmp: str, *args: object, **kwargs: object) -> None:
+        Path(tmp).write_bytes(b"half a video")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(render_module, "_render_to", fill_then_fail)
+    out = tmp_path / "keep.mp4"
+    out.write_bytes(b"the old render")
+    with pytest.raises(TrackError, match=r"keep.mp4: cannot write \(the disk is full\); any existing file"):
+        render(talk, Track(list(CUES)), out)
+    assert out.read_bytes() == b"the old render"
+    assert sorted(os.listdir(tmp_path)) == ["keep.mp4"]
