@@ -88,7 +88,13 @@ def make_window(qtbot, tiny_model_dir: Path) -> Iterator[Callable[..., object]]:
         window.shutdown()
 
 
-def wait_opened(qtbot, window, timeout: int = 20000) -> None:
-    qtbot.waitUntil(lambda: window.doc is not None and not window.doc.probing, timeout=timeout)
-    assert window.doc.info is not None, window.messages
-    qtbot.waitUntil(lambda: window.last_frame is not None, timeout=timeout)
+@pytest.fixture
+def wait_opened(qtbot) -> Callable[..., None]:
+    """``wait_opened(window)``: wait until the window's current video is probed and its first frame shown."""
+
+    def wait(window, timeout: int = 20000) -> None:
+        qtbot.waitUntil(lambda: window.doc is not None and not window.doc.probing, timeout=timeout)
+        assert window.doc.info is not None, window.messages
+        qtbot.waitUntil(lambda: window.last_frame is not None, timeout=timeout)
+
+    return wait

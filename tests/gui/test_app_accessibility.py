@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import wait_opened
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -49,10 +48,10 @@ def unnamed(root: QWidget) -> list[str]:
     return missing
 
 
-def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, small_video: Path):
+def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     assert unnamed(w) == []
     w.show_model_dialog("test")
     assert unnamed(w.model_dialog) == []
@@ -64,7 +63,7 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, sma
 
 def test_every_action_has_a_keyboard_path_listed_in_help(qtbot, make_window):
     w = make_window()
-    listed = {text for _, _, text in shortcut_rows(w.all_actions)}
+    listed = {text for _, _, text in shortcut_rows()}
     without_keys = [a.text() for a in w.all_actions if not a.shortcuts()]
     # actions without their own keys are reachable through the menus' mnemonics (Alt+letter)
     for action in w.all_actions:

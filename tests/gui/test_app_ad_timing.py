@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import wait_opened
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -46,11 +45,12 @@ def cue(start: int, end: int, text: str) -> Cue:
     return Cue(start, end, text, Provenance(source="manual"))
 
 
-def test_analysis_draws_speech_and_shots_snaps_edges_and_places_cues_in_gaps(qtbot, make_window, speech_video):
+def test_analysis_draws_speech_and_shots_snaps_edges_and_places_cues_in_gaps(qtbot, make_window, speech_video,
+                                                                            wait_opened):
     path, truth = speech_video
     w = make_window()
     w.open_paths([str(path)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     # the analysis starts by itself when the video opens, in the analysis worker thread
     qtbot.waitUntil(lambda: w.doc.analysis is not None or "failed" in w.analysis_label.text(), timeout=90000)
     analysis = w.doc.analysis
@@ -111,7 +111,7 @@ def test_analysis_draws_speech_and_shots_snaps_edges_and_places_cues_in_gaps(qtb
     # reopening the video reads the analysis back from the cache instead of decoding again
     w.close_document()
     w.open_paths([str(path)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     qtbot.waitUntil(lambda: w.doc.analysis is not None, timeout=30000)
     assert "from the cache" in w.analysis_label.text()
     assert w.doc.analysis.speech == analysis.speech and w.doc.analysis.shots == analysis.shots
@@ -126,10 +126,10 @@ BROKEN = [
 CLEAN = [cue(0, 2600, "A woman opens the red door."), cue(3000, 5900, "She crosses the hall.")]
 
 
-def test_checks_pane_lists_findings_and_selects_the_cue(qtbot, make_window, small_video: Path):
+def test_checks_pane_lists_findings_and_selects_the_cue(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window(auto_analyze=False)
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     model = w.doc.model
     model.replace_all(BROKEN, "Broken track")
     found = {(f.cue_index, f.rule) for f in w.checks.findings}
@@ -164,10 +164,10 @@ def test_checks_pane_lists_findings_and_selects_the_cue(qtbot, make_window, smal
     assert w.checks.summary.text().startswith("No problems found")
 
 
-def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video: Path, tmp_path: Path):
+def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video: Path, tmp_path: Path, wait_opened):
     w = make_window(auto_analyze=False)
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     model = w.doc.model
     model.replace_all([cue(0, 2000, "A woman opens the red door, looks back at the hall and smiles at her brother."),
                        cue(3000, 5000, "She leaves.")], "Track")
@@ -199,10 +199,10 @@ def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video
     assert model.undo_stack.undoText().startswith("Mark cue 1 not extended")
 
 
-def test_speak_cue_speaks_or_says_why_not(qtbot, make_window, small_video: Path):
+def test_speak_cue_speaks_or_says_why_not(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window(auto_analyze=False)
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.doc.model.add_cue(cue(0, 2000, "A red door opens."))
     w.select_row(0)
     has_module = importlib.util.find_spec("PySide6.QtTextToSpeech") is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import wait_opened
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
@@ -12,10 +11,10 @@ from captioner_app.core.tracks import formats
 from captioner_app.gui.models.cues import COL_END, COL_TEXT, format_ms, parse_ms
 
 
-def test_open_scrub_caption_edit_undo_export_import(qtbot, make_window, small_video: Path, tmp_path: Path):
+def test_open_scrub_caption_edit_undo_export_import(qtbot, make_window, small_video: Path, tmp_path: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     assert w.doc.info.duration_ms == 6000
     assert w.slider.maximum() == 5999
 
@@ -92,10 +91,10 @@ def test_open_scrub_caption_edit_undo_export_import(qtbot, make_window, small_vi
     assert len(w.doc.model.track) == 0
 
 
-def test_cancel_midway_keeps_done_cues(qtbot, make_window, long_video: Path):
+def test_cancel_midway_keeps_done_cues(qtbot, make_window, long_video: Path, wait_opened):
     w = make_window(window_s=1.0)
     w.open_paths([str(long_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.caption_video()
     qtbot.waitUntil(lambda: len(w.doc.model.track) >= 2, timeout=120000)
     w.cancel_button.click()

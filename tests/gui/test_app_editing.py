@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import wait_opened
 from PySide6.QtCore import QPoint, Qt
 
 from captioner_app.core.tracks.track import Cue, Provenance
@@ -15,10 +14,10 @@ def _with_cues(w, cues):
     w.doc.model.replace_all(cues, "test cues")
 
 
-def test_drag_cue_edge_on_timeline_is_one_undoable_edit(qtbot, make_window, small_video: Path):
+def test_drag_cue_edge_on_timeline_is_one_undoable_edit(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     _with_cues(w, [Cue(1000, 3000, "A man waits."), Cue(4000, 5000, "He leaves.")])
     tl = w.timeline
     tl.resize(600, 100)
@@ -38,10 +37,10 @@ def test_drag_cue_edge_on_timeline_is_one_undoable_edit(qtbot, make_window, smal
     assert abs(w.position - 2500) <= 20
 
 
-def test_add_delete_split_merge_find(qtbot, make_window, small_video: Path):
+def test_add_delete_split_merge_find(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.seek(1000)
     w.add_cue()
     assert [(c.start_ms, c.end_ms) for c in w.doc.model.track] == [(1000, 3000)]
@@ -80,10 +79,10 @@ def test_add_delete_split_merge_find(qtbot, make_window, small_video: Path):
     assert "neighbouring" in w.messages[-1]
 
 
-def test_words_per_second_warning(qtbot, make_window, small_video: Path):
+def test_words_per_second_warning(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window(narration_wps=2.5)
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     _with_cues(w, [Cue(0, 1000, "one two"), Cue(1000, 2000, "one two three four five six")])
     model = w.doc.model
     ok, fast = model.index(0, 4), model.index(1, 4)
@@ -93,10 +92,10 @@ def test_words_per_second_warning(qtbot, make_window, small_video: Path):
     assert "too fast" in model.data(fast, Qt.ItemDataRole.AccessibleTextRole)
 
 
-def test_caption_selected_cue_again_at_another_detail(qtbot, make_window, small_video: Path):
+def test_caption_selected_cue_again_at_another_detail(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     _with_cues(w, [Cue(0, 2000, "First."), Cue(2000, 4000, "Old words.", Provenance(source="import"))])
     w.select_row(1)
     w.detail_combo.setCurrentText("low")
@@ -112,10 +111,10 @@ def test_caption_selected_cue_again_at_another_detail(qtbot, make_window, small_
     assert w.doc.model.track[1].text == "Old words."
 
 
-def test_caption_a_marked_time_range_as_a_new_cue(qtbot, make_window, small_video: Path):
+def test_caption_a_marked_time_range_as_a_new_cue(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     _with_cues(w, [Cue(0, 1000, "First."), Cue(4000, 5000, "Last.")])
     w.caption_range()  # nothing marked yet: says how, changes nothing
     assert "Mark Range In" in w.messages[-1] and len(w.doc.model.track) == 2
@@ -133,10 +132,10 @@ def test_caption_a_marked_time_range_as_a_new_cue(qtbot, make_window, small_vide
     assert [c.text for c in w.doc.model.track] == ["First.", "Last."]
 
 
-def test_play_pause_advances_at_video_rate(qtbot, make_window, small_video: Path):
+def test_play_pause_advances_at_video_rate(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.play_button.click()
     assert w.playing
     qtbot.wait(600)

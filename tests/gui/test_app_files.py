@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import wait_opened
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -69,10 +68,10 @@ def test_drop_a_folder_and_an_empty_file(qtbot, make_window, tmp_path: Path):
     assert any("empty" in m and "empty.mkv" in m for m in w.messages)
 
 
-def test_unreadable_subtitle_import_keeps_track(qtbot, make_window, small_video: Path, tmp_path: Path):
+def test_unreadable_subtitle_import_keeps_track(qtbot, make_window, small_video: Path, tmp_path: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.doc.model.replace_all([Cue(0, 1000, "Kept.")], "cue")
     bad = tmp_path / "bad.json"
     bad.write_text("{ not json", encoding="utf-8")
@@ -84,10 +83,10 @@ def test_unreadable_subtitle_import_keeps_track(qtbot, make_window, small_video:
     assert "does not exist" in w.messages[-1]
 
 
-def test_project_save_and_open(qtbot, make_window, small_video: Path, tmp_path: Path):
+def test_project_save_and_open(qtbot, make_window, small_video: Path, tmp_path: Path, wait_opened):
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.doc.model.replace_all([Cue(500, 1500, "A cat jumps."), Cue(2000, 2600, "It lands.")], "cues")
     w.detail_combo.setCurrentText("high")
     w.caption_options()
@@ -164,10 +163,11 @@ def test_autosave_survives_kill_and_next_start_restores(qtbot, make_window, smal
     assert list(autosaves.glob("*.json")) == []
 
 
-def test_clean_exit_without_edits_leaves_no_autosave(qtbot, make_window, small_video: Path, data_dir: Path):
+def test_clean_exit_without_edits_leaves_no_autosave(qtbot, make_window, small_video: Path, data_dir: Path,
+                                                     wait_opened):
     w = make_window(autosave_s=0.2)
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.doc.model.replace_all([Cue(0, 1000, "One.")], "cue")
     qtbot.waitUntil(lambda: len(list((data_dir / "autosave").glob("*.json"))) == 1, timeout=10000)
     w.save_project(str(data_dir / "saved.adproj"))
@@ -176,11 +176,11 @@ def test_clean_exit_without_edits_leaves_no_autosave(qtbot, make_window, small_v
 
 
 def test_missing_model_offers_download_or_folder(qtbot, make_window, small_video: Path, tiny_model_dir: Path,
-                                                 tmp_path: Path):
+                                                 tmp_path: Path, wait_opened):
     w = make_window()
     w.model_edit.setText("nobody/not-a-real-model")
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.caption_video()
     qtbot.waitUntil(lambda: not w.captioning, timeout=60000)
     dialog = w.model_dialog
@@ -200,12 +200,12 @@ def test_missing_model_offers_download_or_folder(qtbot, make_window, small_video
 
 
 def test_quit_with_unsaved_edits_offers_to_save(qtbot, make_window, small_video: Path, tmp_path: Path,
-                                                monkeypatch):
+                                                monkeypatch, wait_opened):
     from captioner_app.core.tracks.project import EXTENSION
 
     w = make_window()
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.add_cue()
     assert w.doc.dirty
     asked: list[list[str]] = []

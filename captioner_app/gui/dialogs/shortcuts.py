@@ -1,32 +1,37 @@
-"""Help > Keyboard Shortcuts: every menu action with its keys, built from the actions themselves."""
+"""Help > Keyboard Shortcuts: every menu command with its keys, built from the actions table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from captioner_app.gui.actions import ACTIONS, Action, key_sequences, menu_title
 
 EXTRA = (
     ("Preview, slider or timeline focused", "Left / Right", "Step one frame back / forward"),
     ("Preview, slider or timeline focused", "Page Up / Page Down", "Jump one second"),
+    ("Preview, slider or timeline focused", "Space", "Play / pause"),
     ("Timeline focused", "+ / -", "Zoom in / out"),
     ("Timeline", "Drag a cue edge", "Retime the cue (undoable)"),
+    ("Timeline", "Shift while dragging", "Do not snap to shot changes and gap edges"),
     ("Cue table", "F2 or Enter", "Edit the current cell"),
 )
 
 
-def shortcut_rows(actions: Sequence[QAction]) -> list[tuple[str, str, str]]:
+def shortcut_rows(actions: Sequence[Action] = ACTIONS) -> list[tuple[str, str, str]]:
+    """(menu, keys in this platform's words, command) for every action that has keys."""
     rows = []
     for action in actions:
-        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in key_sequences(action))
         if keys:
-            rows.append((action.property("menu") or "", keys, action.text().replace("&", "")))
+            rows.append((menu_title(action.menu).replace("&", ""), keys, action.label))
     return rows
 
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, actions: Sequence[QAction], parent: QWidget | None = None) -> None:
+    def __init__(self, actions: Sequence[Action] = ACTIONS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.setAccessibleName("Keyboard shortcuts")

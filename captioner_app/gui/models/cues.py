@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPalette, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette, QUndoCommand, QUndoStack
 
 from captioner_app.core.timecode import format_ms, parse_ms
 from captioner_app.core.timing.budget import budget_words
@@ -143,7 +142,7 @@ class CueTableModel(QAbstractTableModel):
     @staticmethod
     def _warning_brush(role: int) -> QBrush:
         """A warning colour that keeps contrast with the system palette (dark, light, high contrast)."""
-        palette = QApplication.palette()
+        palette = QGuiApplication.palette()
         base = palette.color(QPalette.ColorRole.Base)
         dark = base.lightness() < 128
         if role == Qt.ItemDataRole.BackgroundRole:

@@ -1,0 +1,241 @@
+"""Every menu command as data: one table of id, text (with its mnemonic), menu, keys and handler.
+
+The table builds the menu bar (:func:`build_menus`) and Help > Keyboard Shortcuts
+(:mod:`captioner_app.gui.dialogs.shortcuts`); tests read it to refuse a shortcut bound twice or a mnemonic
+used twice in one menu. A new command is one row here plus its handler: ``handler`` is an attribute path
+on the main window (``"caption_video"``, ``"session.jobs.reanalyze"``, ``"timeline.zoom"``), called with
+``args`` when the command is chosen.
+
+:class:`KeyGuard` keeps window-wide shortcuts working while a text field or spin box has the focus: Qt
+lets such a field claim any key it could use (Ctrl+E moves a line edit's cursor to the end on Linux), so
+without it Ctrl+E in the find field did nothing and the next keys went into the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QMenu,
+    QMenuBar,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+
+Std = QKeySequence.StandardKey
+Keys = str | QKeySequence.StandardKey
+
+MENUS: tuple[tuple[str, str], ...] = (
+    ("file", "&File"),
+    ("edit", "&Edit"),
+    ("playback", "&Playback"),
+    ("caption", "&Caption"),
+    ("view", "&View"),
+    ("help", "&Help"),
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    text: str  # as shown in the menu, "&" before the mnemonic
+    menu: str  # one of MENUS' ids
+    handler: str  # attribute path on the main window
+    keys: tuple[Keys, ...] = ()
+    args: tuple[Any, ...] = ()
+    tip: str = ""
+    separator_before: bool = False
+    submenu: bool = False  # the handler fills the submenu each time it is shown: handler(menu)
+
+    @property
+    def label(self) -> str:
+        return self.text.replace("&", "")
+
+
+A = Action
+ACTIONS: tuple[Action, ...] = (
+    A("file.open", "&Open Video…", "file", "files.open_dialog", (Std.Open,)),
+    A("file.recent", "Open &Recent", "file", "files.fill_recent_menu", submenu=True),
+    A("file.open_project", "Open &Project…", "file", "files.open_project_dialog", ("Ctrl+Shift+O",)),
+    A("file.save_project", "&Save Project", "file", "files.save_project_action", (Std.Save,)),
+    A("file.save_project_as", "Save Project &As…", "file", "files.save_project_as_dialog", ("Ctrl+Shift+S",)),
+    A("file.import", "&Import Subtitles…", "file", "files.import_dialog", ("Ctrl+I",), separator_before=True),
+    A("file.export_srt", "Export SR&T…", "file", "files.export_dialog", ("Ctrl+E",), ("srt",)),
+    A("file.export_vtt", "Export &WebVTT…", "file", "files.export_dialog", ("Ctrl+Shift+E",), ("vtt",)),
+    A("file.export_json", "Export &JSON…", "file", "files.export_dialog", (), ("json",)),
+    A("file.copy_snippet", "&Copy WebVTT <track> Snippet", "file", "files.copy_track_snippet", ("Ctrl+Shift+C",)),
+    A("file.close", "C&lose Video", "file", "close_document", (Std.Close,), separator_before=True),
+    A("file.quit", "&Quit", "file", "close", (Std.Quit,)),
+
+    A("edit.undo", "&Undo", "edit", "undo", (Std.Undo,)),
+    A("edit.redo", "&Redo", "edit", "redo", ("Ctrl+Shift+Z", "Ctrl+Y")),
+    A("edit.add_cue", "&Add Cue at Playhead", "edit", "add_cue", ("Ctrl+N",), separator_before=True),
+    A("edit.delete", "&Delete Cue", "edit", "delete_cues", ("Ctrl+Delete",)),
+    A("edit.split", "S&plit Cue at Playhead", "edit", "split_cue", ("Ctrl+B",)),
+    A("edit.merge", "&Merge Cues", "edit", "merge_cues", ("Ctrl+M",)),
+    A("edit.text", "Edit Cue &Text", "edit", "edit_text", ("Ctrl+T",)),
+    A("edit.extended", "Mark Cue E&xtended / Not Extended", "edit", "toggle_extended", ("Ctrl+Shift+X",),
+      tip="Extended: the player pauses the video while the description is spoken"),
+    A("edit.speak", "Spea&k Cue", "edit", "speak_cue", ("Ctrl+Shift+Space",),
+      tip="Hear the selected cue with text-to-speech"),
+    A("edit.find", "&Find…", "edit", "focus_find", (Std.Find,), separator_before=True),
+    A("edit.find_next", "Find &Next", "edit", "find_next", (Std.FindNext,)),
+
+    A("playback.play", "&Play/Pause", "playback", "toggle_play", ("Ctrl+P",)),
+    A("playback.next_frame", "&Next Frame", "playback", "step_frames", ("Alt+Right",), (1,)),
+    A("playback.previous_frame", "P&revious Frame", "playback", "step_frames", ("Alt+Left",), (-1,)),
+    A("playback.forward", "&Forward 1 s", "playback", "session.playback.skip", ("Alt+Shift+Right",), (1000,)),
+    A("playback.back", "&Back 1 s", "playback", "session.playback.skip", ("Alt+Shift+Left",), (-1000,)),
+    A("playback.goto", "Go to &Selected Cue", "playback", "goto_selected", ("Ctrl+J",)),
+    A("playback.zoom_in", "Zoom Timeline &In", "playback", "timeline.zoom", ("Ctrl+=",), (1.5,)),
+    A("playback.zoom_out", "Zoom Timeline &Out", "playback", "timeline.zoom", ("Ctrl+-",), (1 / 1.5,)),
+
+    A("caption.video", "&Caption Video", "caption", "caption_video", ("Ctrl+R",)),
+    A("caption.selection", "Caption &Selection Again", "caption", "caption_selection", ("Ctrl+Shift+R",)),
+    A("caption.mark_in", "Mark Range &In at Playhead", "caption", "session.jobs.mark_in", ("Ctrl+[",),
+      tip="Start of a time range to caption"),
+    A("caption.mark_out", "Mark Range &Out at Playhead", "caption", "session.jobs.mark_out", ("Ctrl+]",),
+      tip="End of a time range to caption"),
+    A("caption.range", "Caption Marked &Range", "caption", "caption_range", ("Ctrl+Shift+G",),
+      tip="Describe the marked time range as one new cue"),
+    A("caption.cancel", "C&ancel", "caption", "session.jobs.cancel_caption", ("Ctrl+.",)),
+    A("caption.model", "Choose &Model…", "caption", "show_model_dialog", ("Ctrl+Shift+M",),
+      ("chosen from the Caption menu",)),
+    A("caption.analyze", "Analy&ze Video (Speech and Shots)", "caption", "session.jobs.reanalyze",
+      ("Ctrl+Shift+A",), tip="Find speech, gaps and shot changes again", separator_before=True),
+    A("caption.stop_analysis", "Stop Anal&ysis", "caption", "session.jobs.cancel_analysis", ("Ctrl+Shift+K",)),
+
+    A("view.table", "Focus Cue &Table", "view", "table.setFocus", ("Ctrl+1",)),
+    A("view.timeline", "Focus T&imeline", "view", "timeline.setFocus", ("Ctrl+2",)),
+    A("view.preview", "Focus &Preview", "view", "preview.setFocus", ("Ctrl+3",)),
+    A("view.queue", "Focus &Queue", "view", "focus_dock", ("Ctrl+4",), ("queue",)),
+    A("view.history", "Show &History", "view", "focus_dock", ("Ctrl+H",), ("history",)),
+    A("view.checks", "Show Chec&ks", "view", "focus_dock", ("Ctrl+5",), ("checks",)),
+
+    A("help.shortcuts", "&Keyboard Shortcuts", "help", "show_shortcuts", (Std.HelpContents,)),
+    A("help.about", "&About", "help", "show_about"),
+)
+del A
+
+
+# -- reading the table ---------------------------------------------------------------------------
+
+def key_sequences(action: Action) -> list[QKeySequence]:
+    """The action's shortcuts on this platform (a standard key may stand for several; needs the app object)."""
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("key_sequences needs a QGuiApplication: standard keys depend on the platform")
+    sequences: list[QKeySequence] = []
+    for keys in action.keys:
+        if isinstance(keys, QKeySequence.StandardKey):
+            sequences.extend(QKeySequence.keyBindings(keys))
+        else:
+            sequences.append(QKeySequence(keys))
+    return [s for s in sequences if not s.isEmpty()]
+
+
+def menu_title(menu_id: str) -> str:
+    return dict(MENUS)[menu_id]
+
+
+def mnemonic(text: str) -> str | None:
+    """The letter after a single "&" ("&&" is a literal ampersand), lower-cased; None without one."""
+    match = re.search(r"(?<!&)&([^&\s])", text.replace("&&", ""))
+    return match.group(1).lower() if match else None
+
+
+def mnemonic_clashes(texts: Iterable[str]) -> dict[str, list[str]]:
+    """Mnemonics used by more than one of ``texts`` (one menu level, or one window's buttons and labels)."""
+    seen: dict[str, list[str]] = {}
+    for text in texts:
+        letter = mnemonic(text)
+        if letter is not None:
+            seen.setdefault(letter, []).append(text)
+    return {letter: texts for letter, texts in seen.items() if len(texts) > 1}
+
+
+def shortcut_clashes(actions: Sequence[Action]) -> dict[str, list[str]]:
+    """Key sequences bound to more than one action."""
+    seen: dict[str, list[str]] = {}
+    for action in actions:
+        for seq in key_sequences(action):
+            seen.setdefault(seq.toString(QKeySequence.SequenceFormat.PortableText), []).append(action.id)
+    return {keys: ids for keys, ids in seen.items() if len(ids) > 1}
+
+
+def resolve(root: object, path: str) -> Callable[..., Any]:
+    """``root.a.b.c`` for ``path`` "a.b.c" (raises AttributeError naming the missing part)."""
+    target: Any = root
+    for part in path.split("."):
+        target = getattr(target, part)
+    return target
+
+
+# -- building the menus ----------------------------------------------------------------------------
+
+def build_menus(bar: QMenuBar, parent: QWidget, run: Callable[[Action], None],
+                fill: Callable[[Action, QMenu], None], actions: Sequence[Action] = ACTIONS) -> dict[str, QAction]:
+    """Add the table's menus to ``bar``; ``run(action)`` is called when one is chosen, ``fill(action,
+    submenu)`` each time a submenu opens. Returns the QActions by id."""
+    menus = {menu_id: bar.addMenu(title) for menu_id, title in MENUS}
+    built: dict[str, QAction] = {}
+    for spec in actions:
+        menu = menus[spec.menu]
+        if spec.separator_before:
+            menu.addSeparator()
+        if spec.submenu:
+            sub = menu.addMenu(spec.text)
+            sub.aboutToShow.connect(lambda spec=spec, sub=sub: fill(spec, sub))
+            built[spec.id] = sub.menuAction()
+            continue
+        qaction = QAction(spec.text, parent)
+        qaction.setObjectName(spec.id)
+        qaction.setShortcuts(key_sequences(spec))
+        qaction.setProperty("menu", menu_title(spec.menu).replace("&", ""))
+        if spec.tip:
+            qaction.setStatusTip(spec.tip)
+        qaction.triggered.connect(lambda checked=False, spec=spec: run(spec))
+        menu.addAction(qaction)
+        built[spec.id] = qaction
+    return built
+
+
+# -- window-wide keys in text fields -----------------------------------------------------------------
+
+# keys a text field keeps even when an action has them: what editing text means everywhere
+TEXT_EDITING = (Std.Undo, Std.Redo, Std.Cut, Std.Copy, Std.Paste, Std.SelectAll, Std.Delete,
+                Std.DeleteEndOfWord, Std.DeleteStartOfWord, Std.MoveToNextWord, Std.MoveToPreviousWord,
+                Std.SelectNextWord, Std.SelectPreviousWord)
+TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+
+
+class KeyGuard(QObject):
+    """Application event filter: a window-wide shortcut pressed in one of ``window``'s text fields (line
+    edits, spin boxes, editable combo boxes, the cue table's editor) triggers its action instead of being
+    taken by the field, except the keys of :data:`TEXT_EDITING`."""
+
+    def __init__(self, window: QWidget, actions: Sequence[Action] = ACTIONS) -> None:
+        super().__init__(window)
+        self.window = window
+        kept = {seq.toString() for std in TEXT_EDITING for seq in QKeySequence.keyBindings(std)}
+        self.keys = {seq.toString() for action in actions for seq in key_sequences(action)} - kept
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._text_input(obj)
+                and QKeySequence(event.keyCombination()).toString() in self.keys):
+            event.ignore()
+            return True  # not overridden: the shortcut map gives the key to the action
+        return False
+
+    def _text_input(self, obj: QObject) -> bool:
+        if not isinstance(obj, QWidget) or obj.window() is not self.window:
+            return False
+        return isinstance(obj, TEXT_INPUTS) or (isinstance(obj, QComboBox) and obj.isEditable())

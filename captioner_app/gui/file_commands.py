@@ -1,0 +1,86 @@
+"""File commands with a dialog in front: open videos and projects, the recent files, import, export, save
+as, copy the WebVTT ``<track>`` snippet. Each asks for a path and hands it to the session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from captioner_app.core import formats
+from captioner_app.core.project import EXTENSION
+from captioner_app.gui.session import Session
+
+VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mpg *.mpeg *.ts);;All files (*)"
+SUBTITLE_FILTER = "Subtitles (*.srt *.vtt *.json);;All files (*)"
+EXPORT_FILTERS = {"srt": "SubRip (*.srt)", "vtt": "WebVTT (*.vtt)", "json": "JSON (*.json)"}
+
+
+class FileCommands(QObject):
+    def __init__(self, window: QWidget, session: Session) -> None:
+        super().__init__(window)
+        self.window = window  # the dialogs' parent
+        self.session = session
+        self.settings = session.settings
+
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self.window, "Open videos", self.settings.last_folder, VIDEO_FILTER)
+        if paths:
+            self.settings.last_folder = str(Path(paths[0]).parent)
+            self.session.open_paths(paths)
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        if not self.settings.recent_files:
+            menu.addAction("(none)").setEnabled(False)
+            return
+        for i, path in enumerate(self.settings.recent_files):
+            a = menu.addAction(f"&{i + 1} {path}" if i < 9 else path)
+            a.triggered.connect(lambda checked=False, p=path: self.session.open_paths([p]))
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.settings.last_folder,
+                                              f"Projects (*{EXTENSION});;All files (*)")
+        if path:
+            self.session.open_project(path)
+
+    def import_dialog(self) -> None:
+        if self.session.doc is None:
+            self.session.report("open a video first, then import its subtitles", "Cannot import")
+            return
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import subtitles", self.settings.last_folder,
+                                              SUBTITLE_FILTER)
+        if path:
+            self.session.import_subtitles(path)
+
+    def export_dialog(self, fmt: str) -> None:
+        doc = self.session.doc
+        if doc is None:
+            return
+        base = Path(doc.video).with_suffix(formats.EXTENSIONS[fmt]) if doc.video else Path("track" + fmt)
+        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {fmt.upper()}", str(base), EXPORT_FILTERS[fmt])
+        if path:
+            self.session.export_track(path, fmt)
+
+    def copy_track_snippet(self) -> None:
+        snippet = self.session.track_snippet()
+        QGuiApplication.clipboard().setText(snippet)
+        self.session.status.emit(f"Copied: {snippet}")
+
+    def save_project_action(self) -> None:
+        doc = self.session.doc
+        if doc is not None and doc.project_path:
+            self.session.save_project(doc.project_path)
+        elif doc is not None:
+            self.save_project_as_dialog()
+
+    def save_project_as_dialog(self) -> None:
+        doc = self.session.doc
+        if doc is None:
+            return
+        base = Path(doc.video).with_suffix(EXTENSION) if doc.video else Path("untitled" + EXTENSION)
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", str(base), f"Projects (*{EXTENSION})")
+        if path:
+            self.session.save_project(path if path.endswith(EXTENSION) else path + EXTENSION)

@@ -1,0 +1,57 @@
+"""The cue table: one row per cue (start, end, duration, text, WPS, extended), edited in place."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from captioner_app.gui.models.cues import COL_TEXT, CueTableModel
+from captioner_app.gui.panels.common import named
+
+
+class CueTable(QTableView):
+    rowsSelected = Signal(list)  # the selected rows, sorted
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        named(self, "Cue table", "Cues: start, end, duration, text and words per second. F2 edits a cell.")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                             | QAbstractItemView.EditTrigger.EditKeyPressed
+                             | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.setWordWrap(True)
+        self.setTabKeyNavigation(False)
+
+    def show_model(self, model: CueTableModel | None) -> None:
+        self.setModel(model)
+        if model is None:
+            return
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        self.selectionModel().selectionChanged.connect(lambda *_: self.rowsSelected.emit(self.selected_rows()))
+
+    def selected_rows(self) -> list[int]:
+        sm = self.selectionModel()
+        if sm is None or self.model() is None:
+            return []
+        return sorted({i.row() for i in sm.selectedRows()})
+
+    def select_row(self, row: int) -> None:
+        model = self.model()
+        if model is None or not 0 <= row < model.rowCount():
+            return
+        self.selectionModel().setCurrentIndex(
+            model.index(row, COL_TEXT),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.scrollTo(model.index(row, 0))
+
+    def edit_text(self) -> None:
+        """Open the editor on the first selected cue's text."""
+        rows = self.selected_rows()
+        model = self.model()
+        if rows and model is not None:
+            index = model.index(rows[0], COL_TEXT)
+            self.setCurrentIndex(index)
+            self.edit(index)
