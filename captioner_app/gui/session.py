@@ -69,6 +69,7 @@ class Session(QObject):
         self.export_name: str | None = None  # the last WebVTT export, for the <track> snippet
         self.closed = False
         self._autosave_tasks: set[int] = set()
+        self._closed_unsaved = False  # a document closed with unsaved edits left its autosave for the next start
         self.playback = Playback(self)
         self.jobs = Jobs(self)
         self.pool.tasks.probed.connect(self._probed)
@@ -161,6 +162,7 @@ class Session(QObject):
         index = self.documents.index(doc)
         if doc.dirty:
             self.write_autosave(doc, sync=True)  # nothing is dropped: a later start offers it back
+            self._closed_unsaved = True
             self.status.emit(f"{doc.title}: unsaved edits kept in the autosave folder")
         else:
             self.autosaver.remove(doc.key)
@@ -454,7 +456,7 @@ class Session(QObject):
         self.playback.stop()
         self.pool.cancel_caption()
         self.pool.stop()  # joins the task thread, so queued autosave writes are done
-        keep = False
+        keep = self._closed_unsaved  # a closed document's unsaved edits stay for the next start
         for doc in self.documents:
             if doc.dirty:
                 self.write_autosave(doc, sync=True)
