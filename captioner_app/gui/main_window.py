@@ -42,7 +42,6 @@ from captioner_app.gui.panels.queue import QueueList
 from captioner_app.gui.panels.recovery_bar import RecoveryBar
 from captioner_app.gui.panels.transport import FrameKeys, Transport
 from captioner_app.gui.session import Session
-from captioner_app.gui.tts import Speaker
 from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane
 from captioner_app.gui.widgets.timeline import Timeline
@@ -162,7 +161,7 @@ class MainWindow(QMainWindow):
         self.add_dock("history", "History", self.undo_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.checks = named(ChecksPane(), "Checks", "Problems in the track; click one to select its cue")
         self.add_dock("checks", "Checks", self.checks, Qt.DockWidgetArea.RightDockWidgetArea, self.checks.list)
-        self.speaker = Speaker(self)
+        self.speaker = self.session.speaker
         self.files = FileCommands(self, self.session)
         self.statusBar().setAccessibleName("Status")
         self.frame_keys = FrameKeys(self.session.playback, self)
@@ -269,7 +268,6 @@ class MainWindow(QMainWindow):
         self.table.rowsSelected.connect(self._rows_selected)
         self.queue.documentChosen.connect(
             lambda row: s.activate(s.documents[row]) if row < len(s.documents) else None)
-        self.speaker.stateChanged.connect(self._speech_state)
 
     # -- messages ------------------------------------------------------------------------------------
 
@@ -442,26 +440,7 @@ class MainWindow(QMainWindow):
 
     def speak_cue(self) -> bool:
         """Say the selected cue with text-to-speech, or say why that is not possible here."""
-        doc = self.doc
-        rows = self.selected_rows()
-        if doc is None or not rows:
-            self.report("select a cue to hear it", "Cannot speak")
-            return False
-        if not self.speaker.available:
-            self.report(self.speaker.reason or "text-to-speech is not available", "Text-to-speech unavailable")
-            return False
-        cue = doc.model.track[rows[0]]
-        if not cue.text.strip():
-            self.report(f"cue {rows[0] + 1} has no text to speak", "Cannot speak")
-            return False
-        self.speaker.say(cue.text)
-        return True
-
-    def _speech_state(self, state: str) -> None:
-        if state == "speaking":
-            self._status("Speaking the cue…")
-        elif state == "error":
-            self.report("text-to-speech failed while speaking", "Text-to-speech problem")
+        return self.session.speak_cue(self.selected_rows())
 
     # -- captioning (the panel's options, the session's jobs) ----------------------------------------
 

@@ -35,6 +35,7 @@ from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
 from captioner_app.gui.models.cues import format_ms
 from captioner_app.gui.playback import Playback
+from captioner_app.gui.tts import Speaker
 from captioner_app.gui.workers import Probed, TaskDone, WorkerPool
 
 SUBTITLE_EXTS = (".srt", ".vtt", ".json")
@@ -71,6 +72,8 @@ class Session(QObject):
         self._autosave_tasks: set[int] = set()
         self._closed_unsaved = False  # a document closed with unsaved edits left its autosave for the next start
         self.playback = Playback(self)
+        self.speaker = Speaker(self)  # text-to-speech preview of a cue
+        self.speaker.stateChanged.connect(self._speech_state)
         self.jobs = Jobs(self)
         self.pool.tasks.probed.connect(self._probed)
         self.pool.tasks.finished.connect(self._task_done)
@@ -252,6 +255,28 @@ class Session(QObject):
         self.status.emit(f"{len(rows)} cue{'s' if len(rows) != 1 else ''} marked "
                          f"{'extended (the player pauses for it)' if extended else 'not extended'}")
         return extended
+
+    def speak_cue(self, rows: Sequence[int]) -> bool:
+        """Say the first of ``rows`` with text-to-speech, or say why that is not possible here."""
+        doc = self.doc
+        if doc is None or not rows:
+            self.report("select a cue to hear it", "Cannot speak")
+            return False
+        if not self.speaker.available:
+            self.report(self.speaker.reason or "text-to-speech is not available", "Text-to-speech unavailable")
+            return False
+        cue = doc.model.track[rows[0]]
+        if not cue.text.strip():
+            self.report(f"cue {rows[0] + 1} has no text to speak", "Cannot speak")
+            return False
+        self.speaker.say(cue.text)
+        return True
+
+    def _speech_state(self, state: str) -> None:
+        if state == "speaking":
+            self.status.emit("Speaking the cue…")
+        elif state == "error":
+            self.report("text-to-speech failed while speaking", "Text-to-speech problem")
 
     def find(self, needle: str, after_row: int | None = None) -> int | None:
         """The next cue (after ``after_row``) whose text holds ``needle``; the playhead moves there."""
