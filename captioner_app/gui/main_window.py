@@ -3,13 +3,17 @@ session's signals into what the panels show, and handles closing.
 
 The state and the rules live in :class:`~captioner_app.gui.session.Session` (documents, jobs, autosave,
 playback), which creates no widgets; each panel is its own widget under :mod:`captioner_app.gui.panels`.
-To add a panel: build it in :meth:`MainWindow._build_ui` (or :meth:`MainWindow.add_dock`), connect its
-signals in :meth:`MainWindow._connect`. To add a command: one row in :mod:`captioner_app.gui.actions`.
+To add a panel: give it the session (it connects to the session's signals itself) and dock it with
+:meth:`MainWindow.add_dock` (it is then ``window.panels.NAME``, and a View command with handler
+``focus_dock`` and args ``(NAME,)`` shows it); or place it in :meth:`MainWindow._build_ui`. To add a
+command: one row in :mod:`captioner_app.gui.actions`, whose handler is a path such as
+``"panels.NAME.method"`` or ``"session.jobs.method"``.
 """
 
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QUrl
@@ -98,6 +102,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._box: QMessageBox | None = None
         self.docks: dict[str, tuple[QDockWidget, QWidget]] = {}
+        self.panels = SimpleNamespace()  # every panel by name, for action handlers ("panels.find.focus")
         self.setWindowTitle("Captioner")
         self.setAccessibleName("Captioner main window")
         self.setAcceptDrops(True)
@@ -186,6 +191,10 @@ class MainWindow(QMainWindow):
             self.recovery_bar.restore_button, self.recovery_bar.discard_button
         self.queue_dock, self.history_dock, self.checks_dock = \
             (self.docks[n][0] for n in ("queue", "history", "checks"))
+        for name, panel in (("recovery", self.recovery_bar), ("transport", self.transport),
+                            ("caption", self.caption_panel), ("find", self.find_bar), ("table", self.table),
+                            ("preview", self.preview), ("timeline", self.timeline)):
+            setattr(self.panels, name, panel)
         self.resize(1280, 860)
 
     def add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea,
@@ -196,6 +205,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[name] = (dock, focus or widget)
+        setattr(self.panels, name, widget)
         return dock
 
     def focus_dock(self, name: str) -> None:

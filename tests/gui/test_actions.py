@@ -170,3 +170,19 @@ def test_text_editing_keys_stay_with_the_field(qtbot, make_window):
     qtbot.keyClicks(w.find_edit, "door")
     qtbot.keyClick(w.find_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the typing, not the track
     assert fired == [] and w.find_edit.text() == ""
+
+
+def test_a_new_panel_docks_and_is_reachable_by_handler_paths(qtbot, make_window):
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.isActiveWindow())
+    panel = QLineEdit()
+    panel.setAccessibleName("Extra panel")
+    dock = w.add_dock("extra", "Extra", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    dock.hide()
+    action = Action("view.extra", "Show E&xtra", "view", "focus_dock", ("Ctrl+6",), ("extra",))
+    assert shortcut_clashes((*ACTIONS, action)) == {}
+    assert resolve(w, "panels.extra") is panel and resolve(w, "panels.find.focus") == w.find_bar.focus
+    w.run_action(action)
+    assert dock.isVisible()
+    qtbot.waitUntil(panel.hasFocus)
