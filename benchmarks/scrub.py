@@ -84,7 +84,7 @@ def main() -> int:
         shown.clear()
         start = time.perf_counter()
         window.seek(t)
-        request = window._frame_request
+        request = window.session.playback.frame_request
         # first picture on screen for this seek: the exact frame, or the keyframe shown while it decodes
         wait(lambda request=request: window.last_frame is not None and window.last_frame.request == request and shown)
         latencies.append((time.perf_counter() - start) * 1000)
@@ -100,7 +100,7 @@ def main() -> int:
         shown.clear()
         start = time.perf_counter()
         window.seek(drag_start + 40 * k)
-        request = window._frame_request
+        request = window.session.playback.frame_request
         wait(lambda request=request: window.last_frame is not None and window.last_frame.request == request
              and window.last_frame.exact and shown)
         drag_lat.append((time.perf_counter() - start) * 1000)
