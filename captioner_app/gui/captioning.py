@@ -8,20 +8,17 @@ speech/shot analysis of each document. The caption panel shows what the signals 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from captioner_app.core.engine import EngineOptions
 from captioner_app.core.errors import CaptionerError
+from captioner_app.core.model.engine import EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
-from captioner_app.core.track import Cue
-from captioner_app.core.windows import Window
+from captioner_app.core.timing.windows import Window
+from captioner_app.core.tracks.track import Cue
+from captioner_app.gui.context import SessionContext
 from captioner_app.gui.document import Document
 from captioner_app.gui.workers import AnalysisDone, AnalysisProgress, CaptionDone, CaptionJob, CaptionUpdate
-
-if TYPE_CHECKING:
-    from captioner_app.gui.session import Session
 
 MIN_RANGE_MS = 200  # shorter ranges are refused: too short to describe
 
@@ -36,8 +33,8 @@ class Jobs(QObject):
     analysisChanged = Signal(object)  # Document whose analysis started, finished, failed or stopped
     analysisProgress = Signal(object, float)  # Document, fraction done
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session)
+    def __init__(self, session: SessionContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.session = session
         self.pool = session.pool
         self._job = 0
@@ -71,16 +68,16 @@ class Jobs(QObject):
         self._job += 1
         analysis = doc.analysis if options.placement != "windows" and windows is None else None
         if analysis is not None:
-            analysis = analysis.with_gap_settings(int(round(options.min_gap_s * 1000)),
-                                                  int(round(options.pad_s * 1000)))
+            analysis = analysis.with_gap_settings(options.min_gap_ms, options.pad_ms)
         job = CaptionJob(self._job, doc.info, engine, options, windows, replace, analysis)
         self._docs[job.job] = doc
         self.running_job = job.job
         self.started_at = time.monotonic()
         self.captionProgress.emit(0, len(windows) if windows else 1)
         self.captionMessage.emit("Starting…")
-        doc.caption = {"detail": options.detail, "window_s": options.window_s, "stride_s": options.stride_s,
-                       "fps": options.fps, "placement": options.placement, "wpm": options.wpm}
+        doc.caption = {"detail": options.detail.value, "window_ms": options.window_ms,
+                       "stride_ms": options.stride_ms, "fps": options.fps, "placement": options.placement.value,
+                       "wpm": options.wpm}
         self.pool.caption(job)
         self.runningChanged.emit(True)
         return job.job

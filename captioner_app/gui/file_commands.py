@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from captioner_app.core import formats
-from captioner_app.core.project import EXTENSION
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.project import EXTENSION
 from captioner_app.gui.session import Session
 
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mpg *.mpeg *.ts);;All files (*)"

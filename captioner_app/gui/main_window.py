@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from captioner_app.core.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.errors import CaptionerError
+from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.core.settings import Settings, save_settings
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve

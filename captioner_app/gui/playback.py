@@ -7,14 +7,11 @@ playhead along a monotonic clock. Sound playback can follow this clock (or drive
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
 
+from captioner_app.gui.context import SessionContext
 from captioner_app.gui.workers import Failure, FrameReady
-
-if TYPE_CHECKING:
-    from captioner_app.gui.session import Session
 
 
 class Playback(QObject):
@@ -23,8 +20,8 @@ class Playback(QObject):
     frameFailed = Signal(str, str)  # message, the video it is about
     playingChanged = Signal(bool)
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session)
+    def __init__(self, session: SessionContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.session = session
         self.frame_request = 0  # the latest frame request sent to the worker
         self._shown_request = 0

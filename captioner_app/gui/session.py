@@ -16,10 +16,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from captioner_app.core import formats
-from captioner_app.core.checks import CheckOptions, Finding, check_track
 from captioner_app.core.errors import CaptionerError
-from captioner_app.core.project import (
+from captioner_app.core.settings import Settings
+from captioner_app.core.tracks import formats
+from captioner_app.core.tracks.checks import CheckOptions, Finding, check_track
+from captioner_app.core.tracks.project import (
     EXTENSION,
     Autosaver,
     Project,
@@ -29,8 +30,7 @@ from captioner_app.core.project import (
     load_project,
     save_project,
 )
-from captioner_app.core.settings import Settings
-from captioner_app.core.track import Provenance
+from captioner_app.core.tracks.track import Provenance
 from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
 from captioner_app.gui.models.cues import format_ms
@@ -71,10 +71,10 @@ class Session(QObject):
         self.closed = False
         self._autosave_tasks: set[int] = set()
         self._closed_unsaved = False  # a document closed with unsaved edits left its autosave for the next start
-        self.playback = Playback(self)
+        self.playback = Playback(self, self)
         self.speaker = Speaker(self)  # text-to-speech preview of a cue
         self.speaker.stateChanged.connect(self._speech_state)
-        self.jobs = Jobs(self)
+        self.jobs = Jobs(self, self)
         self.pool.tasks.probed.connect(self._probed)
         self.pool.tasks.finished.connect(self._task_done)
         self.autosave_timer = QTimer(self)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from shiboken6 import getCppPointer
 
-from captioner_app.core.engine import EngineOptions
+from captioner_app.core.model.engine import EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.core.settings import Settings
 from captioner_app.gui.session import Session
@@ -34,7 +35,7 @@ class Spy:
 @pytest.fixture
 def make_session(qapp, tiny_model_dir: Path) -> Iterator[Callable[..., Session]]:
     sessions: list[Session] = []
-    widgets_before = len(QApplication.allWidgets())
+    widgets_before = {getCppPointer(w)[0] for w in QApplication.allWidgets()}  # earlier tests' may remain
 
     def make(**settings: object) -> Session:
         values: dict[str, object] = {"window_s": 2.0, "autosave_s": 600.0, "auto_analyze": False}
@@ -47,7 +48,8 @@ def make_session(qapp, tiny_model_dir: Path) -> Iterator[Callable[..., Session]]
     yield make
     for session in sessions:
         session.shutdown()
-    assert len(QApplication.allWidgets()) == widgets_before, "the session created widgets"
+    created = [type(w).__name__ for w in QApplication.allWidgets() if getCppPointer(w)[0] not in widgets_before]
+    assert created == [], "the session created widgets"
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_edits_find_and_the_recaption_rules(qtbot, opened: Session, tmp_path: Pa
     assert s.toggle_extended([0, 1]) is False
     assert s.toggle_extended([]) is None and s.messages[-1] == "select a cue to mark it extended"
 
-    options, engine = CaptionOptions(window_s=2.0, placement="windows"), EngineOptions(model="unused", device="cpu")
+    options, engine = CaptionOptions(window_ms=2000, placement="windows"), EngineOptions(model="unused", device="cpu")
     assert s.jobs.caption_selection([0, 2], options, engine) is None  # not neighbours
     assert "neighbouring" in s.messages[-1] and len(doc.model.track) == 3
     assert s.jobs.caption_range(options, engine) is None and "mark the range first" in s.messages[-1]
@@ -137,7 +139,7 @@ def test_a_caption_run_is_one_job_with_progress(qtbot, opened: Session, tiny_mod
     assert doc is not None
     spy = Spy(running=s.jobs.runningChanged, progress=s.jobs.captionProgress, message=s.jobs.captionMessage,
               cues=s.cuesChanged)
-    options = CaptionOptions(detail="low", window_s=2.0, fps=1.0, placement="windows")
+    options = CaptionOptions(detail="low", window_ms=2000, fps=1.0, placement="windows")
     engine = EngineOptions(model=str(tiny_model_dir), device="cpu")
     job = s.jobs.caption_video(options, engine)
     assert job is not None and s.jobs.captioning
@@ -147,7 +149,7 @@ def test_a_caption_run_is_one_job_with_progress(qtbot, opened: Session, tiny_mod
     assert spy.args("progress")[0] == (0, 1) and spy.args("progress")[-1] == (3, 3)
     assert spy.args("message")[-1] == ("Done: 3 windows",)
     assert [(c.start_ms, c.end_ms) for c in doc.model.track] == [(0, 2000), (2000, 4000), (4000, 6000)]
-    assert doc.model.undo_stack.count() == 1 and doc.caption["window_s"] == 2.0 and doc.dirty
+    assert doc.model.undo_stack.count() == 1 and doc.caption["window_ms"] == 2000 and doc.dirty
     assert len(spy.args("cues")) >= 3
 
 

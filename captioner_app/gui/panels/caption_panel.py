@@ -18,15 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from captioner_app.core.analysis import Analysis
-from captioner_app.core.engine import DEFAULT_MODEL, EngineOptions, hub_offline
-from captioner_app.core.pipeline import AUTO_DETAIL, PLACEMENTS, CaptionOptions
+from captioner_app.core.analysis.analyze import Analysis
+from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions, hub_offline
+from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.core.settings import Settings
+from captioner_app.core.timecode import seconds_to_ms
+from captioner_app.core.vocab import Detail, Device, Placement
 from captioner_app.gui.document import Document
 from captioner_app.gui.panels.common import name_buddy_labels, named
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-DETAILS = ("low", "medium", "high", AUTO_DETAIL)
+DEVICES = Device.choices()
+DETAILS = Detail.choices()
 
 
 class CaptionPanel(QWidget):
@@ -47,7 +49,7 @@ class CaptionPanel(QWidget):
         self.detail_combo.setCurrentText(settings.detail)
         self.placement_combo = named(QComboBox(), "Placement",
                                      "Where cues go: fixed windows, the gaps between speech, or one per shot")
-        self.placement_combo.addItems(PLACEMENTS)
+        self.placement_combo.addItems(Placement.choices())
         self.placement_combo.setCurrentText(settings.placement)
         self.window_spin = named(QDoubleSpinBox(), "Window length in seconds")
         self.window_spin.setRange(1.0, 120.0)
@@ -126,9 +128,10 @@ class CaptionPanel(QWidget):
     def caption_options(self, detail: str | None = None, placement: str | None = None) -> CaptionOptions:
         """Like ``captioner caption``: the detail level (or auto), the placement and the narration budget."""
         stride = self.stride_spin.value()
-        return CaptionOptions(detail=detail or self.detail_combo.currentText(), window_s=self.window_spin.value(),
-                              stride_s=stride if stride > 0 else None, fps=self.settings.fps,
-                              placement=placement or self.placement_combo.currentText(),
+        return CaptionOptions(detail=Detail.parse(detail or self.detail_combo.currentText()),
+                              window_ms=seconds_to_ms(self.window_spin.value()),
+                              stride_ms=seconds_to_ms(stride) if stride > 0 else None, fps=self.settings.fps,
+                              placement=Placement.parse(placement or self.placement_combo.currentText()),
                               wpm=self.settings.narration_wps * 60)
 
     def engine_options(self) -> EngineOptions:
