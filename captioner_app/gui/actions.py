@@ -75,7 +75,6 @@ ACTIONS: tuple[Action, ...] = (
     A("file.copy_snippet", "&Copy WebVTT <track> Snippet", "file", "files.copy_track_snippet", ("Ctrl+Shift+C",)),
     A("file.close", "C&lose Video", "file", "close_document", (Std.Close,), separator_before=True),
     A("file.quit", "&Quit", "file", "close", (Std.Quit,)),
-
     A("edit.undo", "&Undo", "edit", "undo", (Std.Undo,)),
     A("edit.redo", "&Redo", "edit", "redo", ("Ctrl+Shift+Z", "Ctrl+Y")),
     A("edit.add_cue", "&Add Cue at Playhead", "edit", "add_cue", ("Ctrl+N",), separator_before=True),
@@ -83,13 +82,24 @@ ACTIONS: tuple[Action, ...] = (
     A("edit.split", "S&plit Cue at Playhead", "edit", "split_cue", ("Ctrl+B",)),
     A("edit.merge", "&Merge Cues", "edit", "merge_cues", ("Ctrl+M",)),
     A("edit.text", "Edit Cue &Text", "edit", "edit_text", ("Ctrl+T",)),
-    A("edit.extended", "Mark Cue E&xtended / Not Extended", "edit", "toggle_extended", ("Ctrl+Shift+X",),
-      tip="Extended: the player pauses the video while the description is spoken"),
-    A("edit.speak", "Spea&k Cue", "edit", "speak_cue", ("Ctrl+Shift+Space",),
-      tip="Hear the selected cue with text-to-speech"),
+    A(
+        "edit.extended",
+        "Mark Cue E&xtended / Not Extended",
+        "edit",
+        "toggle_extended",
+        ("Ctrl+Shift+X",),
+        tip="Extended: the player pauses the video while the description is spoken",
+    ),
+    A(
+        "edit.speak",
+        "Spea&k Cue",
+        "edit",
+        "speak_cue",
+        ("Ctrl+Shift+Space",),
+        tip="Hear the selected cue with text-to-speech",
+    ),
     A("edit.find", "&Find…", "edit", "focus_find", (Std.Find,), separator_before=True),
     A("edit.find_next", "Find &Next", "edit", "find_next", (Std.FindNext,)),
-
     A("playback.play", "&Play/Pause", "playback", "toggle_play", ("Ctrl+P",)),
     A("playback.next_frame", "&Next Frame", "playback", "step_frames", ("Alt+Right",), (1,)),
     A("playback.previous_frame", "P&revious Frame", "playback", "step_frames", ("Alt+Left",), (-1,)),
@@ -98,29 +108,57 @@ ACTIONS: tuple[Action, ...] = (
     A("playback.goto", "Go to &Selected Cue", "playback", "goto_selected", ("Ctrl+J",)),
     A("playback.zoom_in", "Zoom Timeline &In", "playback", "timeline.zoom", ("Ctrl+=",), (1.5,)),
     A("playback.zoom_out", "Zoom Timeline &Out", "playback", "timeline.zoom", ("Ctrl+-",), (1 / 1.5,)),
-
     A("caption.video", "&Caption Video", "caption", "caption_video", ("Ctrl+R",)),
     A("caption.selection", "Caption &Selection Again", "caption", "caption_selection", ("Ctrl+Shift+R",)),
-    A("caption.mark_in", "Mark Range &In at Playhead", "caption", "session.jobs.mark_in", ("Ctrl+[",),
-      tip="Start of a time range to caption"),
-    A("caption.mark_out", "Mark Range &Out at Playhead", "caption", "session.jobs.mark_out", ("Ctrl+]",),
-      tip="End of a time range to caption"),
-    A("caption.range", "Caption Marked &Range", "caption", "caption_range", ("Ctrl+Shift+G",),
-      tip="Describe the marked time range as one new cue"),
+    A(
+        "caption.mark_in",
+        "Mark Range &In at Playhead",
+        "caption",
+        "session.jobs.mark_in",
+        ("Ctrl+[",),
+        tip="Start of a time range to caption",
+    ),
+    A(
+        "caption.mark_out",
+        "Mark Range &Out at Playhead",
+        "caption",
+        "session.jobs.mark_out",
+        ("Ctrl+]",),
+        tip="End of a time range to caption",
+    ),
+    A(
+        "caption.range",
+        "Caption Marked &Range",
+        "caption",
+        "caption_range",
+        ("Ctrl+Shift+G",),
+        tip="Describe the marked time range as one new cue",
+    ),
     A("caption.cancel", "C&ancel", "caption", "session.jobs.cancel_caption", ("Ctrl+.",)),
-    A("caption.model", "Choose &Model…", "caption", "show_model_dialog", ("Ctrl+Shift+M",),
-      ("chosen from the Caption menu",)),
-    A("caption.analyze", "Analy&ze Video (Speech and Shots)", "caption", "session.jobs.reanalyze",
-      ("Ctrl+Shift+A",), tip="Find speech, gaps and shot changes again", separator_before=True),
+    A(
+        "caption.model",
+        "Choose &Model…",
+        "caption",
+        "show_model_dialog",
+        ("Ctrl+Shift+M",),
+        ("chosen from the Caption menu",),
+    ),
+    A(
+        "caption.analyze",
+        "Analy&ze Video (Speech and Shots)",
+        "caption",
+        "session.jobs.reanalyze",
+        ("Ctrl+Shift+A",),
+        tip="Find speech, gaps and shot changes again",
+        separator_before=True,
+    ),
     A("caption.stop_analysis", "Stop Anal&ysis", "caption", "session.jobs.cancel_analysis", ("Ctrl+Shift+K",)),
-
     A("view.table", "Focus Cue &Table", "view", "table.setFocus", ("Ctrl+1",)),
     A("view.timeline", "Focus T&imeline", "view", "timeline.setFocus", ("Ctrl+2",)),
     A("view.preview", "Focus &Preview", "view", "preview.setFocus", ("Ctrl+3",)),
     A("view.queue", "Focus &Queue", "view", "focus_dock", ("Ctrl+4",), ("queue",)),
     A("view.history", "Show &History", "view", "focus_dock", ("Ctrl+H",), ("history",)),
     A("view.checks", "Show Chec&ks", "view", "focus_dock", ("Ctrl+5",), ("checks",)),
-
     A("help.shortcuts", "&Keyboard Shortcuts", "help", "show_shortcuts", (Std.HelpContents,)),
     A("help.about", "&About", "help", "show_about"),
 )
@@ -128,6 +166,7 @@ del A
 
 
 # -- reading the table ---------------------------------------------------------------------------
+
 
 def key_sequences(action: Action) -> list[QKeySequence]:
     """The action's shortcuts on this platform (a standard key may stand for several; needs the app object)."""
@@ -181,8 +220,14 @@ def resolve(root: object, path: str) -> Callable[..., Any]:
 
 # -- building the menus ----------------------------------------------------------------------------
 
-def build_menus(bar: QMenuBar, parent: QWidget, run: Callable[[Action], None],
-                fill: Callable[[Action, QMenu], None], actions: Sequence[Action] = ACTIONS) -> dict[str, QAction]:
+
+def build_menus(
+    bar: QMenuBar,
+    parent: QWidget,
+    run: Callable[[Action], None],
+    fill: Callable[[Action, QMenu], None],
+    actions: Sequence[Action] = ACTIONS,
+) -> dict[str, QAction]:
     """Add the table's menus to ``bar``; ``run(action)`` is called when one is chosen, ``fill(action,
     submenu)`` each time a submenu opens. Returns the QActions by id."""
     menus = {menu_id: bar.addMenu(title) for menu_id, title in MENUS}
@@ -211,9 +256,21 @@ def build_menus(bar: QMenuBar, parent: QWidget, run: Callable[[Action], None],
 # -- window-wide keys in text fields -----------------------------------------------------------------
 
 # keys a text field keeps even when an action has them: what editing text means everywhere
-TEXT_EDITING = (Std.Undo, Std.Redo, Std.Cut, Std.Copy, Std.Paste, Std.SelectAll, Std.Delete,
-                Std.DeleteEndOfWord, Std.DeleteStartOfWord, Std.MoveToNextWord, Std.MoveToPreviousWord,
-                Std.SelectNextWord, Std.SelectPreviousWord)
+TEXT_EDITING = (
+    Std.Undo,
+    Std.Redo,
+    Std.Cut,
+    Std.Copy,
+    Std.Paste,
+    Std.SelectAll,
+    Std.Delete,
+    Std.DeleteEndOfWord,
+    Std.DeleteStartOfWord,
+    Std.MoveToNextWord,
+    Std.MoveToPreviousWord,
+    Std.SelectNextWord,
+    Std.SelectPreviousWord,
+)
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 
 
@@ -229,8 +286,12 @@ class KeyGuard(QObject):
         self.keys = {seq.toString() for action in actions for seq in key_sequences(action)} - kept
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._text_input(obj)
-                and QKeySequence(event.keyCombination()).toString() in self.keys):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and self._text_input(obj)
+            and QKeySequence(event.keyCombination()).toString() in self.keys
+        ):
             event.ignore()
             return True  # not overridden: the shortcut map gives the key to the action
         return False

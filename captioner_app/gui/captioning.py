@@ -62,8 +62,14 @@ class Jobs(QObject):
 
     # -- captioning ----------------------------------------------------------------------------
 
-    def _start(self, windows: tuple[Window, ...] | None, replace: Cue | None, options: CaptionOptions,
-               engine: EngineOptions, doc: Document) -> int:
+    def _start(
+        self,
+        windows: tuple[Window, ...] | None,
+        replace: Cue | None,
+        options: CaptionOptions,
+        engine: EngineOptions,
+        doc: Document,
+    ) -> int:
         assert doc.info is not None
         self._job += 1
         analysis = doc.analysis if options.placement != "windows" and windows is None else None
@@ -75,9 +81,14 @@ class Jobs(QObject):
         self.started_at = time.monotonic()
         self.captionProgress.emit(0, len(windows) if windows else 1)
         self.captionMessage.emit("Starting…")
-        doc.caption = {"detail": options.detail.value, "window_ms": options.window_ms,
-                       "stride_ms": options.stride_ms, "fps": options.fps, "placement": options.placement.value,
-                       "wpm": options.wpm}
+        doc.caption = {
+            "detail": options.detail.value,
+            "window_ms": options.window_ms,
+            "stride_ms": options.stride_ms,
+            "fps": options.fps,
+            "placement": options.placement.value,
+            "wpm": options.wpm,
+        }
         self.pool.caption(job)
         self.runningChanged.emit(True)
         return job.job
@@ -93,9 +104,11 @@ class Jobs(QObject):
             self.session.report(str(err), "Cannot caption")
             return None
         if options.placement != "windows" and doc.analysis is None and doc.analysis_job is not None:
-            self.session.report(f"{doc.title} is still being analysed for speech and shots; caption with "
-                                f"{options.placement} placement when the analysis is done, or choose windows",
-                                "Cannot caption yet")
+            self.session.report(
+                f"{doc.title} is still being analysed for speech and shots; caption with "
+                f"{options.placement} placement when the analysis is done, or choose windows",
+                "Cannot caption yet",
+            )
             return None
         return self._start(None, None, options, engine, doc)
 
@@ -111,8 +124,9 @@ class Jobs(QObject):
             cues = [doc.model.track[r] for r in rows]
             start, end = min(c.start_ms for c in cues), max(c.end_ms for c in cues)
             if rows != list(range(rows[0], rows[-1] + 1)):
-                self.session.report("select neighbouring cues to caption them again as one (or mark a range)",
-                                    "Cannot caption")
+                self.session.report(
+                    "select neighbouring cues to caption them again as one (or mark a range)", "Cannot caption"
+                )
                 return None
             doc.model.merge(rows)
             target = next(c for c in doc.model.cues() if c.start_ms == start and c.end_ms == end)
@@ -141,8 +155,10 @@ class Jobs(QObject):
             return None
         start, end = self.range_marks
         if start is None or end is None:
-            self.session.report("mark the range first: Mark Range In (Ctrl+[) and Mark Range Out (Ctrl+]) at "
-                                "the playhead", "Cannot caption")
+            self.session.report(
+                "mark the range first: Mark Range In (Ctrl+[) and Mark Range Out (Ctrl+]) at the playhead",
+                "Cannot caption",
+            )
             return None
         start, end = min(start, end), min(max(start, end), doc.info.duration_ms)
         if end - start < MIN_RANGE_MS:
@@ -241,11 +257,14 @@ class Jobs(QObject):
         if done.analysis is not None:
             doc.analysis = done.analysis
             a = done.analysis
-            speech = f"{len(a.speech)} speech region{'s' if len(a.speech) != 1 else ''}" if a.has_audio \
-                else "no audio track"
+            speech = (
+                f"{len(a.speech)} speech region{'s' if len(a.speech) != 1 else ''}" if a.has_audio else "no audio track"
+            )
             source = "from the cache" if done.cached else f"in {done.seconds:.0f} s"
-            doc.analysis_status = (f"{speech}, {len(a.gaps)} usable gap{'s' if len(a.gaps) != 1 else ''}, "
-                                   f"{len(a.cuts_ms)} shot change{'s' if len(a.cuts_ms) != 1 else ''} ({source})")
+            doc.analysis_status = (
+                f"{speech}, {len(a.gaps)} usable gap{'s' if len(a.gaps) != 1 else ''}, "
+                f"{len(a.cuts_ms)} shot change{'s' if len(a.cuts_ms) != 1 else ''} ({source})"
+            )
             doc.analysis_progress = 1.0
             self.session.status.emit(f"{doc.title}: {doc.analysis_status}")
         elif done.cancelled:

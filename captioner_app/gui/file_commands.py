@@ -41,8 +41,9 @@ class FileCommands(QObject):
             a.triggered.connect(lambda checked=False, p=path: self.session.open_paths([p]))
 
     def open_project_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.settings.last_folder,
-                                              f"Projects (*{EXTENSION});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open project", self.settings.last_folder, f"Projects (*{EXTENSION});;All files (*)"
+        )
         if path:
             self.session.open_project(path)
 
@@ -50,8 +51,9 @@ class FileCommands(QObject):
         if self.session.doc is None:
             self.session.report("open a video first, then import its subtitles", "Cannot import")
             return
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import subtitles", self.settings.last_folder,
-                                              SUBTITLE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Import subtitles", self.settings.last_folder, SUBTITLE_FILTER
+        )
         if path:
             self.session.import_subtitles(path)
 

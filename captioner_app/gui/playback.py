@@ -65,8 +65,14 @@ class Playback(QObject):
         self.stop()
         step = 1000.0 / doc.info.fps
         shown = self.last_frame
-        base = shown.time_ms if shown is not None and shown.exact and shown.video == doc.video and \
-            abs(shown.requested_ms - self.position) < step else self.position
+        base = (
+            shown.time_ms
+            if shown is not None
+            and shown.exact
+            and shown.video == doc.video
+            and abs(shown.requested_ms - self.position) < step
+            else self.position
+        )
         frame = max(0, int(round(base / step)) + n)
         self.seek(math.ceil(frame * step))
 

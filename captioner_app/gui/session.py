@@ -187,8 +187,10 @@ class Session(QObject):
                 doc.info = result.info
                 doc.error = None
                 doc.model.track.duration_ms = result.info.duration_ms
-                self.status.emit(f"Opened {doc.title}: {result.info.width}x{result.info.height}, "
-                                 f"{result.info.fps:g} fps, {format_ms(result.info.duration_ms)}")
+                self.status.emit(
+                    f"Opened {doc.title}: {result.info.width}x{result.info.height}, "
+                    f"{result.info.fps:g} fps, {format_ms(result.info.duration_ms)}"
+                )
                 if self.settings.auto_analyze:
                     self.jobs.analyze(doc)
             self.documentUpdated.emit(doc)
@@ -252,8 +254,10 @@ class Session(QObject):
             return None
         extended = not all(doc.model.track[r].extended for r in rows)
         doc.model.set_extended(rows, extended)
-        self.status.emit(f"{len(rows)} cue{'s' if len(rows) != 1 else ''} marked "
-                         f"{'extended (the player pauses for it)' if extended else 'not extended'}")
+        self.status.emit(
+            f"{len(rows)} cue{'s' if len(rows) != 1 else ''} marked "
+            f"{'extended (the player pauses for it)' if extended else 'not extended'}"
+        )
         return extended
 
     def speak_cue(self, rows: Sequence[int]) -> bool:
@@ -303,8 +307,11 @@ class Session(QObject):
         findings = check_track(doc.model.track, doc.analysis, options)
         note = ""
         if doc.analysis is None:
-            note = "speech checks wait for the analysis" if doc.analysis_job is not None else \
-                "speech not checked (no analysis)"
+            note = (
+                "speech checks wait for the analysis"
+                if doc.analysis_job is not None
+                else "speech not checked (no analysis)"
+            )
         return list(findings), note
 
     # -- import and export ---------------------------------------------------------------------
@@ -320,8 +327,10 @@ class Session(QObject):
         except CaptionerError as err:
             self.report(str(err), "Cannot import")
             return 0
-        cues = [c if c.provenance.source != "manual" else c.with_(provenance=Provenance(source="import"))
-                for c in result.track.cues]
+        cues = [
+            c if c.provenance.source != "manual" else c.with_(provenance=Provenance(source="import"))
+            for c in result.track.cues
+        ]
         if cues:
             doc.model.replace_all(doc.model.cues() + cues, f"Import {Path(path).name}")
         if result.problems:
@@ -383,8 +392,7 @@ class Session(QObject):
         self.settings.add_recent(path)
         self.activate(doc)
         if project.problems:
-            self.report(f"{len(project.problems)} cue(s) could not be read: {project.problems[0]}",
-                        "Project problems")
+            self.report(f"{len(project.problems)} cue(s) could not be read: {project.problems[0]}", "Project problems")
         return doc
 
     def _document_from_project(self, project: Project) -> Document:

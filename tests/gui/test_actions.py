@@ -79,9 +79,12 @@ def test_the_built_window_has_one_item_per_mnemonic_at_each_level(qtbot, make_wi
 
 
 def window_mnemonic_texts_dialog(dialog: QWidget) -> list[str]:
-    return [wdg.text() for wdg in dialog.findChildren(QWidget)
-            if (isinstance(wdg, QAbstractButton) or (isinstance(wdg, QLabel) and wdg.buddy() is not None))
-            and mnemonic(wdg.text())]
+    return [
+        wdg.text()
+        for wdg in dialog.findChildren(QWidget)
+        if (isinstance(wdg, QAbstractButton) or (isinstance(wdg, QLabel) and wdg.buddy() is not None))
+        and mnemonic(wdg.text())
+    ]
 
 
 def test_every_handler_exists_and_the_menus_and_help_come_from_the_table(qtbot, make_window):

@@ -61,16 +61,23 @@ def opened(qtbot, make_session, small_video: Path) -> Session:
 
 
 def test_the_session_modules_do_not_import_qt_widgets():
-    code = ("import sys; import captioner_app.gui.session; "
-            "print(sorted(m for m in sys.modules if m.startswith('PySide6.')))")
+    code = (
+        "import sys; import captioner_app.gui.session; "
+        "print(sorted(m for m in sys.modules if m.startswith('PySide6.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "PySide6.QtCore" in out and "PySide6.QtWidgets" not in out
 
 
 def test_open_probe_seek_and_step(qtbot, make_session, small_video: Path, tmp_path: Path):
     s = make_session()
-    spy = Spy(added=s.documentAdded, active=s.activeChanged, opened=s.documentOpened, problem=s.problem,
-              position=s.playback.positionChanged)
+    spy = Spy(
+        added=s.documentAdded,
+        active=s.activeChanged,
+        opened=s.documentOpened,
+        problem=s.problem,
+        position=s.playback.positionChanged,
+    )
     [doc] = s.open_paths([str(small_video)])
     assert s.doc is doc and doc.probing and spy.names()[:2] == ["added", "active"]
     qtbot.waitUntil(lambda: "opened" in spy.names(), timeout=20000)
@@ -79,8 +86,14 @@ def test_open_probe_seek_and_step(qtbot, make_session, small_video: Path, tmp_pa
 
     s.playback.seek(4000)
     assert spy.args("position")[-1] == (4000, 6000) and s.position == 4000
-    qtbot.waitUntil(lambda: s.playback.last_frame is not None and s.playback.last_frame.requested_ms == 4000
-                    and s.playback.last_frame.exact, timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            s.playback.last_frame is not None
+            and s.playback.last_frame.requested_ms == 4000
+            and s.playback.last_frame.exact
+        ),
+        timeout=10000,
+    )
     shown = s.playback.last_frame.time_ms
     s.playback.step_frames(1)
     assert s.position in (shown + 33, shown + 34)
@@ -100,8 +113,11 @@ def test_edits_find_and_the_recaption_rules(qtbot, opened: Session, tmp_path: Pa
     s, doc = opened, opened.doc
     assert doc is not None
     srt = tmp_path / "three.srt"
-    srt.write_text("1\n00:00:00,000 --> 00:00:01,500\nA door.\n\n2\n00:00:01,500 --> 00:00:03,000\nA red door.\n\n"
-                   "3\n00:00:04,000 --> 00:00:05,000\nA hall.\n", encoding="utf-8")
+    srt.write_text(
+        "1\n00:00:00,000 --> 00:00:01,500\nA door.\n\n2\n00:00:01,500 --> 00:00:03,000\nA red door.\n\n"
+        "3\n00:00:04,000 --> 00:00:05,000\nA hall.\n",
+        encoding="utf-8",
+    )
     assert s.import_subtitles(str(srt)) == 3
     assert all(c.provenance.source == "import" for c in doc.model.track)
 
@@ -137,8 +153,12 @@ def test_edits_find_and_the_recaption_rules(qtbot, opened: Session, tmp_path: Pa
 def test_a_caption_run_is_one_job_with_progress(qtbot, opened: Session, tiny_model_dir: Path):
     s, doc = opened, opened.doc
     assert doc is not None
-    spy = Spy(running=s.jobs.runningChanged, progress=s.jobs.captionProgress, message=s.jobs.captionMessage,
-              cues=s.cuesChanged)
+    spy = Spy(
+        running=s.jobs.runningChanged,
+        progress=s.jobs.captionProgress,
+        message=s.jobs.captionMessage,
+        cues=s.cuesChanged,
+    )
     options = CaptionOptions(detail="low", window_ms=2000, fps=1.0, placement="windows")
     engine = EngineOptions(model=str(tiny_model_dir), device="cpu")
     job = s.jobs.caption_video(options, engine)

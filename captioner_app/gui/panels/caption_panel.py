@@ -43,20 +43,23 @@ class CaptionPanel(QWidget):
         super().__init__(parent)
         self.settings = settings
         form = QFormLayout(self)
-        self.detail_combo = named(QComboBox(), "Detail level",
-                                  "How much each cue says; auto: from each cue's narration budget")
+        self.detail_combo = named(
+            QComboBox(), "Detail level", "How much each cue says; auto: from each cue's narration budget"
+        )
         self.detail_combo.addItems(DETAILS)
         self.detail_combo.setCurrentText(settings.detail)
-        self.placement_combo = named(QComboBox(), "Placement",
-                                     "Where cues go: fixed windows, the gaps between speech, or one per shot")
+        self.placement_combo = named(
+            QComboBox(), "Placement", "Where cues go: fixed windows, the gaps between speech, or one per shot"
+        )
         self.placement_combo.addItems(Placement.choices())
         self.placement_combo.setCurrentText(settings.placement)
         self.window_spin = named(QDoubleSpinBox(), "Window length in seconds")
         self.window_spin.setRange(1.0, 120.0)
         self.window_spin.setSuffix(" s")
         self.window_spin.setValue(settings.window_s)
-        self.stride_spin = named(QDoubleSpinBox(), "Stride in seconds",
-                                 "Seconds between window starts; 0 means the window length")
+        self.stride_spin = named(
+            QDoubleSpinBox(), "Stride in seconds", "Seconds between window starts; 0 means the window length"
+        )
         self.stride_spin.setRange(0.0, 120.0)
         self.stride_spin.setSuffix(" s")
         self.stride_spin.setSpecialValueText("same as window")
@@ -70,27 +73,32 @@ class CaptionPanel(QWidget):
         self.device_combo = named(QComboBox(), "Device", "Where the model runs")
         self.device_combo.addItems(DEVICES)
         self.device_combo.setCurrentText(device if device in DEVICES else "auto")
-        self.caption_button = named(QPushButton("Cap&tion video"), "Caption video",
-                                    "Caption the whole video (Ctrl+R)")
-        self.cancel_button = named(QPushButton("Cancel"), "Cancel captioning",
-                                   "Stop captioning and keep the cues already written (Ctrl+.)")
-        self.recaption_button = named(QPushButton("Caption selection &again"), "Caption selection again",
-                                      "Caption the selected cues again at the chosen detail level (Ctrl+Shift+R)")
+        self.caption_button = named(QPushButton("Cap&tion video"), "Caption video", "Caption the whole video (Ctrl+R)")
+        self.cancel_button = named(
+            QPushButton("Cancel"), "Cancel captioning", "Stop captioning and keep the cues already written (Ctrl+.)"
+        )
+        self.recaption_button = named(
+            QPushButton("Caption selection &again"),
+            "Caption selection again",
+            "Caption the selected cues again at the chosen detail level (Ctrl+Shift+R)",
+        )
         self.progress = named(QProgressBar(), "Caption progress")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("Not captioned yet")
         self.progress_label = named(QLabel(""), "Caption status")
         self.progress_label.setWordWrap(True)
-        self.analysis_progress = named(QProgressBar(), "Analysis progress",
-                                       "Finding speech and shot changes in the video")
+        self.analysis_progress = named(
+            QProgressBar(), "Analysis progress", "Finding speech and shot changes in the video"
+        )
         self.analysis_progress.setRange(0, 100)
         self.analysis_progress.setValue(0)
         self.analysis_progress.setFormat("Analysis %p%")
         self.analysis_label = named(QLabel("Speech and shots: not analysed"), "Analysis status")
         self.analysis_label.setWordWrap(True)
-        self.analysis_cancel_button = named(QPushButton("Stop analysis"), "Stop analysis",
-                                            "Stop finding speech and shot changes (Ctrl+Shift+K)")
+        self.analysis_cancel_button = named(
+            QPushButton("Stop analysis"), "Stop analysis", "Stop finding speech and shot changes (Ctrl+Shift+K)"
+        )
         analysis_row = QHBoxLayout()
         analysis_row.addWidget(self.analysis_progress, 1)
         analysis_row.addWidget(self.analysis_cancel_button)
@@ -128,11 +136,14 @@ class CaptionPanel(QWidget):
     def caption_options(self, detail: str | None = None, placement: str | None = None) -> CaptionOptions:
         """Like ``captioner caption``: the detail level (or auto), the placement and the narration budget."""
         stride = self.stride_spin.value()
-        return CaptionOptions(detail=Detail.parse(detail or self.detail_combo.currentText()),
-                              window_ms=seconds_to_ms(self.window_spin.value()),
-                              stride_ms=seconds_to_ms(stride) if stride > 0 else None, fps=self.settings.fps,
-                              placement=Placement.parse(placement or self.placement_combo.currentText()),
-                              wpm=self.settings.narration_wps * 60)
+        return CaptionOptions(
+            detail=Detail.parse(detail or self.detail_combo.currentText()),
+            window_ms=seconds_to_ms(self.window_spin.value()),
+            stride_ms=seconds_to_ms(stride) if stride > 0 else None,
+            fps=self.settings.fps,
+            placement=Placement.parse(placement or self.placement_combo.currentText()),
+            wpm=self.settings.narration_wps * 60,
+        )
 
     def engine_options(self) -> EngineOptions:
         model = self.model_edit.text().strip() or DEFAULT_MODEL

@@ -17,9 +17,11 @@ class CueTable(QTableView):
         named(self, "Cue table", "Cues: start, end, duration, text and words per second. F2 edits a cell.")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                             | QAbstractItemView.EditTrigger.EditKeyPressed
-                             | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         self.setWordWrap(True)
         self.setTabKeyNavigation(False)
 
@@ -44,7 +46,8 @@ class CueTable(QTableView):
             return
         self.selectionModel().setCurrentIndex(
             model.index(row, COL_TEXT),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.scrollTo(model.index(row, 0))
 
     def edit_text(self) -> None:

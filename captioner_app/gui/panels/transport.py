@@ -22,8 +22,11 @@ class Transport(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.play_button = named(QToolButton(), "Play or pause", "Play or pause (Ctrl+P)")
         self.play_button.setText("Play")
-        self.slider = named(QSlider(Qt.Orientation.Horizontal), "Scrub position",
-                            "Position in the video; arrow keys step frames, Page Up/Down a second")
+        self.slider = named(
+            QSlider(Qt.Orientation.Horizontal),
+            "Scrub position",
+            "Position in the video; arrow keys step frames, Page Up/Down a second",
+        )
         self.slider.setRange(0, 0)
         self.time_label = named(QLabel("0:00:00.000 / 0:00:00.000"), "Playhead time")
         row.addWidget(self.play_button)
