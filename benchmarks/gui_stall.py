@@ -41,8 +41,8 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from captioner_app.core.settings import Settings
     from captioner_app.gui.main_window import MainWindow
+    from captioner_app.gui.preferences import Settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(Settings(window_s=args.window, autosave_s=1.0), model=model, device=args.device,

@@ -44,8 +44,8 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from captioner_app.core.settings import Settings
     from captioner_app.gui.main_window import MainWindow
+    from captioner_app.gui.preferences import Settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(Settings(window_s=4.0, detail="low", autosave_s=600), model=model, device="cpu",

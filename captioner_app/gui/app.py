@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication
 
-    from captioner_app.core.settings import load_settings
     from captioner_app.gui.main_window import MainWindow
+    from captioner_app.gui.preferences import load_settings
 
     existing = QApplication.instance()
     argv0 = sys.argv[0] if sys.argv else "captioner-gui"

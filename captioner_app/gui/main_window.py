@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 from captioner_app.core.errors import CaptionerError
 from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
-from captioner_app.core.settings import Settings, save_settings
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
@@ -45,6 +44,7 @@ from captioner_app.gui.panels.find_bar import FindBar
 from captioner_app.gui.panels.queue import QueueList
 from captioner_app.gui.panels.recovery_bar import RecoveryBar
 from captioner_app.gui.panels.transport import FrameKeys, Transport
+from captioner_app.gui.preferences import Settings, save_settings
 from captioner_app.gui.session import Session
 from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane

@@ -17,7 +17,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from captioner_app.core.errors import CaptionerError
-from captioner_app.core.settings import Settings
 from captioner_app.core.tracks import formats
 from captioner_app.core.tracks.checks import CheckOptions, Finding, check_track
 from captioner_app.core.tracks.project import (
@@ -35,6 +34,7 @@ from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
 from captioner_app.gui.models.cues import format_ms
 from captioner_app.gui.playback import Playback
+from captioner_app.gui.preferences import Settings
 from captioner_app.gui.tts import Speaker
 from captioner_app.gui.workers import Probed, TaskDone, WorkerPool
 
@@ -153,7 +153,7 @@ class Session(QObject):
         self.playback.stop()
         self.doc = doc
         if doc is not None:
-            doc.model.narration_wps = self.settings.narration_wps
+            doc.model.narration_wpm = self.settings.narration_wpm
         self.activeChanged.emit(doc)
 
     def close_document(self, doc: Document | None = None) -> None:
@@ -303,7 +303,7 @@ class Session(QObject):
         if doc is None:
             return [], "No video"
         min_gap = doc.analysis.min_gap_ms if doc.analysis is not None else CheckOptions.min_gap_ms
-        options = CheckOptions(wpm=self.settings.narration_wps * 60, min_gap_ms=min_gap, kind=kind)
+        options = CheckOptions(wpm=self.settings.narration_wpm, min_gap_ms=min_gap, kind=kind)
         findings = check_track(doc.model.track, doc.analysis, options)
         note = ""
         if doc.analysis is None:

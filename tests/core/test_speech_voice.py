@@ -79,7 +79,7 @@ def test_spoken_ms_measures_with_the_options():
 
 
 def test_the_app_setting_keeps_the_chosen_voice():
-    from captioner_app.core.settings import Settings
+    from captioner_app.gui.preferences import Settings
 
     assert Settings().narration_voice == ""  # the track's language
     assert Settings.from_dict({"narration_voice": "fr-fr"}).narration_voice == "fr-fr"

@@ -40,7 +40,7 @@ def test_devices():
 def test_every_face_lists_the_same_values():
     """The CLI's choices, the server's detail levels and the settings file's check come from the enums."""
     from captioner_app.cli.main import build_parser
-    from captioner_app.core.settings import Settings
+    from captioner_app.gui.preferences import Settings
     from captioner_app.server import app as server_app
 
     parser = build_parser()

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QThread  # noqa: E402
 
-from captioner_app.core.settings import Settings  # noqa: E402
+from captioner_app.gui.preferences import Settings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from captioner_app.core.tracks import formats
 from captioner_app.core.tracks.track import Cue, Provenance
-from captioner_app.gui.models.cues import COL_EXTENDED, COL_WPS
+from captioner_app.gui.models.cues import COL_EXTENDED, COL_WPM
 from captioner_app.testing.speech import PHRASES, first_frame_at_or_after, make_speech_video
 
 CUTS_S = (2.0, 6.0)
@@ -140,9 +140,9 @@ def test_checks_pane_lists_findings_and_selects_the_cue(qtbot, make_window, smal
     assert "Cue 1" in first and "over-budget" in first and "mark it extended" in first
     assert "error" in w.checks.summary.text() and "speech not checked" in w.checks.summary.text()
     # the over-budget cue is flagged in the table too (never cut)
-    wps = model.index(0, COL_WPS)
-    assert model.data(wps, Qt.ItemDataRole.BackgroundRole) is not None
-    assert "too fast" in model.data(wps, Qt.ItemDataRole.AccessibleTextRole)
+    wpm = model.index(0, COL_WPM)
+    assert model.data(wpm, Qt.ItemDataRole.BackgroundRole) is not None
+    assert "too fast" in model.data(wpm, Qt.ItemDataRole.AccessibleTextRole)
     assert model.track[0].text == BROKEN[0].text
 
     # clicking a finding selects its cue and moves the playhead there
@@ -176,7 +176,7 @@ def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video
     action(w, "Mark Cue Extended / Not Extended").trigger()
     assert model.track[0].extended and not model.track[1].extended
     assert model.data(model.index(0, COL_EXTENDED)) == "extended"
-    assert model.data(model.index(0, COL_WPS), Qt.ItemDataRole.BackgroundRole) is None  # no budget
+    assert model.data(model.index(0, COL_WPM), Qt.ItemDataRole.BackgroundRole) is None  # no budget
     assert "over-budget" not in {f.rule for f in w.checks.findings}  # extended cues are exempt
     assert w.timeline.cues[0].extended
     model.undo_stack.undo()

@@ -79,14 +79,14 @@ def test_add_delete_split_merge_find(qtbot, make_window, small_video: Path, wait
     assert "neighbouring" in w.messages[-1]
 
 
-def test_words_per_second_warning(qtbot, make_window, small_video: Path, wait_opened):
-    w = make_window(narration_wps=2.5)
+def test_words_per_minute_warning(qtbot, make_window, small_video: Path, wait_opened):
+    w = make_window(narration_wpm=150)
     w.open_paths([str(small_video)])
     wait_opened(w)
     _with_cues(w, [Cue(0, 1000, "one two"), Cue(1000, 2000, "one two three four five six")])
     model = w.doc.model
     ok, fast = model.index(0, 4), model.index(1, 4)
-    assert model.data(ok) == "2.0" and model.data(fast) == "6.0"
+    assert model.data(ok) == "120" and model.data(fast) == "360"
     assert model.data(ok, Qt.ItemDataRole.BackgroundRole) is None
     assert model.data(fast, Qt.ItemDataRole.BackgroundRole) is not None
     assert "too fast" in model.data(fast, Qt.ItemDataRole.AccessibleTextRole)

@@ -13,7 +13,7 @@ from shiboken6 import getCppPointer
 
 from captioner_app.core.model.engine import EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
-from captioner_app.core.settings import Settings
+from captioner_app.gui.preferences import Settings
 from captioner_app.gui.session import Session
 
 

@@ -14,11 +14,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette, QUndoCommand, QUndoStack
 
 from captioner_app.core.timecode import format_ms, parse_ms
-from captioner_app.core.timing.budget import budget_words
+from captioner_app.core.timing.budget import DEFAULT_WPM, budget_words
 from captioner_app.core.tracks.track import Cue, Provenance, Track
 
-COLUMNS = ("Start", "End", "Duration", "Text", "WPS", "Extended")
-COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPS, COL_EXTENDED = range(6)
+COLUMNS = ("Start", "End", "Duration", "Text", "WPM", "Extended")
+COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPM, COL_EXTENDED = range(6)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -58,7 +58,7 @@ class CueTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.track = track or Track()
         self.undo_stack = QUndoStack(self)
-        self.narration_wps = 3.0
+        self.narration_wpm = DEFAULT_WPM
         self.generation = 0  # bumped on every change (autosave compares it)
 
     # -- Qt model API -----------------------------------------------------------------------
@@ -72,14 +72,14 @@ class CueTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if orientation == Qt.Orientation.Horizontal:
-                if role == Qt.ItemDataRole.AccessibleTextRole and section == COL_WPS:
+                if role == Qt.ItemDataRole.AccessibleTextRole and section == COL_WPM:
                     return "Words per second"
                 if role == Qt.ItemDataRole.AccessibleTextRole and section == COL_EXTENDED:
                     return "Extended description (the player pauses)"
                 return COLUMNS[section]
             return str(section + 1)
-        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == COL_WPS:
-            return f"Words per second; above {self.narration_wps:g} is flagged as too fast to narrate"
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == COL_WPM:
+            return f"Words per minute; more words than fit at {self.narration_wpm:g} is flagged as too fast to narrate"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal \
                 and section == COL_EXTENDED:
             return "Extended description: the player pauses the video while it is spoken (Ctrl+Shift+X)"
@@ -92,8 +92,8 @@ class CueTableModel(QAbstractTableModel):
         return base
 
     def budget(self, cue: Cue) -> int:
-        """Words that fit in ``cue`` at the narration rate (``narration_wps`` words per second)."""
-        return budget_words(cue.duration_ms, self.narration_wps * 60)
+        """Words that fit in ``cue`` at the narration rate (``narration_wpm`` words per minute)."""
+        return budget_words(cue.duration_ms, self.narration_wpm)
 
     def _too_fast(self, cue: Cue) -> bool:
         """Over its narration budget (never cut, only flagged); an extended cue has no budget."""
@@ -113,18 +113,18 @@ class CueTableModel(QAbstractTableModel):
                 return f"{cue.duration_ms / 1000:.3f}"
             if col == COL_TEXT:
                 return cue.text
-            if col == COL_WPS:
+            if col == COL_WPM:
                 wps = cue.words_per_second
-                return "∞" if wps == float("inf") else f"{wps:.1f}"
+                return "∞" if wps == float("inf") else f"{wps * 60:.0f}"
             if col == COL_EXTENDED:
                 return "extended" if cue.extended else ""
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_WPS and self._too_fast(cue):
-            return f"{cue.words_per_second:.1f} words per second, too fast to narrate: " \
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_WPM and self._too_fast(cue):
+            return f"{cue.words_per_second * 60:.0f} words per minute, too fast to narrate: " \
                    f"{cue.words} words, {self.budget(cue)} fit"
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_WPS and self._too_fast(cue):
+            if col == COL_WPM and self._too_fast(cue):
                 return f"Over the narration budget: {cue.words} words, {self.budget(cue)} fit at " \
-                       f"{self.narration_wps * 60:g} words per minute ({self.narration_wps:g} words/s). " \
+                       f"{self.narration_wpm:g} words per minute. " \
                        "Cut words, lengthen the cue, or mark it extended (Ctrl+Shift+X)."
             if col == COL_EXTENDED and cue.extended:
                 return "Extended: the player pauses the video while this description is spoken"
@@ -132,7 +132,7 @@ class CueTableModel(QAbstractTableModel):
                 p = cue.provenance
                 origin = p.source if p.source != "model" else f"model {p.model or ''} ({p.detail or '?'} detail)"
                 return f"{cue.text}\n\nFrom: {origin}"
-        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and col == COL_WPS \
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and col == COL_WPM \
                 and self._too_fast(cue):
             return self._warning_brush(role)
         if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_TEXT:

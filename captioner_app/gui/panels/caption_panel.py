@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
 from captioner_app.core.analysis.analyze import Analysis
 from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions, hub_offline
 from captioner_app.core.pipeline import CaptionOptions
-from captioner_app.core.settings import Settings
 from captioner_app.core.timecode import seconds_to_ms
 from captioner_app.core.vocab import Detail, Device, Placement
 from captioner_app.gui.document import Document
 from captioner_app.gui.panels.common import name_buddy_labels, named
+from captioner_app.gui.preferences import Settings
 
 DEVICES = Device.choices()
 DETAILS = Detail.choices()
@@ -142,7 +142,7 @@ class CaptionPanel(QWidget):
             stride_ms=seconds_to_ms(stride) if stride > 0 else None,
             fps=self.settings.fps,
             placement=Placement.parse(placement or self.placement_combo.currentText()),
-            wpm=self.settings.narration_wps * 60,
+            wpm=self.settings.narration_wpm,
         )
 
     def engine_options(self) -> EngineOptions:

@@ -1,4 +1,4 @@
-"""The cue table: one row per cue (start, end, duration, text, WPS, extended), edited in place."""
+"""The cue table: one row per cue (start, end, duration, text, WPM, extended), edited in place."""
 
 from __future__ import annotations
 

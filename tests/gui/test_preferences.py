@@ -1,4 +1,4 @@
-"""Settings: defaults, round trip, tolerant loading, the data folder override."""
+"""The app's preferences: defaults, round trip, tolerant loading, the data folder override."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from captioner_app.core.settings import MAX_RECENT, Settings, data_dir, load_settings, save_settings, settings_path
+from captioner_app.core.settings import data_dir
+from captioner_app.gui.preferences import MAX_RECENT, Settings, load_settings, save_settings, settings_path
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +41,12 @@ def test_bad_values_fall_back_to_defaults(folder: Path):
         "medium", 10.0, 10.0, None, [], "cpu")
     settings_path().write_text("not json")
     assert load_settings() == Settings()
+
+
+def test_an_older_file_in_words_per_second_reads_as_words_per_minute(folder: Path):
+    folder.mkdir(parents=True)
+    settings_path().write_text(json.dumps({"narration_wps": 2.5}))
+    assert load_settings().narration_wpm == 150
+    settings_path().write_text(json.dumps({"narration_wps": 2.5, "narration_wpm": 170}))
+    assert load_settings().narration_wpm == 170
+    assert Settings().narration_wpm == 180
