@@ -95,6 +95,14 @@ def run_caption(args: argparse.Namespace) -> int:
     from captioner_app.core.model import load_engine
 
     engine = load_engine(engine_options(args))
+    try:
+        return _caption_all(args, probed, engine, options, fmt, code)
+    finally:
+        engine.close()
+
+
+def _caption_all(args: argparse.Namespace, probed: list[tuple[str, VideoInfo]], engine: Any,
+                 options: CaptionOptions, fmt: str, code: int) -> int:
     cancel = threading.Event()
     for video, info in probed:
         target = _output_path(args, video, fmt)
@@ -155,9 +163,12 @@ def run_describe(args: argparse.Namespace) -> int:
     from captioner_app.core.model import load_engine
 
     engine = load_engine(engine_options(args))
-    for video, info in probed:
-        text = describe_video(info, engine, args.detail, max_frames=args.max_frames)
-        if len(args.videos) > 1:
-            print(f"== {video}")
-        print(text)
+    try:
+        for video, info in probed:
+            text = describe_video(info, engine, args.detail, max_frames=args.max_frames)
+            if len(args.videos) > 1:
+                print(f"== {video}")
+            print(text)
+    finally:
+        engine.close()
     return code

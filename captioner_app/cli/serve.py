@@ -90,7 +90,8 @@ def run_serve(args: argparse.Namespace) -> int:
     engine = load_engine(engine_options(args))
     try:
         server = CaptionServer(config, engine)
-        print(f"captioner: serving {engine.model_id} at {server.url} (data in {config.data_dir})",
+        through = f" through {pool}" if (pool := getattr(engine, "engine_url", None)) else ""
+        print(f"captioner: serving {engine.model_id}{through} at {server.url} (data in {config.data_dir})",
               file=sys.stderr)
         if args.token is None:
             print(f"captioner: token: {token}", file=sys.stderr)

@@ -279,6 +279,7 @@ def run(the_plan: CaptionPlan, engine: CaptionEngine, cancel: threading.Event | 
                 model=engine.model_id,
                 revision=engine.revision,
                 placement=options.placement.value,
+                engine=getattr(engine, "engine_url", None),
             )
             cue = Cue(w.start_ms, w.end_ms, text_for.get(k, ""), provenance)
             yield WindowResult(w, cue, Progress(done, total, time.monotonic() - started))

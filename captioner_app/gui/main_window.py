@@ -482,15 +482,27 @@ class MainWindow(QMainWindow):
     def show_model_dialog(self, reason: str) -> None:
         from captioner_app.gui.dialogs.model_dialog import ModelDialog
 
-        dialog = ModelDialog(self.pool, self.model_edit.text().strip() or DEFAULT_MODEL, reason, self)
+        dialog = ModelDialog(self.pool, self.model_edit.text().strip() or DEFAULT_MODEL, reason, self,
+                             engine=self.settings.engine)
         dialog.modelChosen.connect(self._model_chosen)
+        dialog.serverChosen.connect(self._server_chosen)
         self.model_dialog = dialog
         dialog.open()
 
     def _model_chosen(self, model: str) -> None:
         self.model_edit.setText(model)
         self.settings.model = model
+        self.settings.engine = ""  # a model on this computer
         self._status(f"Model set to {model}")
+
+    def _server_chosen(self, urls: str, model: str, key: str) -> None:
+        """Caption through model servers (``urls``), or on this computer again when empty."""
+        self.settings.engine = urls
+        self.caption_panel.engine_key = key or None  # for this session only: never written to the settings
+        if model:
+            self.model_edit.setText(model)
+            self.settings.model = model
+        self._status(f"Captioning through {urls}" if urls else "Captioning on this computer")
 
     def _model_folder_picked(self, folder: str) -> None:
         from captioner_app.gui.dialogs.model_dialog import check_model_folder

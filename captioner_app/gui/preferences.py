@@ -25,6 +25,7 @@ MAX_RECENT = 10
 @dataclass
 class Settings:
     model: str = ""  # empty: $CAPTIONER_MODEL or allenai/Molmo2-4B
+    engine: str = ""  # model server URLs, comma-separated ($CAPTIONER_ENGINE wins); empty: this computer
     device: str = "auto"
     detail: str = "medium"  # low, medium, high or auto (from each cue's narration budget)
     placement: str = "windows"  # a core.vocab.Placement

@@ -41,6 +41,7 @@ class BatchingEngine:
         self.model_id = engine.model_id
         self.revision = engine.revision
         self.device = engine.device
+        self.engine_url = getattr(engine, "engine_url", None)  # model servers behind it (--engine)
         self.batch_size = max(1, engine.batch_size)
         self.linger_s = linger_s
         self.batches = 0  # generate calls made (for tests and the benchmark)

@@ -1,4 +1,5 @@
-"""The caption engine interface (load one with :func:`captioner_app.core.model.load_engine`)."""
+"""The caption engine interface (load one with :func:`captioner_app.core.model.load_engine`): the local
+Molmo2 (``molmo.py``) or OpenAI-compatible model servers (``remote.py``)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,22 @@ __all__ = ["CaptionEngine", "ClipRequest", "EngineOptions", "default_model", "hu
 
 DEFAULT_MODEL = "allenai/Molmo2-4B"
 MODEL_ENV = "CAPTIONER_MODEL"
+ENGINE_ENV = "CAPTIONER_ENGINE"  # model server URLs (remote.py)
+ENGINE_KEY_ENV = "CAPTIONER_ENGINE_KEY"
 
 
 def default_model() -> str:
     """``CAPTIONER_MODEL`` when set, else ``allenai/Molmo2-4B``."""
     return os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL
+
+
+def default_engine() -> str:
+    """``CAPTIONER_ENGINE`` when set (model server URLs), else empty: the local model."""
+    return os.environ.get(ENGINE_ENV, "").strip()
+
+
+def default_engine_key() -> str | None:
+    return os.environ.get(ENGINE_KEY_ENV, "").strip() or None
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,10 @@ class EngineOptions:
     local_files_only: bool = False
     batch_size: int | None = None  # None: chosen from the device (CPU 1, MPS 2, CUDA 16)
     cache_dir: str | None = None
+    # a model server pool instead of a local model (remote.py): comma-separated base URLs
+    engine: str | None = None
+    api_key: str | None = None
+    engine_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Provenance:
     revision: str | None = None
     placement: str | None = None
     source: str = "model"  # "model", "import" or "manual"
+    engine: str | None = None  # the model server(s) that wrote it (--engine); None: a local model
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class Provenance:
             "revision": self.revision,
             "placement": self.placement,
             "source": self.source,
+            **({"engine": self.engine} if self.engine else {}),
         }
 
     @classmethod
@@ -67,6 +69,7 @@ class Provenance:
             revision=data.get("revision"),
             placement=data.get("placement"),
             source=str(data.get("source") or "model"),
+            engine=data.get("engine") or None,
         )
 
 

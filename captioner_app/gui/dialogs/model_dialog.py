@@ -1,4 +1,5 @@
-"""The model is not on this computer: download it (progress, cancel, resume) or pick a local folder."""
+"""The model is not on this computer: download it (progress, cancel, resume), pick a local folder, or
+caption through model servers instead (docs/remote.md)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from captioner_app.core.errors import UsageError
 from captioner_app.gui.workers import DownloadProgress, TaskDone, WorkerPool
 
 
@@ -33,8 +38,10 @@ def check_model_folder(folder: str) -> str | None:
 
 class ModelDialog(QDialog):
     modelChosen = Signal(str)  # a hub id now in the cache, or a local folder
+    serverChosen = Signal(str, str, str)  # server URLs (comma-separated; "" = this computer), model, API key
 
-    def __init__(self, pool: WorkerPool, model: str, reason: str, parent: QWidget | None = None) -> None:
+    def __init__(self, pool: WorkerPool, model: str, reason: str, parent: QWidget | None = None,
+                 engine: str = "") -> None:
         super().__init__(parent)
         self.pool = pool
         self.model = model
@@ -72,6 +79,7 @@ class ModelDialog(QDialog):
         for b in (self.download_button, self.cancel_button, self.folder_button, self.close_button):
             buttons.addWidget(b)
         layout.addLayout(buttons)
+        layout.addWidget(self._server_box(model, engine))
         self.download_button.setEnabled(model.count("/") == 1 and not Path(model).expanduser().exists())
         self.download_button.clicked.connect(self.start_download)
         self.cancel_button.clicked.connect(self.cancel_download)
@@ -128,6 +136,54 @@ class ModelDialog(QDialog):
         self.modelChosen.emit(folder)
         self.accept()
         return True
+
+    def _server_box(self, model: str, engine: str) -> QGroupBox:
+        box = QGroupBox("Model &server (vLLM or transformers serve on your network)")
+        form = QFormLayout(box)
+        self.server_edit = QLineEdit(engine)
+        self.server_edit.setAccessibleName("Model server URLs")
+        self.server_edit.setPlaceholderText("http://gpu1:8000/v1, http://gpu2:8000/v1")
+        self.server_edit.setToolTip("Base URLs of OpenAI-compatible APIs; windows are spread over them")
+        self.served_model_edit = QLineEdit(model)
+        self.served_model_edit.setAccessibleName("Served model name")
+        self.served_model_edit.setPlaceholderText("empty: the server's only model")
+        self.key_edit = QLineEdit()
+        self.key_edit.setAccessibleName("API key, not saved")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("if the server needs one (not saved; or set CAPTIONER_ENGINE_KEY)")
+        form.addRow("Server &URLs:", self.server_edit)
+        form.addRow("Served &model:", self.served_model_edit)
+        form.addRow("API &key:", self.key_edit)
+        row = QHBoxLayout()
+        self.server_button = QPushButton("Use &these servers")
+        self.server_button.setAccessibleName("Caption through these model servers")
+        self.server_button.clicked.connect(self.choose_server)
+        self.local_button = QPushButton("Use this &computer")
+        self.local_button.setAccessibleName("Caption with the model on this computer")
+        self.local_button.setEnabled(bool(engine))
+        self.local_button.clicked.connect(self.choose_local)
+        row.addWidget(self.server_button)
+        row.addWidget(self.local_button)
+        form.addRow(row)
+        return box
+
+    def choose_server(self) -> bool:
+        """Check the URLs (no connection yet: the first captioning run checks the servers) and emit them."""
+        from captioner_app.core.model.remote import parse_engine_urls
+
+        try:
+            urls = parse_engine_urls(self.server_edit.text())
+        except UsageError as err:
+            self.status.setText(str(err).replace("--engine ", ""))
+            self.server_edit.setFocus()
+            return False
+        self.serverChosen.emit(",".join(urls), self.served_model_edit.text().strip(), self.key_edit.text().strip())
+        self.accept()
+        return True
+
+    def choose_local(self) -> None:
+        self.serverChosen.emit("", "", "")
+        self.accept()
 
     def done(self, result: int) -> None:  # noqa: A003 - Qt's name
         if self._task is not None:

@@ -19,7 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from captioner_app.core.analysis.analyze import Analysis
-from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions, hub_offline
+from captioner_app.core.model.engine import (
+    DEFAULT_MODEL,
+    EngineOptions,
+    default_engine,
+    default_engine_key,
+    hub_offline,
+)
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.core.timecode import seconds_to_ms
 from captioner_app.core.vocab import Detail, Device, Placement
@@ -42,6 +48,7 @@ class CaptionPanel(QWidget):
     def __init__(self, settings: Settings, model: str, device: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.engine_key: str | None = None  # model servers' API key: this session only, never saved
         form = QFormLayout(self)
         self.detail_combo = named(
             QComboBox(), "Detail level", "How much each cue says; auto: from each cue's narration budget"
@@ -147,6 +154,10 @@ class CaptionPanel(QWidget):
 
     def engine_options(self) -> EngineOptions:
         model = self.model_edit.text().strip() or DEFAULT_MODEL
+        engine = default_engine() or self.settings.engine
+        if engine and engine.lower() != "local":  # model servers (docs/remote.md)
+            key = self.engine_key or default_engine_key()
+            return EngineOptions(model=model, engine=engine, api_key=key)
         return EngineOptions(model=model, device=self.device_combo.currentText(), local_files_only=hub_offline())
 
     def store(self, settings: Settings) -> None:

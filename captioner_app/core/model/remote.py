@@ -1,0 +1,709 @@
+"""A caption engine that asks OpenAI-compatible model servers (vLLM, ``transformers serve``).
+
+Each window's sampled frames become a short H.264 clip (with a silent audio track, which
+``transformers serve`` insists on reading) sent as the chat message's ``video_url``, with the same
+prompt, token cap and greedy decoding as the local engine. Several servers form a pool: windows
+go to the server with the fewest in flight; a window whose server refuses, drops the connection or
+answers 429/5xx is retried (on another server when there is one) with backoff.
+
+How the clip reaches the server, per server:
+
+* a server on a loopback address gets an ``http://127.0.0.1:PORT/clips/TOKEN.mp4`` URL that this
+  process serves (loopback only, an unguessable name, removed when the request ends):
+  ``transformers serve`` reads only http(s) URLs and local paths, never ``data:`` URLs, and a
+  server on this machine can always fetch from loopback;
+* any other server gets a ``data:video/mp4;base64,...`` URL: it cannot reach this machine's
+  loopback, and we never open a listener to the network for the user's video. vLLM reads data URLs.
+
+Only the standard library talks HTTP here (``http.client``, one connection per request, streamed
+so that closing the socket cancels the generation on the server).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import io
+import ipaddress
+import json
+import logging
+import queue
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from captioner_app.core.model.engine import ENGINE_KEY_ENV, ClipRequest, EngineOptions
+from captioner_app.core.errors import CancelledError, ModelError, UsageError, one_line
+
+if TYPE_CHECKING:
+    from captioner_app.core.media.video import Frame
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT_PER_SERVER = 4  # default bound: windows in flight per server
+CONNECT_TIMEOUT_S = 10.0
+DEFAULT_TIMEOUT_S = 300.0  # longest silence from a server (before its first byte or between two)
+MAX_ATTEMPTS = 5  # per window, over all servers
+BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
+CLIP_CRF = 18  # H.264 quality: visually lossless at the frame sizes we send
+
+
+def parse_engine_urls(text: str) -> list[str]:
+    """The base URLs in ``text`` (comma-separated ``http(s)://host:port/v1``), without trailing slashes."""
+    urls: list[str] = []
+    for part in text.split(","):
+        url = part.strip().rstrip("/")
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"--engine {url}: not a server URL; give the API's base, like http://host:8000/v1")
+        if parts.query or parts.fragment:
+            raise UsageError(f"--engine {url}: the URL must not have a query or fragment")
+        try:
+            parts.port  # noqa: B018 - validates the port
+        except ValueError:
+            raise UsageError(f"--engine {url}: bad port") from None
+        if url not in urls:
+            urls.append(url)
+    if not urls:
+        raise UsageError("--engine needs at least one server URL, like http://host:8000/v1")
+    return urls
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+class RemoteError(ModelError):
+    """A model server failed in a way the user must fix (or that retries did not get past)."""
+
+
+class _Retryable(Exception):
+    """Worth another try (maybe elsewhere): refused or dropped connection, timeout, 429, 5xx."""
+
+    def __init__(self, message: str, *, server_down: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.server_down = server_down
+        self.retry_after = retry_after
+
+
+# -- the clip -----------------------------------------------------------------------------------
+
+
+def encode_clip(frames: Sequence[Frame], audio: bool = True) -> bytes:
+    """An MP4 (H.264, yuv420p) of ``frames`` at their own spacing, with a silent mono AAC track.
+
+    Frame times are kept relative to the first frame (an OpenAI video input carries no start
+    offset). Odd sizes are padded by one edge pixel (yuv420p needs even sizes).
+    """
+    import av
+    import numpy as np
+
+    if not frames:
+        raise ValueError("a clip needs at least one frame")
+    h, w = frames[0].image.shape[:2]
+    ph, pw = h + h % 2, w + w % 2
+    t0 = frames[0].time_ms
+    times = [f.time_ms - t0 for f in frames]
+    step = (times[-1] / (len(times) - 1)) if len(times) > 1 and times[-1] > 0 else 500.0
+    duration_ms = int(times[-1] + step)
+    rate = max(1, int(round(1000.0 / step)))
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        vs = out.add_stream("libx264", rate=rate)
+        vs.width, vs.height = pw, ph
+        vs.pix_fmt = "yuv420p"
+        vs.time_base = _fraction(1, 1000)
+        vs.codec_context.time_base = _fraction(1, 1000)
+        vs.options = {"crf": str(CLIP_CRF), "preset": "veryfast", "tune": "stillimage"}
+        aus = None
+        if audio:
+            aus = out.add_stream("aac", rate=16000)
+            aus.layout = "mono"
+        last = -1
+        for f, t in zip(frames, times, strict=True):
+            image = f.image
+            if image.shape[:2] != (h, w):
+                raise ValueError(f"frames of one clip differ in size: {image.shape[:2]} and {(h, w)}")
+            if (ph, pw) != (h, w):
+                image = np.pad(image, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+            frame.pts = max(int(t), last + 1)
+            last = frame.pts
+            frame.time_base = _fraction(1, 1000)
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode():
+            out.mux(packet)
+        if aus is not None:
+            samples = max(1024, int(16000 * duration_ms / 1000))
+            silence = av.AudioFrame.from_ndarray(np.zeros((1, samples), np.float32), format="fltp", layout="mono")
+            silence.sample_rate = 16000
+            silence.pts = 0
+            for packet in aus.encode(silence):
+                out.mux(packet)
+            for packet in aus.encode():
+                out.mux(packet)
+    return buf.getvalue()
+
+
+def _fraction(a: int, b: int) -> Any:
+    from fractions import Fraction
+
+    return Fraction(a, b)
+
+
+class ClipServer:
+    """Serves clips to model servers on this machine, at unguessable URLs, on 127.0.0.1 only."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        clips: dict[str, bytes] = {}
+        lock = threading.Lock()
+        self._clips, self._lock = clips, lock
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                name = self.path.rsplit("/", 1)[-1].removesuffix(".mp4")
+                with lock:
+                    data = clips.get(name) if self.path.startswith("/clips/") else None
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
+                log.debug("clip server: " + format, *args)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = int(self._httpd.server_address[1])
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="captioner-clips", daemon=True)
+        self._thread.start()
+
+    def add(self, data: bytes) -> tuple[str, str]:
+        token = secrets.token_urlsafe(18)
+        with self._lock:
+            self._clips[token] = data
+        return token, f"http://127.0.0.1:{self.port}/clips/{token}.mp4"
+
+    def remove(self, token: str) -> None:
+        with self._lock:
+            self._clips.pop(token, None)
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+# -- servers ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Server:
+    url: str
+    in_flight: int = 0
+    done: int = 0
+    failures: int = 0  # consecutive connection failures (sets how long it is left alone)
+    down_until: float = 0.0
+    last_error: str = ""
+    vllm: bool = False  # its /models says "owned_by": "vllm": it takes media_io_kwargs
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if self.https else 80)
+        self.path = parts.path.rstrip("/")
+        self.loopback = is_loopback_host(self.host)
+
+    def up(self, now: float) -> bool:
+        return now >= self.down_until
+
+
+@dataclass(eq=False)
+class _Call:
+    """One window's request: which connection it is on (so that cancelling can close it)."""
+
+    conn: http.client.HTTPConnection | None = None
+    aborted: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class RemoteEngine:
+    """Captions through OpenAI-compatible servers; ``batch_size`` windows are in flight at once."""
+
+    device = "remote"
+
+    def __init__(self, urls: Sequence[str], model: str, *, api_key: str | None = None,
+                 batch_size: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        if not urls:
+            raise UsageError("--engine needs at least one server URL")
+        self.servers = [_Server(u) for u in urls]
+        self.model_id = model
+        self.revision: str | None = None
+        self.engine_url = ",".join(urls)
+        self.api_key = api_key
+        self.batch_size = batch_size or IN_FLIGHT_PER_SERVER * len(self.servers)
+        self.timeout_s = timeout_s
+        self.retries = 0  # attempts after the first, over the engine's life (tests, benchmark)
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._clip_server: ClipServer | None = None
+        self._closed = False
+
+    # -- setup ----------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, options: EngineOptions) -> RemoteEngine:
+        """Check every server (reachable, key accepted, model served, takes a video) and return the engine."""
+        if options.batch_size is not None and options.batch_size < 1:
+            raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
+        urls = parse_engine_urls(options.engine or "")
+        engine = cls(urls, options.model, api_key=options.api_key, batch_size=options.batch_size,
+                     timeout_s=options.engine_timeout_s or DEFAULT_TIMEOUT_S)
+        try:
+            engine.check()
+        except BaseException:
+            engine.close()
+            raise
+        return engine
+
+    def check(self) -> None:
+        """Ask each server for its models and caption a two-frame clip; fail on what a user must fix.
+
+        A server that cannot be reached is left out until it answers (a warning), unless none can be.
+        """
+        unreachable: list[str] = []
+        for server in self.servers:
+            try:
+                served = self._list_models(server)
+            except _Retryable as err:
+                self._mark_down(server, str(err))
+                unreachable.append(str(err))
+                continue
+            if not self.model_id:
+                if len(served) != 1:
+                    listed = ", ".join(served) or "none"
+                    raise RemoteError(f"model server {server.url} serves {listed}; pass --model with one of them")
+                self.model_id = served[0]
+            elif served and self.model_id not in served:
+                raise RemoteError(f"model server {server.url} does not serve model {self.model_id!r} "
+                                  f"(it serves {', '.join(served)})")
+            self._probe_video(server)
+        if len(unreachable) == len(self.servers):
+            raise RemoteError(unreachable[0] if len(unreachable) == 1 else
+                              f"no model server answered: {'; '.join(unreachable)}")
+        for reason in unreachable:
+            log.warning("%s; carrying on without it until it answers", reason)
+
+    def _list_models(self, server: _Server) -> list[str]:
+        status, body, _ = self._exchange(server, "GET", "/models", None, _Call())
+        if status != 200:
+            raise self._status_error(server, status, body)
+        try:
+            data = json.loads(body)
+            models = data.get("data", [])
+            server.vllm = any(m.get("owned_by") == "vllm" for m in models)
+            return [str(m["id"]) for m in models]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise RemoteError(f"model server {server.url} is not an OpenAI-compatible API "
+                              f"(GET /models answered {one_line(ValueError(body[:80]))!r})") from None
+
+    def _probe_video(self, server: _Server) -> None:
+        """Caption a two- and a three-frame clip: fails when the server cannot take video, and when
+        it ignores it (a text-only model: both prompts come out the same length)."""
+        import numpy as np
+
+        from captioner_app.core.media.video import Frame
+
+        frames = [Frame(500 * i, np.full((56, 56, 3), 60 * i, np.uint8)) for i in range(3)]
+        lengths = []
+        for count in (2, 3):
+            try:
+                lengths.append(self._prompt_tokens(server, encode_clip(frames[:count]), count))
+            except _Retryable as err:
+                if err.server_down:
+                    self._mark_down(server, str(err))
+                    return
+                raise RemoteError(f"model server {server.url} cannot take a video clip: {err}; "
+                                  "see docs/remote.md for what the server needs") from None
+            except RemoteError as err:
+                if "HTTP 4" in str(err) and "model" not in str(err).lower():
+                    raise RemoteError(f"{err}; the server may not take video input (see docs/remote.md)") from None
+                raise
+        if None not in lengths and lengths[0] == lengths[1]:
+            raise RemoteError(f"model server {server.url} ignores video input: its model {self.model_id!r} "
+                              "reads text only")
+
+    def _prompt_tokens(self, server: _Server, clip: bytes, frames: int) -> int | None:
+        """Send a one-token request (not streamed, so that the usage comes back); its prompt's length."""
+        url, token = self._clip_url(server, clip)
+        try:
+            body = self._chat_body(server, url, frames, "Describe this video.", 1, stream=False)
+            status, text, headers = self._exchange(server, "POST", "/chat/completions", body, _Call())
+        finally:
+            self._forget_clip(token)
+        if status != 200:
+            raise self._status_error(server, status, text, headers.get("retry-after"))
+        try:
+            return int(json.loads(text)["usage"]["prompt_tokens"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            clip_server, self._clip_server = self._clip_server, None
+        if clip_server is not None:
+            clip_server.close()
+
+    def stats(self) -> dict[str, int]:
+        """Windows answered by each server."""
+        with self._lock:
+            return {s.url: s.done for s in self.servers}
+
+    # -- captioning -----------------------------------------------------------------------------
+
+    def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None) -> list[str]:
+        """One text per request, in order; up to ``batch_size`` in flight. Cancelling closes them all."""
+        if not requests:
+            return []
+        results: list[str | None] = [None] * len(requests)
+        errors: list[BaseException] = []
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(requests)):
+            todo.put(i)
+        stop = threading.Event()
+        calls: set[_Call] = set()
+        calls_lock = threading.Lock()
+
+        def work() -> None:
+            while not stop.is_set():
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                call = _Call()
+                try:
+                    with calls_lock:
+                        calls.add(call)
+                    results[i] = self._caption_one(requests[i], call, stop)
+                except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+                    if not stop.is_set():
+                        errors.append(err)
+                    stop.set()
+                finally:
+                    with calls_lock:
+                        calls.discard(call)
+
+        threads = [threading.Thread(target=work, name=f"captioner-remote-{n}", daemon=True)
+                   for n in range(min(self.batch_size, len(requests)))]
+        for t in threads:
+            t.start()
+        try:
+            while alive := [t for t in threads if t.is_alive()]:
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError()
+                if stop.is_set():
+                    break
+                alive[0].join(0.05)
+        finally:
+            stop.set()
+            with calls_lock:
+                for call in list(calls):
+                    _abort(call)
+            for t in threads:
+                t.join(timeout=10)
+        if errors:
+            raise errors[0]
+        if cancel is not None and cancel.is_set():
+            raise CancelledError()
+        if any(r is None for r in results):
+            raise RuntimeError("a window was left without a caption")
+        return [r or "" for r in results]
+
+    def _caption_one(self, request: ClipRequest, call: _Call, stop: threading.Event) -> str:
+        clip = encode_clip(request.frames)
+        tried: list[str] = []
+        last: _Retryable | None = None
+        for attempt in range(MAX_ATTEMPTS):
+            if stop.is_set():
+                raise CancelledError()
+            server = self._pick(stop, avoid=tried[-1:] if len(self.servers) > 1 else [])
+            if attempt:
+                with self._lock:
+                    self.retries += 1
+            try:
+                text = self._caption_on(server, clip, len(request.frames), request.prompt.text,
+                                        request.prompt.max_new_tokens, call)
+            except _Retryable as err:
+                if stop.is_set() or call.aborted:
+                    raise CancelledError() from None
+                last = err
+                tried.append(server.url)
+                if err.server_down:
+                    self._mark_down(server, str(err))
+                log.info("window retried (%s)", err)
+                wait = err.retry_after if err.retry_after is not None else BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+                if not (err.server_down and self._any_up()) and stop.wait(min(wait, 30.0)):
+                    raise CancelledError() from None
+                continue
+            finally:
+                with self._cond:
+                    server.in_flight -= 1
+                    self._cond.notify_all()
+            with self._lock:
+                server.done += 1
+                server.failures = 0
+            return text
+        assert last is not None
+        raise RemoteError(f"{last} (gave up after {MAX_ATTEMPTS} tries)")
+
+    def _any_up(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(s.up(now) for s in self.servers)
+
+    def _pick(self, stop: threading.Event, avoid: Sequence[str]) -> _Server:
+        """The server with the fewest windows in flight (one that just failed this window last)."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                up = [s for s in self.servers if s.up(now)]
+                if up:
+                    server = min(up, key=lambda s: (s.url in avoid, s.in_flight, s.done))
+                    server.in_flight += 1
+                    return server
+                # every server is resting after failures: wait for the first to be tried again
+                soonest = min(s.down_until for s in self.servers)
+                self._cond.wait(min(0.1, max(0.0, soonest - now)))
+                if stop.is_set():
+                    raise CancelledError()
+
+    def _mark_down(self, server: _Server, reason: str) -> None:
+        with self._cond:
+            server.failures += 1
+            server.last_error = reason
+            server.down_until = time.monotonic() + min(8.0, 0.5 * 2 ** (server.failures - 1))
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def _clip_url(self, server: _Server, clip: bytes) -> tuple[str, str | None]:
+        if not server.loopback:
+            return "data:video/mp4;base64," + base64.b64encode(clip).decode("ascii"), None
+        with self._lock:
+            if self._closed:
+                raise CancelledError("the engine is closed")
+            if self._clip_server is None:
+                self._clip_server = ClipServer()
+            clip_server = self._clip_server
+        token, url = clip_server.add(clip)
+        return url, token
+
+    def _forget_clip(self, token: str | None) -> None:
+        clip_server = self._clip_server
+        if token is not None and clip_server is not None:
+            clip_server.remove(token)
+
+    def _chat_body(self, server: _Server, url: str, frames: int, prompt: str, max_tokens: int,
+                   stream: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model_id,
+            "messages": [{"role": "user", "content": [
+                {"type": "video_url", "video_url": {"url": url}},
+                {"type": "text", "text": prompt},
+            ]}],
+            "max_tokens": max_tokens,
+            "temperature": 0,  # greedy, like the local engine
+            "stream": stream,
+            # every frame we sent, none resampled (transformers serve would keep 32 by default)
+            "chat_template_kwargs": {"do_sample_frames": False},
+        }
+        if server.vllm:  # vLLM samples 32 frames unless told otherwise (transformers serve refuses the field)
+            body["media_io_kwargs"] = {"video": {"num_frames": frames}}
+        return body
+
+    def _caption_on(self, server: _Server, clip: bytes, frames: int, prompt: str, max_tokens: int,
+                    call: _Call) -> str:
+        url, token = self._clip_url(server, clip)
+        try:
+            body = self._chat_body(server, url, frames, prompt, max_tokens)
+            status, text, headers = self._exchange(server, "POST", "/chat/completions", body, call, stream=True)
+        finally:
+            self._forget_clip(token)
+        if status != 200:
+            raise self._status_error(server, status, text, headers.get("retry-after"))
+        return " ".join(text.split())
+
+    def _connection(self, server: _Server) -> http.client.HTTPConnection:
+        if server.https:
+            import ssl
+
+            return http.client.HTTPSConnection(server.host, server.port, timeout=CONNECT_TIMEOUT_S,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(server.host, server.port, timeout=CONNECT_TIMEOUT_S)
+
+    def _exchange(self, server: _Server, method: str, path: str, body: dict[str, Any] | None, call: _Call,
+                  stream: bool = False) -> tuple[int, str, dict[str, str]]:
+        """(status, text, headers): for a 200 stream, the text is the streamed content."""
+        headers = {"Accept": "text/event-stream" if stream else "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn = self._connection(server)
+        with call.lock:
+            if call.aborted:
+                raise CancelledError()
+            call.conn = conn
+        try:
+            try:
+                conn.connect()
+            except (TimeoutError, ConnectionRefusedError, socket.gaierror, OSError) as err:
+                if call.aborted:
+                    raise CancelledError() from None
+                raise _Retryable(f"model server {server.url} {_connect_reason(err)}", server_down=True) from None
+            assert conn.sock is not None
+            conn.sock.settimeout(self.timeout_s)
+            try:
+                conn.request(method, server.path + path, body=payload, headers=headers)
+                response = conn.getresponse()
+                reply_headers = {k.lower(): v for k, v in response.getheaders()}
+                if response.status != 200 or not stream:
+                    return response.status, response.read(1 << 20).decode("utf-8", "replace"), reply_headers
+                return 200, self._read_stream(server, response), reply_headers
+            except TimeoutError:
+                if call.aborted:
+                    raise CancelledError() from None
+                raise _Retryable(f"model server {server.url} sent nothing for {self.timeout_s:g} s "
+                                 "(timed out)") from None
+            except (ConnectionError, http.client.HTTPException, OSError) as err:
+                if call.aborted:
+                    raise CancelledError() from None
+                raise _Retryable(f"model server {server.url} dropped the connection ({one_line(err)})",
+                                 server_down=True) from None
+        finally:
+            with call.lock:
+                call.conn = None
+            conn.close()
+
+    def _read_stream(self, server: _Server, response: http.client.HTTPResponse) -> str:
+        pieces: list[str] = []
+        finished = False
+        while True:
+            line = response.readline()
+            if not line:
+                break
+            line = line.strip()
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                finished = True
+                break
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                continue
+            if isinstance(chunk, dict) and chunk.get("error"):
+                error = chunk["error"]
+                message = error.get("message") if isinstance(error, dict) else error
+                raise _Retryable(f"model server {server.url} failed while writing ({_short(str(message))})")
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    pieces.append(str(delta["content"]))
+                if choice.get("finish_reason"):
+                    finished = True
+        if not finished:
+            raise _Retryable(f"model server {server.url} dropped the connection mid-answer", server_down=True)
+        return "".join(pieces)
+
+    def _status_error(self, server: _Server, status: int, body: str,
+                      retry_after: str | None = None) -> Exception:
+        reason = _error_text(body)
+        where = f"model server {server.url}"
+        if status in (401, 403):
+            return RemoteError(f"{where} refused the API key (HTTP {status}); pass --api-key or set "
+                               f"{ENGINE_KEY_ENV}")
+        lowered = reason.lower()
+        if status == 404 and "model" in lowered:
+            return RemoteError(f"{where} does not serve model {self.model_id!r} ({reason})")
+        if status == 400 and "model" in lowered and ("pinned" in lowered or "exist" in lowered
+                                                     or "not found" in lowered):
+            return RemoteError(f"{where} does not serve model {self.model_id!r} ({reason})")
+        if status == 404:
+            return RemoteError(f"{where} has no OpenAI chat API at {server.path}/chat/completions "
+                               "(the URL should end in /v1)")
+        if status == 429 or status >= 500:
+            after = None
+            if retry_after:
+                with contextlib.suppress(ValueError):
+                    after = max(0.0, min(30.0, float(retry_after)))
+            return _Retryable(f"{where} answered HTTP {status} ({reason})", retry_after=after)
+        return RemoteError(f"{where} refused the request (HTTP {status}: {reason})")
+
+
+def _abort(call: _Call) -> None:
+    """Close the call's connection from another thread: its blocked read ends at once."""
+    with call.lock:
+        call.aborted = True
+        conn = call.conn
+    if conn is not None and conn.sock is not None:
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _connect_reason(err: BaseException) -> str:
+    if isinstance(err, ConnectionRefusedError):
+        return "refused the connection (is it running?)"
+    if isinstance(err, socket.gaierror):
+        return f"cannot be found ({one_line(err)})"
+    if isinstance(err, TimeoutError):
+        return f"did not answer within {CONNECT_TIMEOUT_S:g} s"
+    return f"cannot be reached ({one_line(err)})"
+
+
+def _error_text(body: str) -> str:
+    """The message in an OpenAI-style error body (``{"error": {"message": ...}}``, ``{"detail": ...}``)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _short(body) or "no reason given"
+    if isinstance(data, dict):
+        for key in ("error", "detail", "message"):
+            value = data.get(key)
+            if isinstance(value, dict):
+                value = value.get("message") or value.get("detail")
+            if value:
+                return _short(str(value))
+    return _short(body)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return " ".join(text.split())[:limit]
