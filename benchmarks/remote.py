@@ -50,9 +50,9 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", help="local engine's device")
     args = parser.parse_args()
 
+    from captioner_app.core.media.video import probe
     from captioner_app.core.model import EngineOptions, load_engine
     from captioner_app.core.pipeline import CaptionOptions
-    from captioner_app.core.media.video import probe
     from captioner_app.testing.media import make_video
     from captioner_app.testing.model_server import ModelServer
 
@@ -67,8 +67,11 @@ def main() -> int:
         video = make_video(work / "bench.mp4", args.seconds, scene_cuts_s=[s for s in range(5, int(args.seconds), 5)])
         info = probe(video)
         options = CaptionOptions(detail=args.detail, window_ms=int(round(args.window * 1000)))
-        print(f"video {args.seconds:g} s, window {args.window:g} s, detail {args.detail}, model {model}, "
-              f"{os.cpu_count()} CPUs", flush=True)
+        print(
+            f"video {args.seconds:g} s, window {args.window:g} s, detail {args.detail}, model {model}, "
+            f"{os.cpu_count()} CPUs",
+            flush=True,
+        )
 
         reference = None
         if not args.no_local:
@@ -89,8 +92,13 @@ def main() -> int:
             engine = load_engine(EngineOptions(model=model, engine=pool, batch_size=args.batch_size))
             try:
                 count = len(pool.split(","))
-                run(f"{count} server{'s' if count > 1 else ''} ({engine.batch_size} in flight)", engine, info, options,
-                    reference)
+                run(
+                    f"{count} server{'s' if count > 1 else ''} ({engine.batch_size} in flight)",
+                    engine,
+                    info,
+                    options,
+                    reference,
+                )
             finally:
                 engine.close()
     finally:

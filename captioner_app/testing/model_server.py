@@ -25,20 +25,41 @@ def free_port() -> int:
 class ModelServer:
     """One ``transformers serve`` process; its output goes to ``log_path``."""
 
-    def __init__(self, model_dir: str | Path, log_dir: str | Path, port: int | None = None,
-                 threads: int = 1) -> None:
+    def __init__(self, model_dir: str | Path, log_dir: str | Path, port: int | None = None, threads: int = 1) -> None:
         self.model_dir = str(model_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log_path = Path(log_dir) / f"transformers-serve-{self.port}.log"
-        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_DISABLE_UPDATE_CHECK="1",
-                   TRANSFORMERS_NO_ADVISORY_WARNINGS="1", OMP_NUM_THREADS=str(threads),
-                   MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
+        env = dict(
+            os.environ,
+            HF_HUB_OFFLINE="1",
+            HF_HUB_DISABLE_UPDATE_CHECK="1",
+            TRANSFORMERS_NO_ADVISORY_WARNINGS="1",
+            OMP_NUM_THREADS=str(threads),
+            MKL_NUM_THREADS=str(threads),
+            PYTHONUNBUFFERED="1",
+        )
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "transformers.cli.transformers", "serve", self.model_dir,
-             "--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu", "--log-level", "warning"],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "transformers.cli.transformers",
+                "serve",
+                self.model_dir,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--device",
+                "cpu",
+                "--log-level",
+                "warning",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
     def wait_ready(self, timeout_s: float = 240.0) -> None:
@@ -56,8 +77,7 @@ class ModelServer:
                 finally:
                     conn.close()
             time.sleep(0.3)
-        raise RuntimeError(f"transformers serve on port {self.port} not ready after {timeout_s:g} s: "
-                           f"{self.log_tail()}")
+        raise RuntimeError(f"transformers serve on port {self.port} not ready after {timeout_s:g} s: {self.log_tail()}")
 
     def answered(self) -> int:
         """Chat requests answered so far (from the access log)."""
@@ -105,10 +125,18 @@ def build_tiny_text_model(folder: str | Path) -> Path:
     folder = Path(folder)
     tokenizer = build_tokenizer()
     tokenizer.chat_template = CHAT_TEMPLATE
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     LlamaForCausalLM(config).save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder

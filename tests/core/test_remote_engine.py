@@ -22,6 +22,8 @@ import pytest
 import requests
 
 from captioner_app.cli.main import main
+from captioner_app.core.errors import CancelledError, ModelError, UsageError
+from captioner_app.core.media.video import Frame, probe
 from captioner_app.core.model import EngineOptions, load_engine
 from captioner_app.core.model.remote import (
     IN_FLIGHT_PER_SERVER,
@@ -30,9 +32,7 @@ from captioner_app.core.model.remote import (
     is_loopback_host,
     parse_engine_urls,
 )
-from captioner_app.core.errors import CancelledError, ModelError, UsageError
 from captioner_app.core.pipeline import CaptionOptions, caption_track, caption_windows, plan
-from captioner_app.core.media.video import Frame, probe
 from captioner_app.testing.model_server import ModelServer, build_tiny_text_model, free_port
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,9 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 def test_engine_urls_are_checked_before_any_connection() -> None:
     assert parse_engine_urls(" http://gpu1:8000/v1/ ,https://gpu2/v1,http://gpu1:8000/v1") == [
-        "http://gpu1:8000/v1", "https://gpu2/v1"]
+        "http://gpu1:8000/v1",
+        "https://gpu2/v1",
+    ]
     for bad in ("", " , ", "gpu1:8000", "ftp://gpu1/v1", "http:///v1", "http://gpu1:99999/v1", "http://h/v1?x=1"):
         with pytest.raises(UsageError):
             parse_engine_urls(bad)
@@ -117,8 +119,9 @@ def test_a_clip_keeps_every_frame_at_its_spacing_with_a_silent_track() -> None:
     assert all(abs(m - 30 * i) < 4 for i, m in enumerate(means)), means
 
 
-def test_a_refused_connection_is_one_line_naming_the_server(tmp_path: Path, video_short: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_refused_connection_is_one_line_naming_the_server(
+    tmp_path: Path, video_short: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     out = tmp_path / "out.srt"
     started = time.monotonic()
@@ -133,10 +136,11 @@ def test_errors_a_server_answers_are_named_for_what_to_fix() -> None:
     engine = RemoteEngine(["http://127.0.0.1:9/v1"], "m")
     server = engine.servers[0]
     assert str(engine._status_error(server, 401, '{"error": {"message": "invalid key"}}')) == (
-        "model server http://127.0.0.1:9/v1 refused the API key (HTTP 401); pass --api-key or set "
-        "CAPTIONER_ENGINE_KEY")
+        "model server http://127.0.0.1:9/v1 refused the API key (HTTP 401); pass --api-key or set CAPTIONER_ENGINE_KEY"
+    )
     assert "does not serve model 'm' (The model `m` does not exist.)" in str(
-        engine._status_error(server, 404, '{"error": {"message": "The model `m` does not exist."}}'))
+        engine._status_error(server, 404, '{"error": {"message": "The model `m` does not exist."}}')
+    )
     busy = engine._status_error(server, 429, "slow down", retry_after="2")
     assert getattr(busy, "retry_after", None) == 2.0  # retried after the server's delay
     assert "has no OpenAI chat API" in str(engine._status_error(server, 404, '{"detail": "Not Found"}'))
@@ -147,12 +151,33 @@ def test_errors_a_server_answers_are_named_for_what_to_fix() -> None:
 
 
 def test_caption_through_a_server_writes_the_local_engines_windows(
-        servers: dict[str, ModelServer], tiny_model_dir: Path, tiny_engine: object, video_short: Path,
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    servers: dict[str, ModelServer],
+    tiny_model_dir: Path,
+    tiny_engine: object,
+    video_short: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     url = servers["a"].url
     out = tmp_path / "remote.json"
-    code, err = run_cli(["caption", str(video_short), "--engine", url, "--model", str(tiny_model_dir),
-                         "--window", "1", "--detail", "low", "-o", str(out), "-q"], capsys)
+    code, err = run_cli(
+        [
+            "caption",
+            str(video_short),
+            "--engine",
+            url,
+            "--model",
+            str(tiny_model_dir),
+            "--window",
+            "1",
+            "--detail",
+            "low",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0, err
     remote = json.loads(out.read_text())["cues"]
     info = probe(video_short)
@@ -170,8 +195,12 @@ def test_caption_through_a_server_writes_the_local_engines_windows(
 
 
 def test_the_model_defaults_to_the_servers_only_one_and_describe_works(
-        servers: dict[str, ModelServer], tiny_model_dir: Path, video_short: Path,
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    servers: dict[str, ModelServer],
+    tiny_model_dir: Path,
+    video_short: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("CAPTIONER_MODEL", raising=False)
     monkeypatch.setenv("CAPTIONER_ENGINE", servers["a"].url)
     code = main(["describe", str(video_short), "--detail", "low", "--max-frames", "6"])
@@ -186,30 +215,35 @@ def test_the_model_defaults_to_the_servers_only_one_and_describe_works(
 
 
 def test_a_wrong_model_name_is_one_line_naming_server_and_model(
-        servers: dict[str, ModelServer], video_short: Path, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    servers: dict[str, ModelServer], video_short: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = servers["a"].url
     out = tmp_path / "out.srt"
     out.write_text("old\n")
-    code, err = run_cli(["caption", str(video_short), "--engine", url, "--model", "no/such-model", "-o", str(out)],
-                        capsys)
+    code, err = run_cli(
+        ["caption", str(video_short), "--engine", url, "--model", "no/such-model", "-o", str(out)], capsys
+    )
     assert code == 4
     line = err.strip()
     assert "\n" not in line and url in line and "does not serve model 'no/such-model'" in line, line
     assert out.read_text() == "old\n"
 
 
-def test_a_server_without_video_input_is_refused_at_start(servers: dict[str, ModelServer], video_short: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_server_without_video_input_is_refused_at_start(
+    servers: dict[str, ModelServer], video_short: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = servers["text"].url
     code, err = run_cli(["describe", str(video_short), "--engine", url], capsys)
     assert code == 4
-    assert err.strip() == (f"captioner: error: model server {url} ignores video input: its model "
-                           f"'{servers['text'].model_dir}' reads text only")
+    assert err.strip() == (
+        f"captioner: error: model server {url} ignores video input: its model "
+        f"'{servers['text'].model_dir}' reads text only"
+    )
 
 
-def test_cancel_mid_run_stops_outstanding_requests(servers: dict[str, ModelServer], tiny_model_dir: Path,
-                                                   video_20s: Path) -> None:
+def test_cancel_mid_run_stops_outstanding_requests(
+    servers: dict[str, ModelServer], tiny_model_dir: Path, video_20s: Path
+) -> None:
     server = servers["a"]
     engine = load_engine(EngineOptions(model=str(tiny_model_dir), engine=server.url, batch_size=3))
     cancel = threading.Event()
@@ -228,8 +262,9 @@ def test_cancel_mid_run_stops_outstanding_requests(servers: dict[str, ModelServe
     try:
         canceller.start()
         with pytest.raises(CancelledError):
-            for result in caption_windows(probe(video_20s), engine, CaptionOptions(detail="medium", window_ms=1000),
-                                          cancel=cancel):
+            for result in caption_windows(
+                probe(video_20s), engine, CaptionOptions(detail="medium", window_ms=1000), cancel=cancel
+            ):
                 got.append(result)
         assert time.monotonic() - cancelled_at[0] < 3  # closed, not waited for
         assert len(got) < 20
@@ -240,17 +275,39 @@ def test_cancel_mid_run_stops_outstanding_requests(servers: dict[str, ModelServe
 
 
 def test_ctrl_c_keeps_the_done_cues_apart_and_the_output_untouched(
-        servers: dict[str, ModelServer], tiny_model_dir: Path, video_20s: Path, tmp_path: Path) -> None:
+    servers: dict[str, ModelServer], tiny_model_dir: Path, video_20s: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "film.srt"
     out.write_text("1\n00:00:00,000 --> 00:00:01,000\nkept\n\n")
     before = out.read_bytes()
     server = servers["a"]
     seen = server.answered()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.Popen([sys.executable, "-c", "from captioner_app.cli.main import main; raise SystemExit(main())",
-                             "caption", str(video_20s), "--engine", server.url,
-                             "--model", str(tiny_model_dir), "--window", "1", "--detail", "low", "--batch-size", "1",
-                             "-o", str(out), "-q"], stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from captioner_app.cli.main import main; raise SystemExit(main())",
+            "caption",
+            str(video_20s),
+            "--engine",
+            server.url,
+            "--model",
+            str(tiny_model_dir),
+            "--window",
+            "1",
+            "--detail",
+            "low",
+            "--batch-size",
+            "1",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.monotonic() + 120
     while server.answered() < seen + 5 and time.monotonic() < deadline and proc.poll() is None:  # 2 probes, 3 windows
         time.sleep(0.05)
@@ -266,8 +323,9 @@ def test_ctrl_c_keeps_the_done_cues_apart_and_the_output_untouched(
 # -- a pool -------------------------------------------------------------------------------------
 
 
-def test_captioner_serve_fronts_a_pool(servers: dict[str, ModelServer], tiny_model_dir: Path, video_short: Path,
-                                      tmp_path: Path) -> None:
+def test_captioner_serve_fronts_a_pool(
+    servers: dict[str, ModelServer], tiny_model_dir: Path, video_short: Path, tmp_path: Path
+) -> None:
     from captioner_app.server.config import MODEL_PATH, ServerConfig
     from captioner_app.server.service import CaptionServer
 
@@ -279,15 +337,26 @@ def test_captioner_serve_fronts_a_pool(servers: dict[str, ModelServer], tiny_mod
     server.start()
     headers = {"Authorization": f"Bearer {config.token}"}
     try:
-        ticket = requests.post(f"{server.url}/api/v3/media/uploads", headers=headers, timeout=10,
-                               json={"filename": video_short.name, "size": video_short.stat().st_size}).json()["data"]
-        requests.put(ticket["upload"]["url"], data=video_short.read_bytes(), headers=ticket["upload"]["headers"],
-                     timeout=30).raise_for_status()
-        job = requests.post(f"{server.url}/api/v3/{MODEL_PATH}", headers=headers, timeout=10,
-                            json={"video": ticket["download_url"], "detail_level": "low", "format": "json",
-                                  "window": 1}).json()["data"]
-        result = _wait(lambda: requests.get(f"{server.url}/api/v3/predictions/{job['id']}/result", headers=headers,
-                                            timeout=10).json()["data"])
+        ticket = requests.post(
+            f"{server.url}/api/v3/media/uploads",
+            headers=headers,
+            timeout=10,
+            json={"filename": video_short.name, "size": video_short.stat().st_size},
+        ).json()["data"]
+        requests.put(
+            ticket["upload"]["url"], data=video_short.read_bytes(), headers=ticket["upload"]["headers"], timeout=30
+        ).raise_for_status()
+        job = requests.post(
+            f"{server.url}/api/v3/{MODEL_PATH}",
+            headers=headers,
+            timeout=10,
+            json={"video": ticket["download_url"], "detail_level": "low", "format": "json", "window": 1},
+        ).json()["data"]
+        result = _wait(
+            lambda: requests.get(
+                f"{server.url}/api/v3/predictions/{job['id']}/result", headers=headers, timeout=10
+            ).json()["data"]
+        )
         assert result["status"] == "completed", result
         assert result["outputs"][0].strip()
         track = requests.get(f"{server.url}/api/v3/predictions/{job['id']}/track", headers=headers, timeout=10).json()
@@ -311,7 +380,8 @@ def _wait(poll: Callable[[], dict[str, object]], timeout_s: float = 120) -> dict
 
 
 def test_a_pool_spreads_windows_and_loses_none_when_a_server_stops(
-        servers: dict[str, ModelServer], tiny_model_dir: Path, video_20s: Path) -> None:
+    servers: dict[str, ModelServer], tiny_model_dir: Path, video_20s: Path
+) -> None:
     a, b = servers["a"], servers["b"]
     engine = load_engine(EngineOptions(model=str(tiny_model_dir), engine=f"{a.url},{b.url}"))
     assert isinstance(engine, RemoteEngine) and engine.batch_size == 2 * IN_FLIGHT_PER_SERVER
@@ -334,15 +404,35 @@ def test_a_pool_spreads_windows_and_loses_none_when_a_server_stops(
 
 
 def test_a_server_killed_mid_run_is_a_clear_error_and_nothing_is_half_written(
-        servers: dict[str, ModelServer], tiny_model_dir: Path, video_20s: Path, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    servers: dict[str, ModelServer],
+    tiny_model_dir: Path,
+    video_20s: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     server = servers["a"]  # the last test to need it
     out = tmp_path / "film.vtt"
     out.write_text("WEBVTT\n\nold\n")
     killer = kill_when(server, after_started(server, 3))
     started = time.monotonic()
-    code, err = run_cli(["caption", str(video_20s), "--engine", server.url, "--model", str(tiny_model_dir),
-                         "--window", "1", "--detail", "medium", "-o", str(out), "-q"], capsys)
+    code, err = run_cli(
+        [
+            "caption",
+            str(video_20s),
+            "--engine",
+            server.url,
+            "--model",
+            str(tiny_model_dir),
+            "--window",
+            "1",
+            "--detail",
+            "medium",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        capsys,
+    )
     killer.join(30)
     assert code == 4, err
     assert time.monotonic() - started < 90

@@ -34,8 +34,9 @@ def test_choosing_model_servers_in_the_dialog(qtbot, make_window, monkeypatch: p
     assert w.settings.engine == "" and w.engine_options().engine is None
 
 
-def test_a_server_that_refuses_is_reported_in_one_line(qtbot, make_window, small_video: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_server_that_refuses_is_reported_in_one_line(
+    qtbot, make_window, small_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("CAPTIONER_ENGINE", url)
     w = make_window()

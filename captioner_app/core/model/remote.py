@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from captioner_app.core.model.engine import ENGINE_KEY_ENV, ClipRequest, EngineOptions
 from captioner_app.core.errors import CancelledError, ModelError, UsageError, one_line
+from captioner_app.core.model.engine import ENGINE_KEY_ENV, ClipRequest, EngineOptions
 
 if TYPE_CHECKING:
     from captioner_app.core.media.video import Frame
@@ -257,8 +257,15 @@ class RemoteEngine:
 
     device = "remote"
 
-    def __init__(self, urls: Sequence[str], model: str, *, api_key: str | None = None,
-                 batch_size: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        model: str,
+        *,
+        api_key: str | None = None,
+        batch_size: int | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
         if not urls:
             raise UsageError("--engine needs at least one server URL")
         self.servers = [_Server(u) for u in urls]
@@ -282,8 +289,13 @@ class RemoteEngine:
         if options.batch_size is not None and options.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
         urls = parse_engine_urls(options.engine or "")
-        engine = cls(urls, options.model, api_key=options.api_key, batch_size=options.batch_size,
-                     timeout_s=options.engine_timeout_s or DEFAULT_TIMEOUT_S)
+        engine = cls(
+            urls,
+            options.model,
+            api_key=options.api_key,
+            batch_size=options.batch_size,
+            timeout_s=options.engine_timeout_s or DEFAULT_TIMEOUT_S,
+        )
         try:
             engine.check()
         except BaseException:
@@ -310,12 +322,14 @@ class RemoteEngine:
                     raise RemoteError(f"model server {server.url} serves {listed}; pass --model with one of them")
                 self.model_id = served[0]
             elif served and self.model_id not in served:
-                raise RemoteError(f"model server {server.url} does not serve model {self.model_id!r} "
-                                  f"(it serves {', '.join(served)})")
+                raise RemoteError(
+                    f"model server {server.url} does not serve model {self.model_id!r} (it serves {', '.join(served)})"
+                )
             self._probe_video(server)
         if len(unreachable) == len(self.servers):
-            raise RemoteError(unreachable[0] if len(unreachable) == 1 else
-                              f"no model server answered: {'; '.join(unreachable)}")
+            raise RemoteError(
+                unreachable[0] if len(unreachable) == 1 else f"no model server answered: {'; '.join(unreachable)}"
+            )
         for reason in unreachable:
             log.warning("%s; carrying on without it until it answers", reason)
 
@@ -329,8 +343,10 @@ class RemoteEngine:
             server.vllm = any(m.get("owned_by") == "vllm" for m in models)
             return [str(m["id"]) for m in models]
         except (ValueError, TypeError, KeyError, AttributeError):
-            raise RemoteError(f"model server {server.url} is not an OpenAI-compatible API "
-                              f"(GET /models answered {one_line(ValueError(body[:80]))!r})") from None
+            raise RemoteError(
+                f"model server {server.url} is not an OpenAI-compatible API "
+                f"(GET /models answered {one_line(ValueError(body[:80]))!r})"
+            ) from None
 
     def _probe_video(self, server: _Server) -> None:
         """Caption a two- and a three-frame clip: fails when the server cannot take video, and when
@@ -348,15 +364,18 @@ class RemoteEngine:
                 if err.server_down:
                     self._mark_down(server, str(err))
                     return
-                raise RemoteError(f"model server {server.url} cannot take a video clip: {err}; "
-                                  "see docs/remote.md for what the server needs") from None
+                raise RemoteError(
+                    f"model server {server.url} cannot take a video clip: {err}; "
+                    "see docs/remote.md for what the server needs"
+                ) from None
             except RemoteError as err:
                 if "HTTP 4" in str(err) and "model" not in str(err).lower():
                     raise RemoteError(f"{err}; the server may not take video input (see docs/remote.md)") from None
                 raise
         if None not in lengths and lengths[0] == lengths[1]:
-            raise RemoteError(f"model server {server.url} ignores video input: its model {self.model_id!r} "
-                              "reads text only")
+            raise RemoteError(
+                f"model server {server.url} ignores video input: its model {self.model_id!r} reads text only"
+            )
 
     def _prompt_tokens(self, server: _Server, clip: bytes, frames: int) -> int | None:
         """Send a one-token request (not streamed, so that the usage comes back); its prompt's length."""
@@ -419,8 +438,10 @@ class RemoteEngine:
                     with calls_lock:
                         calls.discard(call)
 
-        threads = [threading.Thread(target=work, name=f"captioner-remote-{n}", daemon=True)
-                   for n in range(min(self.batch_size, len(requests)))]
+        threads = [
+            threading.Thread(target=work, name=f"captioner-remote-{n}", daemon=True)
+            for n in range(min(self.batch_size, len(requests)))
+        ]
         for t in threads:
             t.start()
         try:
@@ -457,8 +478,9 @@ class RemoteEngine:
                 with self._lock:
                     self.retries += 1
             try:
-                text = self._caption_on(server, clip, len(request.frames), request.prompt.text,
-                                        request.prompt.max_new_tokens, call)
+                text = self._caption_on(
+                    server, clip, len(request.frames), request.prompt.text, request.prompt.max_new_tokens, call
+                )
             except _Retryable as err:
                 if stop.is_set() or call.aborted:
                     raise CancelledError() from None
@@ -528,14 +550,20 @@ class RemoteEngine:
         if token is not None and clip_server is not None:
             clip_server.remove(token)
 
-    def _chat_body(self, server: _Server, url: str, frames: int, prompt: str, max_tokens: int,
-                   stream: bool = True) -> dict[str, Any]:
+    def _chat_body(
+        self, server: _Server, url: str, frames: int, prompt: str, max_tokens: int, stream: bool = True
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model_id,
-            "messages": [{"role": "user", "content": [
-                {"type": "video_url", "video_url": {"url": url}},
-                {"type": "text", "text": prompt},
-            ]}],
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "video_url", "video_url": {"url": url}},
+                        {"type": "text", "text": prompt},
+                    ],
+                }
+            ],
             "max_tokens": max_tokens,
             "temperature": 0,  # greedy, like the local engine
             "stream": stream,
@@ -546,8 +574,7 @@ class RemoteEngine:
             body["media_io_kwargs"] = {"video": {"num_frames": frames}}
         return body
 
-    def _caption_on(self, server: _Server, clip: bytes, frames: int, prompt: str, max_tokens: int,
-                    call: _Call) -> str:
+    def _caption_on(self, server: _Server, clip: bytes, frames: int, prompt: str, max_tokens: int, call: _Call) -> str:
         url, token = self._clip_url(server, clip)
         try:
             body = self._chat_body(server, url, frames, prompt, max_tokens)
@@ -562,12 +589,14 @@ class RemoteEngine:
         if server.https:
             import ssl
 
-            return http.client.HTTPSConnection(server.host, server.port, timeout=CONNECT_TIMEOUT_S,
-                                               context=ssl.create_default_context())
+            return http.client.HTTPSConnection(
+                server.host, server.port, timeout=CONNECT_TIMEOUT_S, context=ssl.create_default_context()
+            )
         return http.client.HTTPConnection(server.host, server.port, timeout=CONNECT_TIMEOUT_S)
 
-    def _exchange(self, server: _Server, method: str, path: str, body: dict[str, Any] | None, call: _Call,
-                  stream: bool = False) -> tuple[int, str, dict[str, str]]:
+    def _exchange(
+        self, server: _Server, method: str, path: str, body: dict[str, Any] | None, call: _Call, stream: bool = False
+    ) -> tuple[int, str, dict[str, str]]:
         """(status, text, headers): for a 200 stream, the text is the streamed content."""
         headers = {"Accept": "text/event-stream" if stream else "application/json"}
         if self.api_key:
@@ -600,13 +629,15 @@ class RemoteEngine:
             except TimeoutError:
                 if call.aborted:
                     raise CancelledError() from None
-                raise _Retryable(f"model server {server.url} sent nothing for {self.timeout_s:g} s "
-                                 "(timed out)") from None
+                raise _Retryable(
+                    f"model server {server.url} sent nothing for {self.timeout_s:g} s (timed out)"
+                ) from None
             except (ConnectionError, http.client.HTTPException, OSError) as err:
                 if call.aborted:
                     raise CancelledError() from None
-                raise _Retryable(f"model server {server.url} dropped the connection ({one_line(err)})",
-                                 server_down=True) from None
+                raise _Retryable(
+                    f"model server {server.url} dropped the connection ({one_line(err)})", server_down=True
+                ) from None
         finally:
             with call.lock:
                 call.conn = None
@@ -644,22 +675,24 @@ class RemoteEngine:
             raise _Retryable(f"model server {server.url} dropped the connection mid-answer", server_down=True)
         return "".join(pieces)
 
-    def _status_error(self, server: _Server, status: int, body: str,
-                      retry_after: str | None = None) -> Exception:
+    def _status_error(self, server: _Server, status: int, body: str, retry_after: str | None = None) -> Exception:
         reason = _error_text(body)
         where = f"model server {server.url}"
         if status in (401, 403):
-            return RemoteError(f"{where} refused the API key (HTTP {status}); pass --api-key or set "
-                               f"{ENGINE_KEY_ENV}")
+            return RemoteError(f"{where} refused the API key (HTTP {status}); pass --api-key or set {ENGINE_KEY_ENV}")
         lowered = reason.lower()
         if status == 404 and "model" in lowered:
             return RemoteError(f"{where} does not serve model {self.model_id!r} ({reason})")
-        if status == 400 and "model" in lowered and ("pinned" in lowered or "exist" in lowered
-                                                     or "not found" in lowered):
+        if (
+            status == 400
+            and "model" in lowered
+            and ("pinned" in lowered or "exist" in lowered or "not found" in lowered)
+        ):
             return RemoteError(f"{where} does not serve model {self.model_id!r} ({reason})")
         if status == 404:
-            return RemoteError(f"{where} has no OpenAI chat API at {server.path}/chat/completions "
-                               "(the URL should end in /v1)")
+            return RemoteError(
+                f"{where} has no OpenAI chat API at {server.path}/chat/completions (the URL should end in /v1)"
+            )
         if status == 429 or status >= 500:
             after = None
             if retry_after:
