@@ -369,7 +369,7 @@ class RemoteEngine:
                     "see docs/remote.md for what the server needs"
                 ) from None
             except RemoteError as err:
-                if "HTTP 4" in str(err) and "model" not in str(err).lower():
+                if "refused the request (HTTP" in str(err):  # neither key nor model: the video, likely
                     raise RemoteError(f"{err}; the server may not take video input (see docs/remote.md)") from None
                 raise
         if None not in lengths and lengths[0] == lengths[1]:
