@@ -529,7 +529,7 @@ class RemoteEngine:
         with self._cond:
             server.failures += 1
             server.last_error = reason
-            server.down_until = time.monotonic() + min(8.0, 0.5 * 2 ** (server.failures - 1))
+            server.down_until = time.monotonic() + min(4.0, 0.5 * 2 ** (server.failures - 1))
 
     # -- HTTP -----------------------------------------------------------------------------------
 
