@@ -35,7 +35,7 @@ def test_choosing_model_servers_in_the_dialog(qtbot, make_window, monkeypatch: p
 
 
 def test_a_server_that_refuses_is_reported_in_one_line(
-    qtbot, make_window, small_video: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot, make_window, small_video: Path, wait_opened, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("CAPTIONER_ENGINE", url)
