@@ -25,10 +25,10 @@ from captioner_app.cli.main import main
 from captioner_app.core.errors import CancelledError, ModelError, UsageError
 from captioner_app.core.media.video import Frame, probe
 from captioner_app.core.model import EngineOptions, load_engine
+from captioner_app.core.model.clips import encode_clip
 from captioner_app.core.model.remote import (
     IN_FLIGHT_PER_SERVER,
     RemoteEngine,
-    encode_clip,
     is_loopback_host,
     parse_engine_urls,
 )
