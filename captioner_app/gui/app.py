@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication
 
+    from captioner_app.gui.icon import app_icon
     from captioner_app.gui.main_window import MainWindow
     from captioner_app.gui.preferences import load_settings
 
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication([argv0])
     app.setApplicationName("Captioner")
     app.setApplicationDisplayName("Captioner")
-    app.setDesktopFileName("captioner-gui")
+    app.setDesktopFileName("captioner-gui")  # resources/linux/captioner-gui.desktop
+    app.setWindowIcon(app_icon())  # every window and dialog without its own icon uses it
     settings = load_settings()
     if args.autosave is not None and args.autosave > 0:
         settings.autosave_s = args.autosave

@@ -544,11 +544,10 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.open()
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About Captioner",
-                          "Captioner writes audio-description tracks for videos with the Molmo2 "
-                          "vision-language model, offline.", QMessageBox.StandardButton.Ok, self)
-        box.setAccessibleName("About Captioner")
-        box.open()
+        from captioner_app.gui.dialogs.about import AboutDialog
+
+        self.about_dialog = AboutDialog(self.model_edit.text(), self)
+        self.about_dialog.open()
 
     # -- closing ---------------------------------------------------------------------------------------
 

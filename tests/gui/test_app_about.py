@@ -1,0 +1,78 @@
+"""The app icon on every window and Help > About (name, version, model, licence)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from captioner_app import __version__
+from captioner_app.core.engine import DEFAULT_MODEL
+from captioner_app.gui.dialogs.about import AboutDialog, about_lines
+from captioner_app.gui.icon import app_icon
+from captioner_app.resources import ICON_SIZES
+
+
+def _help_action(window, text: str):
+    return next(a for a in window.all_actions if a.property("menu") == "Help" and a.text().replace("&", "") == text)
+
+
+def test_app_icon_has_every_shipped_size(qtbot):
+    icon = app_icon()
+    assert not icon.isNull()
+    assert sorted(s.width() for s in icon.availableSizes()) == sorted(ICON_SIZES)
+
+
+def test_help_about_shows_name_version_model_and_licence(qtbot, make_window, tiny_model_dir: Path):
+    w = make_window()
+    _help_action(w, "About").trigger()
+    dialog = w.about_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    details = dialog.details.toPlainText()
+    assert f"Captioner {__version__}" in details
+    assert f"Model: {tiny_model_dir}" in details
+    assert "Licence: Apache License 2.0" in details
+    assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in dialog.licence.toPlainText()
+    assert dialog.details.isReadOnly() and dialog.licence.isReadOnly()
+    assert dialog.accessibleName() == "About Captioner" and dialog.licence.accessibleName() == "Licence text"
+    assert not dialog.icon_label.pixmap().isNull()
+    dialog.copy_button.click()
+    assert QApplication.clipboard().text() == "\n".join(dialog.lines)
+    dialog.reject()
+    assert not dialog.isVisible()
+
+
+def test_about_names_the_default_model_and_its_licence(qtbot):
+    lines = about_lines("")
+    assert f"Model: {DEFAULT_MODEL}" in lines
+    assert any(line.startswith("Model licence: Molmo2-4B") and "Apache" in line for line in lines)
+    dialog = AboutDialog("/models/my-finetune")
+    qtbot.addWidget(dialog)
+    assert "Model licence: see the model card of /models/my-finetune" in dialog.lines
+    assert any(line.startswith("PyTorch ") for line in dialog.lines)  # read from metadata, torch not imported
+
+
+def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: Path):
+    """captioner-gui's main(): the window (and every dialog) carries the app icon; the desktop entry is named."""
+    from captioner_app.gui.app import main
+
+    app = QApplication.instance()
+    seen: dict[str, object] = {}
+
+    def look_and_close() -> None:
+        windows = [w for w in app.topLevelWidgets() if w.isWindow() and w.isVisible()]
+        window = next(w for w in windows if w.metaObject().className() == "MainWindow")
+        seen["window_icon"] = not window.windowIcon().isNull()
+        seen["sizes"] = len(window.windowIcon().availableSizes())
+        window.close()
+
+    QTimer.singleShot(0, look_and_close)
+    try:
+        assert main(["--no-restore", "--model", str(tiny_model_dir), "--device", "cpu"]) == 0
+        assert seen == {"window_icon": True, "sizes": len(ICON_SIZES)}
+        assert app.desktopFileName() == "captioner-gui"
+        assert not app.windowIcon().isNull()
+    finally:
+        app.setWindowIcon(QIcon())  # leave the shared QApplication as other tests expect it
