@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Callable
 
 from captioner_app.core.model.engine import MODEL_ENV
 
@@ -19,7 +21,47 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--autosave", type=float, default=None, metavar="S",
                    help="seconds between autosaves (default: the saved setting, 10)")
     p.add_argument("--no-restore", action="store_true", help="do not look for work left by a crashed session")
+    p.add_argument("--verbose", action="store_true",
+                   help="also print the status bar's messages on standard error (for bug reports and scripts)")
     return p.parse_args(argv)
+
+
+def _quit_on_termination(quit_app: Callable[[], None]) -> Callable[[], None]:
+    """SIGTERM (logout, ``kill``) and Ctrl+C in a terminal quit the app as File > Quit does, without the
+    unsaved-edits question: edits not saved in a project stay in the autosave folder and are offered at the
+    next start. Returns what undoes it (the handlers are process-wide)."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    try:
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        old_fd = signal.set_wakeup_fd(writer.fileno())
+    except (ValueError, OSError):  # not the main thread, or no socket pair: leave the defaults
+        return lambda: None
+    wanted = [s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None]
+    old = {s: signal.signal(s, lambda _signum, _frame: quit_app()) for s in wanted}
+    # Qt's loop runs in C++: the wake-up byte makes it call back into Python, which then runs the handler
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(512)
+
+    notifier.activated.connect(drain)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(old_fd)
+        reader.close()
+        writer.close()
+
+    return restore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,10 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.autosave is not None and args.autosave > 0:
         settings.autosave_s = args.autosave
     window = MainWindow(settings, model=args.model, device=args.device, check_recovery=not args.no_restore)
+    if args.verbose:
+        window.statusBar().messageChanged.connect(
+            lambda text: print(f"captioner-gui: {text}", file=sys.stderr, flush=True) if text else None)
     window.show()
     if args.files:
         window.open_paths([os.fspath(f) for f in args.files])
-    code = app.exec()
+
+    def quit_keeping_edits() -> None:  # inside the event loop, so the workers stop as on File > Quit
+        window.shutdown()
+        app.quit()
+
+    restore_signals = _quit_on_termination(quit_keeping_edits)
+    try:
+        code = app.exec()
+    finally:
+        restore_signals()
     window.shutdown()
     return int(code)
 

@@ -492,7 +492,8 @@ class WorkerPool(QObject):
         self._next_task = 0
         self._next_analysis = 0
         self._stopped = False
-        if loader is None:  # the real engine: its libraries load in the background from the start
+        self._prewarming = loader is None
+        if self._prewarming:  # the real engine: its libraries load in the background from the start
             self._prewarm.emit()
 
     def caption(self, job: CaptionJob) -> None:
@@ -538,6 +539,10 @@ class WorkerPool(QObject):
 
         for worker in (self.model, self.frames):
             QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+        if self._prewarming:
+            # an import cannot be interrupted, and on a busy machine it outlasts the join below: quitting
+            # during start-up then left a running QThread to be destroyed, which aborts the process
+            self.model.warm.wait(max(timeout_ms / 1000, 300))
         for thread in self.threads:
             thread.quit()
         for thread in self.threads:

@@ -1,7 +1,13 @@
-"""The app icon on every window and Help > About (name, version, model, licence)."""
+"""The app icon on every window, Help > About (name, version, model, licence), and how the app is started
+and stopped from outside (--verbose, SIGTERM) as installers and the frozen smoke test do."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -76,3 +82,31 @@ def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: 
         assert not app.windowIcon().isNull()
     finally:
         app.setWindowIcon(QIcon())  # leave the shared QApplication as other tests expect it
+
+
+def test_verbose_prints_status_and_sigterm_quits_cleanly(small_video: Path, data_dir: Path, tiny_model_dir: Path):
+    """What packaging/linux/smoke.sh does to the frozen app, here with the installed one."""
+    env = dict(os.environ, CAPTIONER_DATA_DIR=str(data_dir), QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "captioner_app", str(small_video), "--verbose", "--no-restore",
+                             "--model", str(tiny_model_dir)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any("shot change" in line for line in lines):
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+        assert any(line.startswith(f"captioner-gui: Opened {small_video.name}: 160x90") for line in lines), lines
+        assert any("shot change" in line for line in lines), lines  # speech and shot analysis ran
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=60)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, "".join(lines) + rest
+    assert "Traceback" not in rest
+    assert small_video.name in (data_dir / "settings.json").read_text(encoding="utf-8")  # settings saved on quit
