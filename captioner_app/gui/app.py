@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from captioner_app.core.model.engine import MODEL_ENV
 
@@ -24,6 +25,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--verbose", action="store_true",
                    help="also print the status bar's messages on standard error (for bug reports and scripts)")
     return p.parse_args(argv)
+
+
+def _open_files_from_desktop(app: Any, open_paths: Callable[[list[str]], object]) -> Any:
+    """macOS hands a double-clicked .adproj or a file dropped on the Dock icon to the running app as a
+    FileOpen event, not as a command-line argument: open it like the files given on the command line."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                open_paths([event.file()])
+                return True
+            return False
+
+    opener = FileOpenFilter(app)
+    app.installEventFilter(opener)
+    return opener
 
 
 def _quit_on_termination(quit_app: Callable[[], None]) -> Callable[[], None]:
@@ -83,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.autosave is not None and args.autosave > 0:
         settings.autosave_s = args.autosave
     window = MainWindow(settings, model=args.model, device=args.device, check_recovery=not args.no_restore)
+    opener = _open_files_from_desktop(app, window.open_paths)
     if args.verbose:
         window.statusBar().messageChanged.connect(
             lambda text: print(f"captioner-gui: {text}", file=sys.stderr, flush=True) if text else None)
@@ -99,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         code = app.exec()
     finally:
         restore_signals()
+        app.removeEventFilter(opener)
     window.shutdown()
     return int(code)
 

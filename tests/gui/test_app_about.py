@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication
 
 from captioner_app import __version__
@@ -60,8 +60,9 @@ def test_about_names_the_default_model_and_its_licence(qtbot):
     assert any(line.startswith("PyTorch ") for line in dialog.lines)  # read from metadata, torch not imported
 
 
-def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: Path):
-    """captioner-gui's main(): the window (and every dialog) carries the app icon; the desktop entry is named."""
+def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: Path, small_video: Path):
+    """captioner-gui's main(): the window (and every dialog) carries the app icon; the desktop entry is named;
+    files the desktop hands over (macOS FileOpen events) are opened."""
     from captioner_app.gui.app import main
 
     app = QApplication.instance()
@@ -72,12 +73,15 @@ def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: 
         window = next(w for w in windows if w.metaObject().className() == "MainWindow")
         seen["window_icon"] = not window.windowIcon().isNull()
         seen["sizes"] = len(window.windowIcon().availableSizes())
+        # macOS: a double-clicked file arrives as a FileOpen event
+        QApplication.sendEvent(app, QFileOpenEvent(str(small_video)))
+        seen["opened"] = [d.video for d in window.documents]
         window.close()
 
     QTimer.singleShot(0, look_and_close)
     try:
         assert main(["--no-restore", "--model", str(tiny_model_dir), "--device", "cpu"]) == 0
-        assert seen == {"window_icon": True, "sizes": len(ICON_SIZES)}
+        assert seen == {"window_icon": True, "sizes": len(ICON_SIZES), "opened": [str(small_video)]}
         assert app.desktopFileName() == "captioner-gui"
         assert not app.windowIcon().isNull()
     finally:
