@@ -47,6 +47,7 @@ for need in captioner_app/resources/icons/captioner-512.png silero_vad/data/sile
             PySide6/Qt/plugins/platforms/libqxcb.so; do
   [ -e "$internal/$need" ] || [ -e "$internal/${need%.pyc}.py" ] || die "the bundle lacks $need"
 done
+compgen -G "$internal/torchvision/_C_stable*" >/dev/null || die "the bundle lacks torchvision's operators (_C_stable)"
 if [ -d "$internal/cv2/qt" ]; then die "the bundle carries opencv-python's Qt plugins ($internal/cv2/qt)"; fi
 
 archive="$OUT/captioner-$VERSION-linux-$ARCH.tar.gz"
