@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from captioner_app import __version__
-from captioner_app.core.project import EXTENSION
+from captioner_app.core.tracks.project import EXTENSION
 
 ROOT = Path(__file__).resolve().parent.parent
 LINUX = ROOT / "packaging" / "linux"

@@ -115,7 +115,7 @@ def test_metainfo_names_the_desktop_entry_and_the_current_release():
 
 
 def test_mime_type_matches_project_files_by_name_and_content(tmp_path: Path):
-    from captioner_app.core.project import EXTENSION, Project, save_project
+    from captioner_app.core.tracks.project import EXTENSION, Project, save_project
 
     mime = ET.parse(MIME).getroot().find(f"{MIME_NS}mime-type")
     assert mime is not None and mime.get("type") == PROJECT_MIME

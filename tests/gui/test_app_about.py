@@ -15,7 +15,7 @@ from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication
 
 from captioner_app import __version__
-from captioner_app.core.engine import DEFAULT_MODEL
+from captioner_app.core.model.engine import DEFAULT_MODEL
 from captioner_app.gui.dialogs.about import AboutDialog, about_lines
 from captioner_app.gui.icon import app_icon
 from captioner_app.resources import ICON_SIZES

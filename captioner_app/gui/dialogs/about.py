@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from captioner_app import __version__
-from captioner_app.core.engine import DEFAULT_MODEL
+from captioner_app.core.model.engine import DEFAULT_MODEL
 from captioner_app.resources import APP_NAME, LICENSE_NAME, icon_png, license_text
 
 # what the app runs on, by distribution name (read from installed metadata: never imports torch)
