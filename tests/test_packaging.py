@@ -35,8 +35,9 @@ def _fake_bundle(folder: Path) -> Path:
 
 def _install(bundle: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / "data"), CAPTIONER_BIN_DIR=str(home / "bin"))
-    return subprocess.run([str(bundle / "install-desktop.sh"), *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [str(bundle / "install-desktop.sh"), *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_install_desktop_adds_entry_icon_mime_type_and_commands_then_removes_them(tmp_path: Path):
@@ -56,8 +57,12 @@ def test_install_desktop_adds_entry_icon_mime_type_and_commands_then_removes_the
     for cmd in ("captioner", "captioner-gui"):
         assert os.readlink(home / "bin" / cmd) == str(bundle / cmd)
     if shutil.which("desktop-file-validate"):
-        check = subprocess.run(["desktop-file-validate", str(data / "applications" / "captioner-gui.desktop")],
-                               capture_output=True, text=True, timeout=60)
+        check = subprocess.run(
+            ["desktop-file-validate", str(data / "applications" / "captioner-gui.desktop")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert check.returncode == 0 and not check.stdout.strip(), check.stdout
     # running it again replaces, it does not fail
     assert _install(bundle, home).returncode == 0
@@ -117,8 +122,13 @@ def test_macos_plist_declares_the_project_document_type():
 
 def test_spec_bundles_what_the_dynamic_imports_need():
     spec = (ROOT / "packaging" / "captioner.spec").read_text(encoding="utf-8")
-    for needed in ('collect_submodules("transformers.models.molmo2")', 'collect_data_files("silero_vad"',
-                   'collect_submodules("scenedetect")', 'collect_data_files("captioner_app"', '"cv2.qt"'):
+    for needed in (
+        'collect_submodules("transformers.models.molmo2")',
+        'collect_data_files("silero_vad"',
+        'collect_submodules("scenedetect")',
+        'collect_data_files("captioner_app"',
+        '"cv2.qt"',
+    ):
         assert needed in spec
     # every subcommand module the CLI imports by name is a real module
     from captioner_app.cli.main import COMMAND_MODULES

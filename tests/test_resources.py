@@ -69,8 +69,23 @@ def test_licence_text_ships_with_the_package():
 def test_wheel_carries_the_run_time_resources(tmp_path: Path):
     """A pip install gets the icons and licence (declared package data), not only a source checkout."""
     pytest.importorskip("setuptools", reason="building a wheel offline needs setuptools in this environment")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("captioner_app-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for size in ICON_SIZES:
@@ -128,16 +143,20 @@ def test_mime_type_matches_project_files_by_name_and_content(tmp_path: Path):
     assert head.find(match.get("value", "").encode(), start) >= 0, "the magic no longer matches saved projects"
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
-                    reason="desktop-file-validate not installed (apt install desktop-file-utils; .ci/run does)")
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None,
+    reason="desktop-file-validate not installed (apt install desktop-file-utils; .ci/run does)",
+)
 def test_desktop_file_validate_passes():
     result = subprocess.run(["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("appstreamcli") is None,
-                    reason="appstreamcli not installed (apt install appstream; .ci/run does)")
+@pytest.mark.skipif(
+    shutil.which("appstreamcli") is None, reason="appstreamcli not installed (apt install appstream; .ci/run does)"
+)
 def test_appstreamcli_validate_passes():
-    result = subprocess.run(["appstreamcli", "validate", "--no-net", str(METAINFO)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", str(METAINFO)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr

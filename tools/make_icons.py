@@ -60,8 +60,9 @@ def main() -> int:
         icns_base.load()
     icns_extra = [Image.open(PNG_DIR / f"captioner-{s}.png").convert("RGBA") for s in (16, 32, 64, 128, 256)]
     icns_base.save(ICNS, format="ICNS", append_images=[*icns_extra, biggest])
-    print(f"wrote {len(PNG_SIZES)} PNGs to {PNG_DIR.relative_to(ROOT)}, {ICO.relative_to(ROOT)}, "
-          f"{ICNS.relative_to(ROOT)}")
+    print(
+        f"wrote {len(PNG_SIZES)} PNGs to {PNG_DIR.relative_to(ROOT)}, {ICO.relative_to(ROOT)}, {ICNS.relative_to(ROOT)}"
+    )
     return 0
 
 

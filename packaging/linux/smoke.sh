@@ -94,7 +94,7 @@ run_gui() {
   "$@" "$WORK/clip.mp4" --verbose --no-restore --model "$WORK/model" --device cpu >"$log" 2>&1 &
   GUI_PID=$!
   opened_s=
-  for _ in $(seq 1 1800); do  # up to 180 s on a busy 2-core machine
+  for _ in $(seq 1 3000); do  # up to 300 s on a busy 2-core machine
     if [ -z "$opened_s" ] && grep -q "^captioner-gui: Opened clip.mp4" "$log"; then opened_s=$(secs "$t0" "$(now)"); fi
     if grep -q "shot change" "$log"; then break; fi
     kill -0 "$GUI_PID" 2>/dev/null || { cat "$log"; fail "$label captioner-gui exited early"; }
@@ -103,15 +103,18 @@ run_gui() {
   [ -n "$opened_s" ] || { cat "$log"; fail "$label captioner-gui did not open the video"; }
   grep -q "shot change" "$log" || { cat "$log"; fail "$label captioner-gui did not finish analysing the video"; }
   kill -TERM "$GUI_PID"
-  local rc=0
+  local rc=0 t_quit
+  t_quit=$(now)
   wait "$GUI_PID" || rc=$?
+  quit_s=$(secs "$t_quit" "$(now)")
   GUI_PID=
   [ "$rc" = 0 ] || { cat "$log"; fail "$label captioner-gui exited with $rc after SIGTERM"; }
   ! grep -q "Traceback" "$log" || { cat "$log"; fail "$label captioner-gui printed a traceback"; }
 }
 run_gui frozen "${NONET[@]}" "$BUNDLE/captioner-gui"
 frozen_gui=$opened_s
-echo "smoke.sh: ok: the frozen captioner-gui opened clip.mp4 in $frozen_gui s, analysed it, quit cleanly"
+echo "smoke.sh: ok: the frozen captioner-gui opened clip.mp4 in $frozen_gui s, analysed it, quit cleanly" \
+  "($quit_s s after SIGTERM)"
 grep "^captioner-gui: " "$WORK/gui-frozen.log" | sed 's/^/    /'
 run_gui pip env PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m captioner_app
 pip_gui=$opened_s

@@ -91,9 +91,22 @@ def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: 
 def test_verbose_prints_status_and_sigterm_quits_cleanly(small_video: Path, data_dir: Path, tiny_model_dir: Path):
     """What packaging/linux/smoke.sh does to the frozen app, here with the installed one."""
     env = dict(os.environ, CAPTIONER_DATA_DIR=str(data_dir), QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen([sys.executable, "-m", "captioner_app", str(small_video), "--verbose", "--no-restore",
-                             "--model", str(tiny_model_dir)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "captioner_app",
+            str(small_video),
+            "--verbose",
+            "--no-restore",
+            "--model",
+            str(tiny_model_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     try:
         assert proc.stderr is not None

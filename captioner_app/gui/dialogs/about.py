@@ -29,7 +29,7 @@ from captioner_app.resources import APP_NAME, LICENSE_NAME, icon_png, license_te
 COMPONENTS = (("torch", "PyTorch"), ("transformers", "Transformers"))
 MODEL_NOTES = {
     DEFAULT_MODEL: "Molmo2-4B by the Allen Institute for AI (Ai2), Apache License 2.0; "
-                   "downloaded separately on first use, not part of Captioner",
+    "downloaded separately on first use, not part of Captioner",
 }
 
 
@@ -71,8 +71,11 @@ class AboutDialog(QDialog):
         pixmap.loadFromData(icon_png(64), "PNG")
         self.icon_label.setPixmap(pixmap)
         self.icon_label.setAccessibleName(f"{APP_NAME} icon")
-        title = QLabel(f"<b>{APP_NAME} {__version__}</b><br>Audio-description tracks for videos, written "
-                       "offline by a vision-language model.", self)
+        title = QLabel(
+            f"<b>{APP_NAME} {__version__}</b><br>Audio-description tracks for videos, written "
+            "offline by a vision-language model.",
+            self,
+        )
         title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         heading.addWidget(self.icon_label)
