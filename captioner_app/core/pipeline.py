@@ -334,7 +334,9 @@ def run(
             return True
 
         try:
-            frames = sample_at(info, all_times, max_side=options.max_side, cancel=halt,
+            # one stream decoding with all cores (frame threads): frames arrive in order from the start,
+            # so the first batch is ready as early as it can be (parallel segments finish together)
+            frames = sample_at(info, all_times, max_side=options.max_side, cancel=halt, workers=1,
                                tolerance_ms=500.0 / options.fps, hwaccel="auto")
             with contextlib.closing(frames):
                 t0 = time.perf_counter()
