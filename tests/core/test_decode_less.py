@@ -250,3 +250,21 @@ def test_lowres_keeps_the_requested_size():
     assert stream_mod.lowres_for("mjpeg", 1920, 1080, 1000) == 0
     assert stream_mod.lowres_for("h264", 3840, 2160, 400) == 0  # H.264 decoders cannot
     assert stream_mod.lowres_for("mjpeg", 1920, 1080, None) == 0
+
+
+def test_packets_no_sample_needs_are_not_decoded(bframe_video: Path):
+    # 2 s GOP sampled at 1 fps: the frames after each GOP's last sample are skipped by restarting at the
+    # next keyframe, and every sample stays within half an interval of its target, at a real frame time
+    info = probe(bframe_video)
+    times = set(all_frame_times(bframe_video))
+    with VideoStream(str(bframe_video), skip_frame="NONREF") as vs:
+        vs.wanted_ms = 0
+        decoded = []
+        for t, _frame in vs.frames():
+            vs.wanted_ms = (t // 2000 + 1) * 2000  # the next GOP's keyframe
+            decoded.append(t)
+        assert vs.jumps > 0
+    assert set(decoded) < times
+    targets = sample_times(0, info.duration_ms, 1.0)
+    frames = list(sample_at(info, targets, max_side=32, workers=1, tolerance_ms=500.0))
+    assert all(abs(f.time_ms - x) < 500 and f.time_ms in times for f, x in zip(frames, targets, strict=True))

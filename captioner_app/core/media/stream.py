@@ -106,6 +106,10 @@ class VideoStream:
         self.rotation = rotation
         self._settings = (threads, fast, skip_frame, max_side)
         self._seek_ms: float | None = None
+        # sampling: the next time (ms) the reader still needs; packets before a keyframe at or before it
+        # are then not decoded at all (None: decode every packet)
+        self.wanted_ms: int | None = None
+        self.jumps = 0  # how often packets were left undecoded that way
         self.hw: str | None = hw_device_type(hwaccel) if hwaccel else None
         self.container: Any = None
         self._open()
@@ -237,7 +241,8 @@ class VideoStream:
         decoded = False
         while True:
             try:
-                for frame in self.container.decode(self.video):
+                source = self._decoded() if self.wanted_ms is not None else self.container.decode(self.video)
+                for frame in source:
                     decoded = True
                     t = self.time_ms(frame)
                     if t is None:
@@ -251,6 +256,43 @@ class VideoStream:
                     continue
                 raise VideoError(f"{self.path}: decoding failed at {max(reached, 0) / 1000:.1f} s "
                                  f"({ffmpeg_reason(err)})") from None
+
+    def _decoded(self) -> Iterator[Any]:
+        """Decode packets, leaving out those no wanted frame needs: when a keyframe shown at or before
+        :attr:`wanted_ms` arrives, the packets held since the last needed one are dropped and the decoder
+        restarts at the keyframe (pictures shown before it, open-GOP leading pictures, are dropped)."""
+        stream = self.video
+        ctx = stream.codec_context
+        base = float(stream.time_base)
+
+        def ms(ts: int) -> float:
+            return (ts * base - self.origin_s) * 1000.0
+
+        held: list[Any] = []
+        floor_ms: float | None = None
+        for packet in self.container.demux(stream):
+            wanted = self.wanted_ms
+            if packet.dts is None or wanted is None:
+                batch, held = [*held, packet], []
+            elif packet.is_keyframe and packet.pts is not None and ms(packet.pts) <= wanted:
+                if held:
+                    ctx.flush_buffers()
+                    self.jumps += 1
+                    floor_ms = ms(packet.pts)
+                held = [packet]
+                continue
+            elif ms(packet.dts) > wanted:
+                batch, held = [*held, packet], []
+            else:
+                held.append(packet)
+                continue
+            for item in batch:
+                for frame in item.decode():
+                    if floor_ms is not None and frame.time is not None:
+                        if (float(frame.time) - self.origin_s) * 1000.0 < floor_ms - 0.5:
+                            continue
+                        floor_ms = None
+                    yield frame
 
     def audio_frames(self) -> Iterator[Any]:
         """The audio stream's decoded frames (``av.AudioFrame``), FFmpeg errors as :class:`VideoError`."""

@@ -226,6 +226,7 @@ def _decode_nearest(
         if targets[0] > 500:
             vs.seek_ms(targets[0])
         index = 0
+        vs.wanted_ms = targets[0]  # packets no target needs are not decoded (see VideoStream._decoded)
         prev: Any = None
         prev_ms = 0
         last: tuple[Any, np.ndarray] | None = None  # the last frame converted (two targets may share it)
@@ -250,6 +251,7 @@ def _decode_nearest(
                 index += 1
             if index >= len(targets):
                 return
+            vs.wanted_ms = targets[index]
             prev, prev_ms = frame, t_ms
         while index < len(targets):
             if prev is None:
@@ -324,13 +326,15 @@ def sample_at(
     cancel: threading.Event | None = None,
     tolerance_ms: float | None = None,
     hwaccel: str | None = None,
+    threads: int | None = None,
 ) -> Iterator[Frame]:
     """Yield, for each target time (ms, ascending), the frame on screen then; ``time_ms`` is its own time.
 
     ``tolerance_ms`` (sampling, typically half the sampling interval): decode less. Frames nothing
     refers to are skipped and a target may get the nearest decoded frame instead, less than
     ``tolerance_ms`` away (where none is that close, that stretch is decoded in full). ``hwaccel``:
-    a hardware decoder to try (see :class:`VideoStream`).
+    a hardware decoder to try (see :class:`VideoStream`). ``threads``: decoder threads per stream
+    (default: all cores shared among the workers).
 
     Long ranges are split into segments of about ``segment_s`` seconds decoded in parallel
     (``workers`` threads, each with its own demuxer and decoder; FFmpeg releases the GIL while
@@ -353,10 +357,10 @@ def sample_at(
             segments.append([])
         segments[-1].append(t)
     if n_workers <= 1 or len(segments) == 1:
-        yield from _decode_segment(info, targets, max_side, cancel, 0, tolerance_ms, hwaccel, skip)
+        yield from _decode_segment(info, targets, max_side, cancel, threads or 0, tolerance_ms, hwaccel, skip)
         return
 
-    decoder_threads = max(1, cores // n_workers)
+    decoder_threads = threads or max(1, cores // n_workers)
     halt = threading.Event()  # the consumer stopped or was cancelled: workers stop at their next frame
 
     def run(seg: Sequence[int], out: queue.SimpleQueue[object]) -> None:

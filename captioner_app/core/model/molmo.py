@@ -188,6 +188,7 @@ class MolmoEngine:
         self._lock = threading.Lock()
         self.last_generated_tokens = 0  # tokens written by the last generate call (pad excluded)
         self.generated_tokens_total = 0
+        self.input_tokens_total = 0  # prompt tokens (frames included) of all generate calls, pad excluded
         # seconds per stage; vision, prefill and generation are filled after enable_profiling()
         self.stage_seconds = dict.fromkeys(STAGES, 0.0)
         self._profiling = False
@@ -398,6 +399,8 @@ class MolmoEngine:
             self.stage_seconds["preprocess"] += time.perf_counter() - started
         inputs = inputs.to(self.model.device)
         self._forward_calls = 0
+        if "attention_mask" in inputs:
+            self.input_tokens_total += int(inputs["attention_mask"].sum())
         max_new = max(r.prompt.max_new_tokens for r in batch)
         min_new = max(r.min_new_tokens for r in batch)
         kwargs: dict[str, Any] = {
