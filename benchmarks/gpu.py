@@ -68,9 +68,10 @@ def flops_per_window(config, frames: int, input_tokens: float, new_tokens: float
     layer = attn_w + 3 * t.hidden_size * t.intermediate_size
     text_params = t.num_hidden_layers * layer
     lm_head = t.hidden_size * t.vocab_size
-    prefill = 2 * input_tokens * text_params + 4 * t.num_hidden_layers * input_tokens ** 2 * t.num_attention_heads * head_dim / 2
+    attention = 4 * t.num_hidden_layers * t.num_attention_heads * head_dim  # per token per context token
+    prefill = 2 * input_tokens * text_params + attention * input_tokens ** 2 / 2
     context = input_tokens + new_tokens / 2
-    generation = new_tokens * (2 * (text_params + lm_head) + 4 * t.num_hidden_layers * context * t.num_attention_heads * head_dim)
+    generation = new_tokens * (2 * (text_params + lm_head) + attention * context)
     return vit + prefill + generation
 
 
@@ -166,7 +167,8 @@ def main() -> int:
     print("\nlevel    s/hour  windows/s  tokens/s  peak GiB  floor ratio")
     for level, per_hour, wps, tps, mem, _stages, floor, _wall in rows:
         ratio = f"{per_hour / (floor / (peak * 1e12)):.1f}x" if peak else "n/a"
-        print(f"{level:7s} {per_hour:7.1f} {wps:10.2f} {tps:9.1f} {mem if mem is not None else float('nan'):9.2f}  {ratio}")
+        memory = f"{mem:9.2f}" if mem is not None else "      n/a"
+        print(f"{level:7s} {per_hour:7.1f} {wps:10.2f} {tps:9.1f} {memory}  {ratio}")
     if args.layers:
         print(f"(cut to {args.layers} layers: a proof that the script runs, not the model's figure)")
     tmp.cleanup()
