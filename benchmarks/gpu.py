@@ -22,8 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PEAK_TFLOPS = {"H200": 800.0, "H100": 800.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0, "L4": 121.0,
-               "RTX 4090": 165.0}  # dense bf16, usable
+PEAK_TFLOPS = {
+    "H200": 800.0,
+    "H100": 800.0,
+    "A100": 312.0,
+    "L40S": 362.0,
+    "A10": 125.0,
+    "L4": 121.0,
+    "RTX 4090": 165.0,
+}  # dense bf16, usable
 
 
 def build(device: str, layers: int | None, batch_size: int | None):
@@ -47,13 +54,17 @@ def build(device: str, layers: int | None, batch_size: int | None):
         model = Molmo2ForConditionalGeneration(config).eval()
         torch.set_default_dtype(torch.float32)
     params = sum(p.numel() for p in model.parameters())
-    print(f"random Molmo2-4B-shaped model{f' cut to {layers} layers' if layers else ''}: {params / 1e9:.2f} B "
-          f"parameters, {dtype}, attention {config._attn_implementation}, built in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"random Molmo2-4B-shaped model{f' cut to {layers} layers' if layers else ''}: {params / 1e9:.2f} B "
+        f"parameters, {dtype}, attention {config._attn_implementation}, built in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     processor = build_processor(tokenizer, size=378)
     batch = batch_size or default_batch_size(model, device)
-    engine = MolmoEngine(model, processor, model_id="random-full-size-molmo2", revision=None, device=device,
-                         batch_size=batch)
+    engine = MolmoEngine(
+        model, processor, model_id="random-full-size-molmo2", revision=None, device=device, batch_size=batch
+    )
     return engine, config
 
 
@@ -61,15 +72,15 @@ def flops_per_window(config, frames: int, input_tokens: float, new_tokens: float
     """Multiply-adds x 2 of one window: the vision tower on every frame, prefill, generation."""
     v, t = config.vision_config, config.text_config
     patches = (v.image_size[0] // v.patch_size) ** 2
-    vit_layer = 4 * v.hidden_size ** 2 + 2 * v.hidden_size * v.intermediate_size  # attention + MLP weights
-    vit = frames * v.num_hidden_layers * (2 * patches * vit_layer + 4 * patches ** 2 * v.hidden_size)
+    vit_layer = 4 * v.hidden_size**2 + 2 * v.hidden_size * v.intermediate_size  # attention + MLP weights
+    vit = frames * v.num_hidden_layers * (2 * patches * vit_layer + 4 * patches**2 * v.hidden_size)
     head_dim = t.head_dim
     attn_w = t.hidden_size * head_dim * (2 * t.num_attention_heads + 2 * t.num_key_value_heads)
     layer = attn_w + 3 * t.hidden_size * t.intermediate_size
     text_params = t.num_hidden_layers * layer
     lm_head = t.hidden_size * t.vocab_size
     attention = 4 * t.num_hidden_layers * t.num_attention_heads * head_dim  # per token per context token
-    prefill = 2 * input_tokens * text_params + attention * input_tokens ** 2 / 2
+    prefill = 2 * input_tokens * text_params + attention * input_tokens**2 / 2
     context = input_tokens + new_tokens / 2
     generation = new_tokens * (2 * (text_params + lm_head) + attention * context)
     return vit + prefill + generation
@@ -111,10 +122,17 @@ def main() -> int:
         path = Path(tmp.name) / "gpu.mp4"
         started = time.perf_counter()
         seconds = args.minutes * 60
-        make_video(path, seconds, fps=30, size=(width, height), texture=True, gop=60, preset="veryfast",
-                   scene_cuts_s=[float(s) for s in range(7, int(seconds), 7)])
-        print(f"generated {seconds:g} s of {width}x{height} H.264 in {time.perf_counter() - started:.1f} s",
-              flush=True)
+        make_video(
+            path,
+            seconds,
+            fps=30,
+            size=(width, height),
+            texture=True,
+            gop=60,
+            preset="veryfast",
+            scene_cuts_s=[float(s) for s in range(7, int(seconds), 7)],
+        )
+        print(f"generated {seconds:g} s of {width}x{height} H.264 in {time.perf_counter() - started:.1f} s", flush=True)
     info = video.probe(path)
 
     # warm-up (CUDA kernels, allocator): one batch, not counted
@@ -148,19 +166,27 @@ def main() -> int:
         peak_mem = torch.cuda.max_memory_allocated() / 2**30 if cuda else None
         stages = {"decode": stats["decode"], **engine.stage_seconds}
         rows.append((level, per_hour, n / wall, tokens / wall, peak_mem, stages, floor, wall))
-        print(f"\n{level}: {n} windows ({frames} frames, {tokens} tokens forced to {forced} per window, "
-              f"batch {engine.batch_size}) in {wall:.1f} s", flush=True)
+        print(
+            f"\n{level}: {n} windows ({frames} frames, {tokens} tokens forced to {forced} per window, "
+            f"batch {engine.batch_size}) in {wall:.1f} s",
+            flush=True,
+        )
         print(f"  seconds per hour of video: {per_hour:8.1f}")
         print(f"  windows/s:                 {n / wall:8.2f}")
         print(f"  generated tokens/s:        {tokens / wall:8.1f}")
         if peak_mem is not None:
             print(f"  peak GPU memory:           {peak_mem:8.2f} GiB")
-        print("  stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
-              + f"; the model waited {stats['wait']:.2f} s for batches")
+        print(
+            "  stages (s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+            + f"; the model waited {stats['wait']:.2f} s for batches"
+        )
         if peak:
             floor_s = floor / (peak * 1e12)
-            print(f"  FLOP floor: {floor / 1e15:.1f} PFLOP per hour = {floor_s:.1f} s at {peak:g} TFLOP/s; "
-                  f"measured / floor = {per_hour / floor_s:.1f}x")
+            print(
+                f"  FLOP floor: {floor / 1e15:.1f} PFLOP per hour = {floor_s:.1f} s at {peak:g} TFLOP/s; "
+                f"measured / floor = {per_hour / floor_s:.1f}x"
+            )
         else:
             print(f"  FLOP floor: {floor / 1e15:.2f} PFLOP per hour (pass --peak-tflops for the ratio)")
 

@@ -69,13 +69,19 @@ def main() -> int:
     windows = plan(info, options)
     batches = -(-len(windows) // args.batch)
     times = sorted({t for w in windows for t in sample_times(w.start_ms, min(w.end_ms, info.duration_ms), args.fps)})
-    print(f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s; {len(windows)} windows "
-          f"of {args.window:g} s in {batches} batches of {args.batch}; cores: {os.cpu_count()}; "
-          f"load: {os.getloadavg()[0]:.1f}")
+    print(
+        f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s; {len(windows)} windows "
+        f"of {args.window:g} s in {batches} batches of {args.batch}; cores: {os.cpu_count()}; "
+        f"load: {os.getloadavg()[0]:.1f}"
+    )
 
     started = time.perf_counter()
-    count = sum(1 for _ in video.sample_at(info, times, max_side=options.max_side, workers=1,
-                                           tolerance_ms=500.0 / args.fps, hwaccel="auto"))
+    count = sum(
+        1
+        for _ in video.sample_at(
+            info, times, max_side=options.max_side, workers=1, tolerance_ms=500.0 / args.fps, hwaccel="auto"
+        )
+    )
     decode_s = time.perf_counter() - started
     per_batch = decode_s / batches
     print(f"decode alone:  {decode_s:6.1f} s ({count} frames)")
@@ -87,10 +93,14 @@ def main() -> int:
     results = sum(1 for _ in caption_windows(info, engine, options, stats=stats))
     wall = time.perf_counter() - started
     assert results == len(windows) and engine.batches == batches
-    print(f"pipeline wall: {wall:6.1f} s (producer decoding {stats['decode']:.1f} s; the model waited "
-          f"{stats['wait']:.1f} s for batches)")
-    print(f"overlap max(decode, engine) / wall = {max(decode_s, per_batch * batches) / wall:.2f} "
-          f"(1.0 perfect, 0.5 serial; target >= 0.87); load now {os.getloadavg()[0]:.1f}")
+    print(
+        f"pipeline wall: {wall:6.1f} s (producer decoding {stats['decode']:.1f} s; the model waited "
+        f"{stats['wait']:.1f} s for batches)"
+    )
+    print(
+        f"overlap max(decode, engine) / wall = {max(decode_s, per_batch * batches) / wall:.2f} "
+        f"(1.0 perfect, 0.5 serial; target >= 0.87); load now {os.getloadavg()[0]:.1f}"
+    )
     tmp.cleanup()
     return 0
 

@@ -13,11 +13,10 @@ Callers show cues as they arrive and may cancel at any time.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -336,9 +335,11 @@ def run(
         try:
             # one stream decoding with all cores (frame threads): frames arrive in order from the start,
             # so the first batch is ready as early as it can be (parallel segments finish together)
-            frames = sample_at(info, all_times, max_side=options.max_side, cancel=halt, workers=1,
-                               tolerance_ms=500.0 / options.fps, hwaccel="auto")
-            with contextlib.closing(frames):
+            frames: Generator[Frame] = sample_at(
+                info, all_times, max_side=options.max_side, cancel=halt, workers=1,
+                tolerance_ms=500.0 / options.fps, hwaccel="auto",
+            )
+            try:
                 t0 = time.perf_counter()
                 for target, frame in zip(all_times, frames, strict=False):
                     timings["decode"] += time.perf_counter() - t0
@@ -348,6 +349,8 @@ def run(
                     if not complete_up_to(target):
                         return
                     t0 = time.perf_counter()
+            finally:
+                frames.close()  # stops its decoding threads at once
             if not complete_up_to(info.duration_ms + 1):
                 return
             if ready and not emit(ready[:]):

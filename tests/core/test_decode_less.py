@@ -23,8 +23,9 @@ from captioner_app.testing.media import make_video
 def bframe_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """x264 with its usual B-frames (pyramid: some B-frames are references, some not), 2 s GOP."""
     path = tmp_path_factory.mktemp("bframes") / "b.mp4"
-    return make_video(path, 12.0, fps=30, size=(192, 108), texture=True, gop=60, preset="veryfast",
-                      scene_cuts_s=(3.0, 7.5))
+    return make_video(
+        path, 12.0, fps=30, size=(192, 108), texture=True, gop=60, preset="veryfast", scene_cuts_s=(3.0, 7.5)
+    )
 
 
 def all_frame_times(path: Path) -> list[int]:
@@ -46,8 +47,7 @@ def test_skipped_frames_never_move_a_sample_by_half_an_interval(bframe_video: Pa
     targets = sample_times(0, info.duration_ms, fps)
     half = 500.0 / fps
     for workers in (1, 2):
-        frames = list(sample_at(info, targets, max_side=64, workers=workers, segment_s=4.0,
-                                tolerance_ms=half))
+        frames = list(sample_at(info, targets, max_side=64, workers=workers, segment_s=4.0, tolerance_ms=half))
         assert len(frames) == len(targets)
         for target, frame in zip(targets, frames, strict=True):
             assert abs(frame.time_ms - target) < half
@@ -73,8 +73,9 @@ def test_too_tight_a_tolerance_decodes_exactly(bframe_video: Path):
     assert [f.time_ms for f in frames] == [max(t for t in times if t <= x) for x in targets]
 
 
-def test_where_reference_frames_are_far_apart_the_rest_is_decoded_in_full(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch):
+def test_where_reference_frames_are_far_apart_the_rest_is_decoded_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     import av
     import numpy as np
 
@@ -85,12 +86,11 @@ def test_where_reference_frames_are_far_apart_the_rest_is_decoded_in_full(tmp_pa
     with av.open(str(path), "w") as out:
         vs = out.add_stream("libx264", rate=30)
         vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
-        vs.options = {"preset": "veryfast", "x264-params": "bframes=12:b-pyramid=none:b-adapt=0:scenecut=0",
-                      "g": "300"}
+        vs.options = {"preset": "veryfast", "x264-params": "bframes=12:b-pyramid=none:b-adapt=0:scenecut=0", "g": "300"}
         rng = np.random.default_rng(1)
         base = rng.integers(0, 255, (64, 192, 3), dtype=np.uint8)
         for i in range(150):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(base[:, i % 96:i % 96 + 96]), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(base[:, i % 96 : i % 96 + 96]), format="rgb24")
             out.mux(vs.encode(frame))
         out.mux(vs.encode(None))
     info = probe(path)
@@ -131,9 +131,10 @@ def test_model_gets_the_decoded_frames_own_times(bframe_video: Path):
     for result, frame_times in zip(results, seen, strict=True):
         assert list(result.cue.provenance.frame_times_ms) == frame_times
         assert all(t in times for t in frame_times)
-        assert all(abs(t - x) < 250 for t, x in zip(frame_times, sample_times(result.window.start_ms,
-                                                                              result.window.end_ms, 2.0),
-                                                      strict=True))
+        assert all(
+            abs(t - x) < 250
+            for t, x in zip(frame_times, sample_times(result.window.start_ms, result.window.end_ms, 2.0), strict=True)
+        )
 
 
 def _producers() -> list[threading.Thread]:
@@ -188,8 +189,7 @@ def test_cancel_stops_the_producer(bframe_video: Path):
     cancel = threading.Event()
     got = []
     with pytest.raises(CancelledError):
-        for result in caption_windows(info, SlowEngine(), CaptionOptions(window_ms=1000, max_side=64),
-                                      cancel=cancel):
+        for result in caption_windows(info, SlowEngine(), CaptionOptions(window_ms=1000, max_side=64), cancel=cancel):
             got.append(result)
             if len(got) == 2:
                 cancel.set()
@@ -215,8 +215,9 @@ def test_a_decoding_error_reaches_the_caller_and_stops_the_producer(tmp_path: Pa
     assert not _producers()
 
 
-def test_hardware_decoding_failure_falls_back_and_logs_once(bframe_video: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           caplog: pytest.LogCaptureFixture):
+def test_hardware_decoding_failure_falls_back_and_logs_once(
+    bframe_video: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
     import av
 
     real_open = av.open
@@ -234,10 +235,12 @@ def test_hardware_decoding_failure_falls_back_and_logs_once(bframe_video: Path, 
     targets = sample_times(0, info.duration_ms, 2.0)
     with caplog.at_level(logging.WARNING, logger=stream_mod.__name__):
         software = list(sample_at(info, targets, max_side=64, workers=1, tolerance_ms=250.0))
-        first = list(sample_at(info, targets, max_side=64, workers=2, segment_s=3.0, tolerance_ms=250.0,
-                               hwaccel="cuda"))
-        again = list(sample_at(info, targets, max_side=64, workers=2, segment_s=3.0, tolerance_ms=250.0,
-                               hwaccel="cuda"))
+        first = list(
+            sample_at(info, targets, max_side=64, workers=2, segment_s=3.0, tolerance_ms=250.0, hwaccel="cuda")
+        )
+        again = list(
+            sample_at(info, targets, max_side=64, workers=2, segment_s=3.0, tolerance_ms=250.0, hwaccel="cuda")
+        )
     assert tried  # it was tried ...
     lines = [r for r in caplog.records if "hardware video decoding (cuda)" in r.getMessage()]
     assert len(lines) == 1  # ... and said so once, however many streams were opened

@@ -12,7 +12,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,7 +327,7 @@ def sample_at(
     tolerance_ms: float | None = None,
     hwaccel: str | None = None,
     threads: int | None = None,
-) -> Iterator[Frame]:
+) -> Generator[Frame]:
     """Yield, for each target time (ms, ascending), the frame on screen then; ``time_ms`` is its own time.
 
     ``tolerance_ms`` (sampling, typically half the sampling interval): decode less. Frames nothing
