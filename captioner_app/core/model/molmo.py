@@ -186,6 +186,9 @@ class MolmoEngine:
         self.batch_size = batch_size or DEFAULT_BATCH.get(device.split(":")[0], 1)
         self.processor.tokenizer.padding_side = "left"
         self._lock = threading.Lock()
+        # prepare() runs in the pipeline's producer thread while generate runs: the fast tokenizer's
+        # padding state is not safe to share between threads ("Already borrowed")
+        self._processor_lock = threading.Lock()
         self.last_generated_tokens = 0  # tokens written by the last generate call (pad excluded)
         self.generated_tokens_total = 0
         self.input_tokens_total = 0  # prompt tokens (frames included) of all generate calls, pad excluded
@@ -379,15 +382,15 @@ class MolmoEngine:
                     width=w,
                 )
             )
-        inputs = self.processor(
-            text=texts,
-            videos=videos,
-            video_metadata=metadata,
-            do_sample_frames=False,
-            padding=True,
-            return_tensors="pt",
-        )
-        return inputs
+        with self._processor_lock:
+            return self.processor(
+                text=texts,
+                videos=videos,
+                video_metadata=metadata,
+                do_sample_frames=False,
+                padding=True,
+                return_tensors="pt",
+            )
 
     def _generate(self, batch: Sequence[ClipRequest], cancel: threading.Event | None, inputs: Any = None) -> list[str]:
         import torch
@@ -424,7 +427,8 @@ class MolmoEngine:
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         self.last_generated_tokens = int((new_tokens != self.processor.tokenizer.pad_token_id).sum())
         self.generated_tokens_total += self.last_generated_tokens
-        texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
+        with self._processor_lock:
+            texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
         return [" ".join(t.split()) for t in texts]
 
 
