@@ -1,7 +1,7 @@
 """One-shot GPU figure: Molmo2-4B's full configuration with random weights, full-length outputs.
 
     bash benchmarks/gpu.sh                         # on the CUDA machine (installs missing wheels first)
-    python benchmarks/gpu.py --layers 2 --minutes 0.17 --size 640x360   # the CPU proof: 2 layers each
+    python benchmarks/gpu.py --layers 1 --window 2 --max-tokens 8 --minutes 0.07 --size 640x360  # CPU proof
 
 For each detail level (low, medium, high) it captions a generated video (decoding included, 10 s windows
 at 2 fps, every output forced to the level's full token budget) and prints seconds per hour of video,
@@ -14,6 +14,7 @@ script where the full model would be too slow; its figures are not the GPU figur
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -90,6 +91,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--layers", type=int, default=None, help="cut both towers to this many layers (CPU proof)")
+    parser.add_argument("--window", type=float, default=10.0, help="window length in seconds")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        help="cap the forced output length (CPU proof only: the figure needs full length)",
+    )
     parser.add_argument("--minutes", type=float, default=2.0, help="video captioned per detail level")
     parser.add_argument("--levels", default="low,medium,high")
     parser.add_argument("--size", default="1920x1080", help="generated video size (decoding is part of the figure)")
@@ -136,7 +144,7 @@ def main() -> int:
     info = video.probe(path)
 
     # warm-up (CUDA kernels, allocator): one batch, not counted
-    warm = CaptionOptions(window_ms=10_000, min_new_tokens=4)
+    warm = CaptionOptions(window_ms=int(args.window * 1000), min_new_tokens=4)
     started = time.perf_counter()
     for _ in caption_windows(info, engine, warm, windows=plan(info, warm)[: engine.batch_size]):
         pass
@@ -145,7 +153,9 @@ def main() -> int:
     rows = []
     for level in args.levels.split(","):
         forced = window_prompt(level).max_new_tokens
-        options = CaptionOptions(detail=level, window_ms=10_000, fps=2.0, min_new_tokens=forced)
+        if args.max_tokens:
+            forced = min(forced, args.max_tokens)
+        options = CaptionOptions(detail=level, window_ms=int(args.window * 1000), fps=2.0, min_new_tokens=forced)
         windows = plan(info, options)
         if cuda:
             torch.cuda.synchronize()
@@ -155,7 +165,10 @@ def main() -> int:
         stats: dict[str, float] = {}
         frames = 0
         started = time.perf_counter()
-        for result in caption_windows(info, engine, options, stats=stats):
+        prompts = None
+        if args.max_tokens:  # the proof's shorter outputs: the prompt's token budget itself is cut
+            prompts = [dataclasses.replace(window_prompt(level), max_new_tokens=forced)] * len(windows)
+        for result in caption_windows(info, engine, options, windows=windows, prompts=prompts, stats=stats):
             frames += len(result.cue.provenance.frame_times_ms)
         wall = time.perf_counter() - started
         tokens = engine.generated_tokens_total - tokens_before
@@ -195,7 +208,7 @@ def main() -> int:
         ratio = f"{per_hour / (floor / (peak * 1e12)):.1f}x" if peak else "n/a"
         memory = f"{mem:9.2f}" if mem is not None else "      n/a"
         print(f"{level:7s} {per_hour:7.1f} {wps:10.2f} {tps:9.1f} {memory}  {ratio}")
-    if args.layers:
+    if args.layers or args.max_tokens:
         print(f"(cut to {args.layers} layers: a proof that the script runs, not the model's figure)")
     tmp.cleanup()
     return 0
