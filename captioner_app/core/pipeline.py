@@ -238,7 +238,6 @@ BATCHES_AHEAD = 2  # prepared batches waiting for the model: memory stays flat i
 class _Batch:
     indices: list[int]
     requests: list[ClipRequest]
-    prepared: object = None  # the engine's preprocessed inputs (engines with a ``prepare`` hook)
 
 
 def run(
@@ -311,7 +310,7 @@ def run(
             usable = [r for r in requests if r.frames]
             if prepare_hook is not None and usable:
                 t0 = time.perf_counter()
-                item.prepared = prepare_hook(usable)
+                prepare_hook(usable)
                 timings["preprocess"] += time.perf_counter() - t0
             # frames no later window needs are dropped, so memory stays bounded
             keep_from = sample_from[indices[-1] + 1] if indices[-1] + 1 < total else None
@@ -383,13 +382,8 @@ def run(
             requests = item.requests
             usable = [k for k, r in enumerate(requests) if r.frames]
             t0 = time.perf_counter()
-            if not usable:
-                texts: list[str] = []
-            elif item.prepared is not None:
-                texts = engine.caption([requests[k] for k in usable], cancel,  # type: ignore[call-arg]
-                                       prepared=item.prepared)
-            else:
-                texts = engine.caption([requests[k] for k in usable], cancel)
+            # the same request objects the producer prepared (an engine's prepare hook keys on them)
+            texts = engine.caption([requests[k] for k in usable], cancel) if usable else []
             timings["engine"] += time.perf_counter() - t0
             text_for = dict(zip(usable, texts, strict=False))
             for k, i in enumerate(item.indices):

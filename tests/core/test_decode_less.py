@@ -149,15 +149,16 @@ class SlowEngine:
         self.calls = 0
         self.fail_at = fail_at
         self.prepared: list[object] = []
+        self.ahead: dict[tuple[int, ...], str] = {}
         if prepare:
             self.prepare = self._prepare
 
-    def _prepare(self, requests: Sequence) -> object:
-        return ("prepared", len(requests))
+    def _prepare(self, requests: Sequence) -> None:
+        self.ahead[tuple(map(id, requests))] = "prepared"
 
-    def caption(self, requests: Sequence, cancel: threading.Event | None = None, prepared: object = None) -> list[str]:
+    def caption(self, requests: Sequence, cancel: threading.Event | None = None) -> list[str]:
         self.calls += 1
-        self.prepared.append(prepared)
+        self.prepared.append(self.ahead.pop(tuple(map(id, requests)), None))
         if self.fail_at is not None and self.calls >= self.fail_at:
             raise RuntimeError("engine broke")
         time.sleep(0.05)
@@ -172,7 +173,7 @@ def test_the_prepare_hook_runs_ahead_and_reaches_caption(bframe_video: Path):
     engine = SlowEngine(batch_size=2, prepare=True)
     results = list(caption_windows(info, engine, CaptionOptions(window_ms=2000, max_side=64)))
     assert len(results) == 6
-    assert engine.prepared == [("prepared", 2)] * 3
+    assert engine.prepared == ["prepared"] * 3  # prepared ahead, for the very requests then captioned
 
 
 def test_stopping_early_stops_the_producer(bframe_video: Path):

@@ -150,6 +150,11 @@ def test_prepared_inputs_give_the_same_texts(tiny_engine, video_30s):
     direct = tiny_engine.caption(requests)
     prepared = tiny_engine.prepare(requests)
     assert tiny_engine.caption(requests, prepared=prepared) == direct
+    before = tiny_engine.stage_seconds["preprocess"]
+    tiny_engine.prepare(requests)  # as the pipeline's producer does: caption finds the work done
+    after_prepare = tiny_engine.stage_seconds["preprocess"]
+    assert tiny_engine.caption(requests) == direct
+    assert tiny_engine.stage_seconds["preprocess"] == after_prepare > before
 
 
 def test_one_vision_pass_for_a_whole_batch_and_stages_are_timed(tiny_engine, video_30s):

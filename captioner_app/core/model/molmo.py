@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import logging
 import os
@@ -148,6 +149,7 @@ def pick_dtype(device: str, requested: str = "auto") -> Any:
 
 
 STAGES = ("preprocess", "vision", "prefill", "generation")
+PREPARED_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,11 @@ class MolmoEngine:
         # prepare() runs in the pipeline's producer thread while generate runs: the fast tokenizer's
         # padding state is not safe to share between threads ("Already borrowed")
         self._processor_lock = threading.Lock()
+        # prepare()'s results until caption() is called with the same request objects (a few at most:
+        # a batch prepared and never captioned, after a cancel, is dropped in time)
+        self._prepared: collections.OrderedDict[tuple[int, ...], tuple[list[ClipRequest], PreparedBatch]] = (
+            collections.OrderedDict()
+        )
         self.last_generated_tokens = 0  # tokens written by the last generate call (pad excluded)
         self.generated_tokens_total = 0
         self.input_tokens_total = 0  # prompt tokens (frames included) of all generate calls, pad excluded
@@ -261,16 +268,31 @@ class MolmoEngine:
 
     def prepare(self, requests: Sequence[ClipRequest]) -> PreparedBatch:
         """The processor's work for ``requests`` (resizing, patching, tokenising), done ahead of the
-        model in the pipeline's producer thread; :meth:`caption` takes the result as ``prepared``."""
+        model in the pipeline's producer thread; a later :meth:`caption` of the same request objects
+        uses it (or pass the result as ``prepared``)."""
         groups = self._groups(requests)
         started = time.perf_counter()
         inputs = [self.build_inputs([requests[i] for i in group]) for group in groups]
         self.stage_seconds["preprocess"] += time.perf_counter() - started
-        return PreparedBatch(len(requests), self.batch_size, groups, inputs)
+        prepared = PreparedBatch(len(requests), self.batch_size, groups, inputs)
+        with self._processor_lock:
+            self._prepared[tuple(map(id, requests))] = (list(requests), prepared)
+            while len(self._prepared) > PREPARED_KEPT:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def _take_prepared(self, requests: Sequence[ClipRequest]) -> PreparedBatch | None:
+        with self._processor_lock:
+            entry = self._prepared.pop(tuple(map(id, requests)), None)
+        if entry is None or any(a is not b for a, b in zip(entry[0], requests, strict=True)):
+            return None
+        return entry[1]
 
     def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None,
                 prepared: PreparedBatch | None = None) -> list[str]:
         results: list[str] = [""] * len(requests)
+        if prepared is None:
+            prepared = self._take_prepared(requests)  # the pipeline's producer thread prepared them
         if prepared is not None and (prepared.count != len(requests) or prepared.batch_size != self.batch_size):
             prepared = None  # made for another batch size (an out-of-memory error halved it since)
         groups = prepared.groups if prepared is not None else self._groups(requests)
