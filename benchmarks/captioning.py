@@ -100,7 +100,10 @@ def main() -> int:
     tokens_before = engine.generated_tokens_total
     started = time.perf_counter()
     first_cue_s = None
-    for result in caption_windows(info, engine, options):
+    if hasattr(engine, "enable_profiling"):
+        engine.enable_profiling()
+    stats: dict[str, float] = {}
+    for result in caption_windows(info, engine, options, stats=stats):
         if first_cue_s is None:
             first_cue_s = time.perf_counter() - started
         if result.progress.done % max(1, windows // 10) == 0:
@@ -115,6 +118,9 @@ def main() -> int:
     print(f"real-time factor:     {info.duration_s / wall:.1f}x (video seconds per wall second)")
     print(f"windows/s:            {windows / wall:.2f}")
     print(f"generated tokens/s:   {tokens / wall:.0f} ({tokens} tokens)")
+    stages = {"decode": stats["decode"], **getattr(engine, "stage_seconds", {})}
+    print("stages (s):           " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+          + f"; the model waited {stats['wait']:.1f} s for batches")
     print(f"peak host memory:     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if device.startswith("cuda"):
         print(f"peak GPU memory:      {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")

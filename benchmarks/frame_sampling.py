@@ -2,11 +2,14 @@
 
     python benchmarks/frame_sampling.py [--duration 120] [--fps 2] [--video existing.mp4]
 
-Generates a 1080p H.264 clip (30 fps, textured, 2 s GOP like camera footage) unless --video is
-given, then decodes it at --fps with
+Generates a 1080p H.264 clip (30 fps, textured, 2 s GOP like camera footage, x264 veryfast: its usual
+B-frames with a B-pyramid) unless --video is given, then decodes it at --fps with
   * ffmpeg -i X -vf fps=F -f null -      (reference; needs the ffmpeg program)
-  * captioner's sample_frames, one worker and the default parallel segments,
-and prints frames/s and the ratio against ffmpeg (target: >= 1.0; more cores, faster).
+  * captioner's sampler: exact (every frame decoded) and decode-less (non-reference frames skipped
+    within half a sampling interval, hardware decoding where present), one stream (frame threads,
+    what the pipeline uses), one stream with one thread (to show the scaling with cores) and
+    parallel segments,
+and prints frames/s and the ratio against ffmpeg (target for the pipeline's row: >= 1.5).
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ def main() -> int:
     else:
         path = Path(tmp.name) / "clip1080.mp4"
         started = time.perf_counter()
-        make_video(path, args.duration, size=(1920, 1080), texture=True, gop=60)
+        make_video(path, args.duration, size=(1920, 1080), texture=True, gop=60, preset="veryfast")
         print(f"generated {args.duration:g} s 1080p H.264 clip in {time.perf_counter() - started:.1f} s "
               f"({path.stat().st_size / 1e6:.1f} MB)")
     info = video.probe(path)
-    print(f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s, cores: {os.cpu_count()}")
+    print(f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s, cores: {os.cpu_count()}, "
+          f"load: {os.getloadavg()[0]:.1f}")
 
     def best(fn) -> tuple[float, int]:
         times, count = [], 0
@@ -66,20 +70,26 @@ def main() -> int:
     else:
         print("ffmpeg not found: no reference timing (apt-get install ffmpeg)")
 
-    def ours(workers: int | None, max_side: int | None):
+    def ours(workers: int | None, max_side: int | None, exact: bool = True, threads: int | None = None):
         def run() -> int:
-            return sum(1 for _ in video.sample_frames(info, fps=args.fps, workers=workers, max_side=max_side))
+            targets = video.sample_times(0, info.duration_ms, args.fps)
+            return sum(1 for _ in video.sample_at(info, targets, workers=workers, max_side=max_side,
+                                                  tolerance_ms=None if exact else 500.0 / args.fps,
+                                                  hwaccel=None if exact else "auto", threads=threads))
         return run
 
-    results["captioner, 1 worker, full-size RGB frames"] = best(ours(1, None))
-    results["captioner, parallel segments, full-size RGB frames"] = best(ours(None, None))
-    results["captioner, parallel segments, 768 px frames (pipeline)"] = best(ours(None, 768))
+    results["captioner exact, 1 stream, full-size RGB frames"] = best(ours(1, None))
+    results["captioner exact, parallel segments, full-size RGB"] = best(ours(None, None))
+    results["captioner decode-less, 1 stream 1 thread, 768 px"] = best(ours(1, 768, False, 1))
+    results["captioner decode-less, parallel segments, 768 px"] = best(ours(None, 768, False))
+    results["captioner decode-less, 1 stream, 768 px (pipeline)"] = best(ours(1, 768, False))
 
     reference = results.get("ffmpeg -vf fps (reference)")
     print(f"\n{'method':58s} {'seconds':>8s} {'frames':>7s} {'frames/s':>9s} {'vs ffmpeg':>9s}")
     for name, (seconds, count) in results.items():
         ratio = f"{reference[0] / seconds:8.2f}x" if reference else "      n/a"
         print(f"{name:58s} {seconds:8.2f} {count:7d} {count / seconds:9.1f} {ratio}")
+    print(f"load at the end: {os.getloadavg()[0]:.1f}")
     print(f"\nreal-time factor of the pipeline sampler: {info.duration_s / results[list(results)[-1]][0]:.0f}x")
     tmp.cleanup()
     return 0

@@ -13,9 +13,10 @@ Callers show cues as they arrive and may cancel at any time.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -222,15 +223,40 @@ def caption_windows(
     prompts: Sequence[PromptSpec] | None = None,
     cancel: threading.Event | None = None,
     analysis: Analysis | None = None,
+    stats: dict[str, float] | None = None,
 ) -> Iterator[WindowResult]:
     """Just the results of :func:`caption` (planned when the first result is asked for)."""
     the_plan = prepare(info, options, windows=windows, prompts=prompts, analysis=analysis, cancel=cancel)
-    yield from run(the_plan, engine, cancel)
+    yield from run(the_plan, engine, cancel, stats=stats)
 
 
-def run(the_plan: CaptionPlan, engine: CaptionEngine, cancel: threading.Event | None = None) -> Iterator[WindowResult]:
+_DONE = object()
+BATCHES_AHEAD = 2  # prepared batches waiting for the model: memory stays flat in the video's length
+
+
+@dataclass
+class _Batch:
+    indices: list[int]
+    requests: list[ClipRequest]
+
+
+def run(
+    the_plan: CaptionPlan,
+    engine: CaptionEngine,
+    cancel: threading.Event | None = None,
+    *,
+    stats: dict[str, float] | None = None,
+) -> Iterator[WindowResult]:
     """Caption the plan's windows and yield each result in order. Raises :class:`CancelledError` when
-    ``cancel`` is set; results already yielded stay with the caller."""
+    ``cancel`` is set; results already yielded stay with the caller.
+
+    Decoding (and the engine's preprocessing, where it has a ``prepare`` hook) runs ahead of the model
+    in a producer thread, at most :data:`BATCHES_AHEAD` batches ahead; the model's thread (the caller's)
+    only runs ``engine.caption``. Stopping early, cancelling or an error on either side stops the
+    producer before this generator ends. ``stats`` (when given) receives seconds spent decoding
+    (``decode``), preparing batches (``preprocess``), waiting for a batch (``wait``) and in the engine
+    (``engine``).
+    """
     info, options, wins = the_plan.info, the_plan.options, the_plan.windows
     window_prompts, details = the_plan.prompts, the_plan.details
     lead_in = options.lead_in_ms
@@ -239,77 +265,156 @@ def run(the_plan: CaptionPlan, engine: CaptionEngine, cancel: threading.Event | 
     sample_from = [max(0, w.start_ms - lead_in) for w in wins]
     started = time.monotonic()
     total = len(wins)
-    done = 0
+    timings = stats if stats is not None else {}
+    for key in ("decode", "preprocess", "wait", "engine"):
+        timings.setdefault(key, 0.0)
 
     times_per_window = [
         sample_times(sample_from[i], min(w.end_ms, info.duration_ms), options.fps) for i, w in enumerate(wins)
     ]
     all_times = sorted({t for ts in times_per_window for t in ts})
-    frames_by_time: dict[int, Frame] = {}
-    ready: list[int] = []  # indices of windows whose frames are all in
-    next_window = 0
     batch = max(1, engine.batch_size)
+    prepare_hook = getattr(engine, "prepare", None)
+    halt = threading.Event()  # set by the consumer side: the producer stops at its next step
+    ready_batches: queue.Queue[object] = queue.Queue(maxsize=BATCHES_AHEAD)
 
-    def flush(indices: list[int]) -> Iterator[WindowResult]:
-        nonlocal done
-        if cancel is not None and cancel.is_set():
-            raise CancelledError()
-        requests = [
-            ClipRequest(
-                frames=[frames_by_time[t] for t in times_per_window[i] if t in frames_by_time],
-                prompt=window_prompts[i],
-                native_fps=info.fps,
-                video_duration_ms=info.duration_ms,
-                min_new_tokens=options.min_new_tokens,
+    def stopping() -> bool:
+        return halt.is_set() or (cancel is not None and cancel.is_set())
+
+    def hand_over(item: object) -> bool:
+        while not halt.is_set():
+            try:
+                ready_batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        frames_by_time: dict[int, Frame] = {}
+        ready: list[int] = []
+        next_window = 0
+
+        def emit(indices: list[int]) -> bool:
+            requests = [
+                ClipRequest(
+                    frames=[frames_by_time[t] for t in times_per_window[i] if t in frames_by_time],
+                    prompt=window_prompts[i],
+                    native_fps=info.fps,
+                    video_duration_ms=info.duration_ms,
+                    min_new_tokens=options.min_new_tokens,
+                )
+                for i in indices
+            ]
+            item = _Batch(indices, requests)
+            usable = [r for r in requests if r.frames]
+            if prepare_hook is not None and usable:
+                t0 = time.perf_counter()
+                prepare_hook(usable)
+                timings["preprocess"] += time.perf_counter() - t0
+            # frames no later window needs are dropped, so memory stays bounded
+            keep_from = sample_from[indices[-1] + 1] if indices[-1] + 1 < total else None
+            for t in [t for t in frames_by_time if keep_from is None or t < keep_from]:
+                del frames_by_time[t]
+            return hand_over(item)
+
+        def complete_up_to(time_ms: int) -> bool:
+            nonlocal next_window
+            while next_window < total and (
+                not times_per_window[next_window] or times_per_window[next_window][-1] <= time_ms
+            ):
+                ready.append(next_window)
+                next_window += 1
+                if len(ready) >= batch:
+                    if not emit(ready[:]):
+                        return False
+                    ready.clear()
+            return True
+
+        try:
+            # one stream decoding with all cores (frame threads): frames arrive in order from the start,
+            # so the first batch is ready as early as it can be (parallel segments finish together)
+            frames: Generator[Frame] = sample_at(
+                info, all_times, max_side=options.max_side, cancel=halt, workers=1,
+                tolerance_ms=500.0 / options.fps, hwaccel="auto",
             )
-            for i in indices
-        ]
-        usable = [k for k, r in enumerate(requests) if r.frames]
-        texts = engine.caption([requests[k] for k in usable], cancel) if usable else []
-        text_for = dict(zip(usable, texts, strict=False))
-        for k, i in enumerate(indices):
-            w = wins[i]
-            done += 1
-            provenance = Provenance(
-                window_index=w.index,
-                window_start_ms=w.start_ms,
-                window_end_ms=w.end_ms,
-                frame_times_ms=tuple(f.time_ms for f in requests[k].frames),
-                detail=details[i].value,
-                model=engine.model_id,
-                revision=engine.revision,
-                placement=options.placement.value,
-                engine=getattr(engine, "engine_url", None),
-            )
-            cue = Cue(w.start_ms, w.end_ms, text_for.get(k, ""), provenance)
-            yield WindowResult(w, cue, Progress(done, total, time.monotonic() - started))
-        # frames no later window needs are dropped, so memory stays bounded
-        keep_from = sample_from[indices[-1] + 1] if indices[-1] + 1 < total else None
-        for t in [t for t in frames_by_time if keep_from is None or t < keep_from]:
-            del frames_by_time[t]
+            try:
+                t0 = time.perf_counter()
+                for target, frame in zip(all_times, frames, strict=False):
+                    timings["decode"] += time.perf_counter() - t0
+                    if stopping():
+                        return
+                    frames_by_time[target] = frame
+                    if not complete_up_to(target):
+                        return
+                    t0 = time.perf_counter()
+            finally:
+                frames.close()  # stops its decoding threads at once
+            if not complete_up_to(info.duration_ms + 1):
+                return
+            if ready and not emit(ready[:]):
+                return
+            hand_over(_DONE)
+        except BaseException as err:  # handed to the consumer, which raises it
+            hand_over(err)
 
-    def complete_up_to(time_ms: int) -> Iterator[WindowResult]:
-        nonlocal next_window
-        while next_window < total and (
-            not times_per_window[next_window] or times_per_window[next_window][-1] <= time_ms
-        ):
-            ready.append(next_window)
-            next_window += 1
-            if len(ready) >= batch:
-                yield from flush(ready[:])
-                ready.clear()
-
-    frames = sample_at(info, all_times, max_side=options.max_side, cancel=cancel)
-    for target, frame in zip(all_times, frames, strict=False):
-        if cancel is not None and cancel.is_set():
-            raise CancelledError()
-        frames_by_time[target] = frame
-        yield from complete_up_to(target)
-    yield from complete_up_to(info.duration_ms + 1)
-    if ready:
-        yield from flush(ready[:])
-        ready.clear()
-
+    producer = threading.Thread(target=produce, name="caption-producer", daemon=True)
+    producer.start()
+    done = 0
+    try:
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = ready_batches.get(timeout=0.1)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError() from None
+                continue
+            finally:
+                timings["wait"] += time.perf_counter() - t0
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, _Batch)
+            if cancel is not None and cancel.is_set():
+                raise CancelledError()
+            requests = item.requests
+            usable = [k for k, r in enumerate(requests) if r.frames]
+            t0 = time.perf_counter()
+            # the same request objects the producer prepared (an engine's prepare hook keys on them)
+            texts = engine.caption([requests[k] for k in usable], cancel) if usable else []
+            timings["engine"] += time.perf_counter() - t0
+            text_for = dict(zip(usable, texts, strict=False))
+            for k, i in enumerate(item.indices):
+                w = wins[i]
+                done += 1
+                provenance = Provenance(
+                    window_index=w.index,
+                    window_start_ms=w.start_ms,
+                    window_end_ms=w.end_ms,
+                    frame_times_ms=tuple(f.time_ms for f in requests[k].frames),
+                    detail=details[i].value,
+                    model=engine.model_id,
+                    revision=engine.revision,
+                    placement=options.placement.value,
+                    engine=getattr(engine, "engine_url", None),
+                )
+                cue = Cue(w.start_ms, w.end_ms, text_for.get(k, ""), provenance)
+                yield WindowResult(w, cue, Progress(done, total, time.monotonic() - started))
+    finally:
+        halt.set()
+        while producer.is_alive():
+            try:  # unblock a producer waiting to hand over a batch
+                ready_batches.get_nowait()
+            except queue.Empty:
+                pass
+            producer.join(0.05)
+        while True:  # nothing is left queued
+            try:
+                ready_batches.get_nowait()
+            except queue.Empty:
+                break
 
 
 class TrackBuilder:

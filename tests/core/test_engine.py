@@ -137,3 +137,60 @@ def test_bad_model_names_and_devices(tmp_path: Path, tiny_model_dir: Path):
         load_engine(EngineOptions(model=str(tiny_model_dir), device="cuda"))
     with pytest.raises(UsageError, match="batch-size"):
         load_engine(EngineOptions(model=str(tiny_model_dir), batch_size=0))
+
+
+def test_prepared_inputs_give_the_same_texts(tiny_engine, video_30s):
+    from captioner_app.core.media.video import probe, sample_frames
+    from captioner_app.core.model.engine import ClipRequest
+    from captioner_app.core.model.prompts import window_prompt
+
+    info = probe(video_30s)
+    frames = list(sample_frames(info, 0, 6000, fps=2, max_side=64))
+    requests = [ClipRequest(frames[k:k + 4], window_prompt("low"), info.fps, info.duration_ms) for k in (0, 4, 8)]
+    direct = tiny_engine.caption(requests)
+    prepared = tiny_engine.prepare(requests)
+    assert tiny_engine.caption(requests, prepared=prepared) == direct
+    before = tiny_engine.stage_seconds["preprocess"]
+    tiny_engine.prepare(requests)  # as the pipeline's producer does: caption finds the work done
+    after_prepare = tiny_engine.stage_seconds["preprocess"]
+    assert tiny_engine.caption(requests) == direct
+    assert tiny_engine.stage_seconds["preprocess"] == after_prepare > before
+
+
+def test_one_vision_pass_for_a_whole_batch_and_stages_are_timed(tiny_engine, video_30s):
+    from captioner_app.core.media.video import probe, sample_frames
+    from captioner_app.core.model.engine import ClipRequest
+    from captioner_app.core.model.prompts import window_prompt
+
+    info = probe(video_30s)
+    frames = list(sample_frames(info, 0, 6000, fps=2, max_side=64))
+    requests = [ClipRequest(frames[k:k + 4], window_prompt("low"), info.fps, info.duration_ms) for k in (0, 4, 8)]
+    calls = []
+    handle = tiny_engine.model.model.vision_tower.register_forward_hook(
+        lambda _m, args, _o: calls.append(args[0].shape[0]))
+    old_batch = tiny_engine.batch_size
+    tiny_engine.batch_size = 3
+    try:
+        tiny_engine.enable_profiling()
+        before = dict(tiny_engine.stage_seconds)
+        tiny_engine.caption(requests)
+    finally:
+        handle.remove()
+        tiny_engine.batch_size = old_batch
+    assert len(calls) == 1 and calls[0] == 12  # the frames of all three windows in one vision pass
+    for stage in ("preprocess", "vision", "prefill", "generation"):
+        assert tiny_engine.stage_seconds[stage] > before[stage]
+
+
+def test_default_cuda_batch_fits_the_memory_target():
+    from captioner_app.core.model.molmo import CUDA_MEMORY_TARGET, cuda_batch_for, window_bytes
+    from captioner_app.testing.tiny_molmo import build_tokenizer, full_size_config
+
+    config = full_size_config(build_tokenizer())
+    weights = 9_700_000_000  # Molmo2-4B in bf16
+    per_window = window_bytes(config)
+    roomy = cuda_batch_for(config, weights, free_bytes=70 * 2**30)
+    assert weights + roomy * per_window <= CUDA_MEMORY_TARGET
+    assert weights + (roomy + 1) * per_window > CUDA_MEMORY_TARGET * 0.9
+    assert cuda_batch_for(config, weights, free_bytes=per_window) == 1  # little free memory: one window
+    assert cuda_batch_for(config, 1_000_000_000, free_bytes=70 * 2**30, target_bytes=200 * 2**30) == 16

@@ -7,15 +7,16 @@ video: frames stream out as they are decoded, and only the sampled ones are conv
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, VideoError
 from captioner_app.core.media.stream import VideoStream, rotation_cw
@@ -167,17 +168,108 @@ def sample_times(start_ms: int, end_ms: int, fps: float) -> list[int]:
     return [int(round(start_ms + i * step)) for i in range(count) if start_ms + i * step < end_ms]
 
 
+class _TooFar(Exception):
+    """The nearest decodable frame is too far from a target: decode every frame instead."""
+
+
+@dataclass
+class _SkipState:
+    """Shared by one sampling run's segments: once skipping failed, the rest decodes every frame."""
+
+    failed: bool = False
+
+
 def _decode_segment(
     info: VideoInfo,
     targets: Sequence[int],
     max_side: int | None,
     cancel: threading.Event | None,
     threads: int,
+    tolerance_ms: float | None = None,
+    hwaccel: str | None = None,
+    skip: _SkipState | None = None,
 ) -> Iterator[Frame]:
-    """Decode sequentially from the keyframe before ``targets[0]``, yielding the frame shown at each target."""
+    """Decode sequentially from the keyframe before ``targets[0]``, yielding one frame per target.
+
+    Exact (``tolerance_ms`` None): the frame on screen at each target. Sampling (``tolerance_ms``
+    given): non-reference frames are not decoded and each target gets the nearest decoded frame,
+    which must lie less than ``tolerance_ms`` from it; where none does, the rest of the segment is
+    decoded in full, exactly. Either way ``Frame.time_ms`` is the decoded frame's own time.
+    """
     if not targets:
         return
-    with VideoStream(info.path, threads=threads, rotation=info.rotation) as vs:
+    if tolerance_ms is not None and not (skip is not None and skip.failed):
+        done = 0
+        try:
+            for frame in _decode_nearest(info, targets, max_side, cancel, threads, tolerance_ms, hwaccel):
+                yield frame
+                done += 1
+            return
+        except _TooFar:
+            if skip is not None:
+                skip.failed = True
+            targets = targets[done:]
+    yield from _decode_exact(info, targets, max_side, cancel, threads, hwaccel if tolerance_ms is not None else None)
+
+
+def _decode_nearest(
+    info: VideoInfo,
+    targets: Sequence[int],
+    max_side: int | None,
+    cancel: threading.Event | None,
+    threads: int,
+    tolerance_ms: float,
+    hwaccel: str | None,
+) -> Iterator[Frame]:
+    with VideoStream(info.path, threads=threads, rotation=info.rotation, skip_frame="NONREF",
+                     max_side=max_side, hwaccel=hwaccel) as vs:
+        if targets[0] > 500:
+            vs.seek_ms(targets[0])
+        index = 0
+        vs.wanted_ms = targets[0]  # packets no target needs are not decoded (see VideoStream._decoded)
+        prev: Any = None
+        prev_ms = 0
+        last: tuple[Any, np.ndarray] | None = None  # the last frame converted (two targets may share it)
+
+        def pick(frame: Any, t_ms: int, target: int) -> Frame:
+            nonlocal last
+            if abs(t_ms - target) >= tolerance_ms:
+                raise _TooFar()
+            if last is None or last[0] is not frame:
+                last = (frame, vs.to_array(frame, max_side))
+            return Frame(t_ms, last[1])
+
+        for t_ms, frame in vs.frames():
+            if cancel is not None and cancel.is_set():
+                raise CancelledError()
+            while index < len(targets) and t_ms >= targets[index]:
+                target = targets[index]
+                if prev is not None and target - prev_ms < t_ms - target:
+                    yield pick(prev, prev_ms, target)
+                else:
+                    yield pick(frame, t_ms, target)
+                index += 1
+            if index >= len(targets):
+                return
+            vs.wanted_ms = targets[index]
+            prev, prev_ms = frame, t_ms
+        while index < len(targets):
+            if prev is None:
+                raise _TooFar()
+            yield pick(prev, prev_ms, targets[index])
+            index += 1
+
+
+def _decode_exact(
+    info: VideoInfo,
+    targets: Sequence[int],
+    max_side: int | None,
+    cancel: threading.Event | None,
+    threads: int,
+    hwaccel: str | None = None,
+) -> Iterator[Frame]:
+    with VideoStream(info.path, threads=threads, rotation=info.rotation, hwaccel=hwaccel,
+                     max_side=max_side if hwaccel else None) as vs:
         if targets[0] > 500:
             vs.seek_ms(targets[0])
         index = 0
@@ -210,12 +302,18 @@ def sample_frames(
     workers: int | None = None,
     segment_s: float = 30.0,
     cancel: threading.Event | None = None,
+    exact: bool = True,
+    hwaccel: str | None = None,
 ) -> Iterator[Frame]:
-    """Yield frames at ``fps`` inside ``[start_ms, end_ms)`` in time order (see :func:`sample_at`)."""
+    """Yield frames at ``fps`` inside ``[start_ms, end_ms)`` in time order (see :func:`sample_at`);
+    ``exact=False`` lets each frame be the nearest decodable one within half a sampling interval."""
     end = info.duration_ms if end_ms is None else min(end_ms, info.duration_ms)
     targets = sample_times(max(0, start_ms), end, fps) if end > start_ms else []
-    yield from sample_at(info, targets, max_side=max_side, workers=workers,
-                         segment_s=segment_s, cancel=cancel)
+    yield from sample_at(info, targets, max_side=max_side, workers=workers, segment_s=segment_s, cancel=cancel,
+                         tolerance_ms=None if exact else 500.0 / fps, hwaccel=hwaccel)
+
+
+_END = object()
 
 
 def sample_at(
@@ -226,16 +324,31 @@ def sample_at(
     workers: int | None = None,
     segment_s: float = 30.0,
     cancel: threading.Event | None = None,
-) -> Iterator[Frame]:
+    tolerance_ms: float | None = None,
+    hwaccel: str | None = None,
+    threads: int | None = None,
+) -> Generator[Frame]:
     """Yield, for each target time (ms, ascending), the frame on screen then; ``time_ms`` is its own time.
+
+    ``tolerance_ms`` (sampling, typically half the sampling interval): decode less. Frames nothing
+    refers to are skipped and a target may get the nearest decoded frame instead, less than
+    ``tolerance_ms`` away (where none is that close, that stretch is decoded in full). ``hwaccel``:
+    a hardware decoder to try (see :class:`VideoStream`). ``threads``: decoder threads per stream
+    (default: all cores shared among the workers).
 
     Long ranges are split into segments of about ``segment_s`` seconds decoded in parallel
     (``workers`` threads, each with its own demuxer and decoder; FFmpeg releases the GIL while
-    decoding). Frames still come out in order, with at most ``workers + 1`` segments in memory.
+    decoding); ``workers=1`` decodes in one stream with all cores (frame threads), the lowest latency
+    to the first frames. Frames come out in order as they are decoded, with at most ``workers + 1``
+    segments in flight; a consumer that stops early (or ``cancel``) stops the workers.
     """
     targets = sorted(t for t in targets if 0 <= t < info.duration_ms)
     if not targets:
         return
+    frame_ms = 1000.0 / info.fps if info.fps > 0 else 1000.0
+    if tolerance_ms is not None and tolerance_ms < 2 * frame_ms:
+        tolerance_ms = None  # too few frames between samples for skipping to pay
+    skip = _SkipState()
     cores = os.cpu_count() or 2
     n_workers = workers if workers is not None else min(4, cores)
     segments: list[list[int]] = [[targets[0]]]
@@ -244,30 +357,57 @@ def sample_at(
             segments.append([])
         segments[-1].append(t)
     if n_workers <= 1 or len(segments) == 1:
-        yield from _decode_segment(info, targets, max_side, cancel, threads=0)
+        yield from _decode_segment(info, targets, max_side, cancel, threads or 0, tolerance_ms, hwaccel, skip)
         return
 
-    decoder_threads = max(1, cores // n_workers)
+    decoder_threads = threads or max(1, cores // n_workers)
+    halt = threading.Event()  # the consumer stopped or was cancelled: workers stop at their next frame
 
-    def run(seg: Sequence[int]) -> list[Frame]:
-        return list(_decode_segment(info, seg, max_side, cancel, decoder_threads))
+    def run(seg: Sequence[int], out: queue.SimpleQueue[object]) -> None:
+        try:
+            for frame in _decode_segment(info, seg, max_side, halt, decoder_threads, tolerance_ms, hwaccel, skip):
+                out.put(frame)
+            out.put(_END)
+        except BaseException as err:  # handed to the consumer
+            out.put(err)
+
+    def frames_of(out: queue.SimpleQueue[object]) -> Iterator[Frame]:
+        while True:
+            try:
+                item = out.get(timeout=0.1)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError() from None
+                continue
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Frame)
+            yield item
 
     with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="decode") as pool:
-        pending: queue.SimpleQueue[Future[list[Frame]]] = queue.SimpleQueue()
-        submitted = 0
+        pending: collections.deque[tuple[Future[None], queue.SimpleQueue[object]]] = collections.deque()
+
+        def submit(seg: Sequence[int]) -> None:
+            out: queue.SimpleQueue[object] = queue.SimpleQueue()
+            pending.append((pool.submit(run, seg, out), out))
+
         for seg in segments[: n_workers + 1]:
-            pending.put(pool.submit(run, seg))
-            submitted += 1
+            submit(seg)
+        submitted = len(pending)
         try:
-            while not pending.empty():
-                frames = pending.get().result()
+            while pending:
+                _future, out = pending[0]
+                yield from frames_of(out)
+                pending.popleft()
                 if submitted < len(segments):
-                    pending.put(pool.submit(run, segments[submitted]))
+                    submit(segments[submitted])
                     submitted += 1
-                yield from frames
         finally:
-            while not pending.empty():  # a consumer that stopped early: drop work not yet started
-                pending.get().cancel()
+            halt.set()
+            for future, _out in pending:  # a consumer that stopped early: drop work not yet started
+                future.cancel()
 
 
 def frame_at(info: VideoInfo, time_ms: int, max_side: int | None = None) -> Frame:

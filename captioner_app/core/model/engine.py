@@ -70,7 +70,11 @@ class CaptionEngine(Protocol):
     batch_size: int
 
     def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None) -> list[str]:
-        """One text per request, in order. Raises CancelledError if ``cancel`` is set meanwhile."""
+        """One text per request, in order. Raises CancelledError if ``cancel`` is set meanwhile.
+
+        Optional hook: an engine may also have ``prepare(requests)`` (CPU work that can run ahead of the
+        model, e.g. the processor's); the pipeline then calls it in its producer thread and later calls
+        ``caption`` with the same request objects, which uses that work. Engines without it need nothing."""
         ...
 
     def close(self) -> None: ...

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,57 @@ from captioner_app.core.vocab import parse_device
 log = logging.getLogger(__name__)
 
 # What a model folder needs; pickled weights (*.bin, *.pt) are never fetched nor loaded.
-DEFAULT_BATCH = {"cuda": 16, "mps": 2, "cpu": 1}  # an out-of-memory error halves it
+DEFAULT_BATCH = {"cuda": 16, "mps": 2, "cpu": 1}  # the most per call; CUDA's is also capped by memory
+CUDA_MEMORY_TARGET = 12 * 2**30  # the default batch keeps the whole run within this (weights included)
+# what the default batch is sized for: 10 s windows at 2 fps, a medium-length answer
+SIZING_FRAMES = 20
+SIZING_TEXT_TOKENS = 400
+
+
+def attention_implementation() -> str:
+    """PyTorch's scaled-dot-product attention (flash / memory-efficient kernels on CUDA). Molmo2 cannot use
+    the FlashAttention package: it drops the bidirectional mask over image tokens."""
+    return "sdpa"
+
+
+def window_bytes(config: Any, dtype_bytes: int = 2, frames: int = SIZING_FRAMES,
+                 text_tokens: int = SIZING_TEXT_TOKENS) -> int:
+    """Device memory one window needs while its batch runs: the text model's key/value cache over the
+    window's tokens, and the vision tower's per-layer hidden states for its frames (all are kept: the
+    adapter reads two layers)."""
+    text, vision = config.text_config, config.vision_config
+    patches = (vision.image_size[0] // vision.patch_size) * (vision.image_size[1] // vision.patch_size)
+    pooled = -(-(vision.image_size[0] // vision.patch_size) // 3) ** 2  # 3x3 pooling of video frames
+    tokens = frames * (pooled + 3) + text_tokens
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    kv = 2 * text.num_hidden_layers * text.num_key_value_heads * head_dim * dtype_bytes * tokens
+    vision_states = frames * patches * dtype_bytes * (
+        (vision.num_hidden_layers + 1) * vision.hidden_size + vision.intermediate_size + 2 * vision.hidden_size)
+    prefill = tokens * dtype_bytes * (text.intermediate_size * 2 + text.hidden_size * 4)
+    return int(kv + vision_states + prefill)
+
+
+def cuda_batch_for(config: Any, weights_bytes: int, free_bytes: int, dtype_bytes: int = 2,
+                   target_bytes: int = CUDA_MEMORY_TARGET, most: int = DEFAULT_BATCH["cuda"]) -> int:
+    """The largest batch (1..``most``) whose windows fit in the free memory and keep the run within
+    ``target_bytes`` in all (weights plus a 10 % margin for the allocator)."""
+    room = min(free_bytes, target_bytes - weights_bytes) * 0.9
+    return max(1, min(most, int(room // window_bytes(config, dtype_bytes))))
+
+
+def default_batch_size(model: Any, device: str) -> int:
+    """CUDA: sized from free memory (see :func:`cuda_batch_for`); MPS 2; CPU 1 (measured best: the
+    CPU is busy either way and one window per call brings the first cue soonest)."""
+    kind = device.split(":")[0]
+    if kind != "cuda":
+        return DEFAULT_BATCH.get(kind, 1)
+    import torch
+
+    free, _total = torch.cuda.mem_get_info(torch.device(device))
+    params = list(model.parameters())
+    weights = sum(p.numel() * p.element_size() for p in params)
+    dtype_bytes = params[0].element_size() if params else 2
+    return cuda_batch_for(model.config, weights, free, dtype_bytes)
 
 
 def how_to_get(model: str) -> str:
@@ -95,6 +148,21 @@ def pick_dtype(device: str, requested: str = "auto") -> Any:
     return torch.float32
 
 
+STAGES = ("preprocess", "vision", "prefill", "generation")
+PREPARED_KEPT = 4
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """:meth:`MolmoEngine.prepare`'s result: the generate calls (indices into the requests) and the
+    processor's inputs for each."""
+
+    count: int
+    batch_size: int
+    groups: list[list[int]]
+    inputs: list[Any]
+
+
 class _CancelCriteria:
     """A StoppingCriteria that ends ``generate`` as soon as the cancel event is set."""
 
@@ -120,8 +188,21 @@ class MolmoEngine:
         self.batch_size = batch_size or DEFAULT_BATCH.get(device.split(":")[0], 1)
         self.processor.tokenizer.padding_side = "left"
         self._lock = threading.Lock()
+        # prepare() runs in the pipeline's producer thread while generate runs: the fast tokenizer's
+        # padding state is not safe to share between threads ("Already borrowed")
+        self._processor_lock = threading.Lock()
+        # prepare()'s results until caption() is called with the same request objects (a few at most:
+        # a batch prepared and never captioned, after a cancel, is dropped in time)
+        self._prepared: collections.OrderedDict[tuple[int, ...], tuple[list[ClipRequest], PreparedBatch]] = (
+            collections.OrderedDict()
+        )
         self.last_generated_tokens = 0  # tokens written by the last generate call (pad excluded)
         self.generated_tokens_total = 0
+        self.input_tokens_total = 0  # prompt tokens (frames included) of all generate calls, pad excluded
+        # seconds per stage; vision, prefill and generation are filled after enable_profiling()
+        self.stage_seconds = dict.fromkeys(STAGES, 0.0)
+        self._profiling = False
+        self._forward_calls = 0
 
     @classmethod
     def load(cls, options: EngineOptions) -> MolmoEngine:
@@ -151,15 +232,16 @@ class MolmoEngine:
         try:
             processor = AutoProcessor.from_pretrained(path, local_files_only=True)
             model = AutoModelForImageTextToText.from_pretrained(
-                path, dtype=dtype, local_files_only=True, use_safetensors=True, config=config
+                path, dtype=dtype, local_files_only=True, use_safetensors=True, config=config,
+                attn_implementation=attention_implementation(),
             )
         except Exception as err:
             raise ModelError(f"model {options.model} cannot be loaded ({one_line(err)})") from None
         model.to(device).eval()
         revision = options.revision or _snapshot_revision(path)
-        log.info("loaded %s (%s) on %s as %s", options.model, revision, device, dtype)
-        return cls(model, processor, model_id=options.model, revision=revision, device=device,
-                   batch_size=options.batch_size)
+        batch = options.batch_size or default_batch_size(model, device)
+        log.info("loaded %s (%s) on %s as %s, batch size %d", options.model, revision, device, dtype, batch)
+        return cls(model, processor, model_id=options.model, revision=revision, device=device, batch_size=batch)
 
     def close(self) -> None:
         self.model = None
@@ -168,32 +250,71 @@ class MolmoEngine:
 
     # -- generation -------------------------------------------------------------------------
 
-    def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None) -> list[str]:
+    def _groups(self, requests: Sequence[ClipRequest]) -> list[list[int]]:
+        """Generate calls for ``requests``: the same token budget per call, similar lengths together
+        (frame count, then prompt length), at most :attr:`batch_size` each."""
+        def budget(i: int) -> tuple[int, int]:
+            return requests[i].prompt.max_new_tokens, requests[i].min_new_tokens
+
+        order = sorted(range(len(requests)),
+                       key=lambda i: (*budget(i), len(requests[i].frames), len(requests[i].prompt.text), i))
+        groups: list[list[int]] = []
+        for i in order:
+            if groups and len(groups[-1]) < self.batch_size and budget(groups[-1][0]) == budget(i):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        return groups
+
+    def prepare(self, requests: Sequence[ClipRequest]) -> PreparedBatch:
+        """The processor's work for ``requests`` (resizing, patching, tokenising), done ahead of the
+        model in the pipeline's producer thread; a later :meth:`caption` of the same request objects
+        uses it (or pass the result as ``prepared``)."""
+        groups = self._groups(requests)
+        started = time.perf_counter()
+        inputs = [self.build_inputs([requests[i] for i in group]) for group in groups]
+        self.stage_seconds["preprocess"] += time.perf_counter() - started
+        prepared = PreparedBatch(len(requests), self.batch_size, groups, inputs)
+        with self._processor_lock:
+            self._prepared[tuple(map(id, requests))] = (list(requests), prepared)
+            while len(self._prepared) > PREPARED_KEPT:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def _take_prepared(self, requests: Sequence[ClipRequest]) -> PreparedBatch | None:
+        with self._processor_lock:
+            entry = self._prepared.pop(tuple(map(id, requests)), None)
+        if entry is None or any(a is not b for a, b in zip(entry[0], requests, strict=True)):
+            return None
+        return entry[1]
+
+    def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None,
+                prepared: PreparedBatch | None = None) -> list[str]:
         results: list[str] = [""] * len(requests)
-        order = list(range(len(requests)))
-        # requests with the same token budget share a generate call
-        order.sort(key=lambda i: (requests[i].prompt.max_new_tokens, requests[i].min_new_tokens))
+        if prepared is None:
+            prepared = self._take_prepared(requests)  # the pipeline's producer thread prepared them
+        if prepared is not None and (prepared.count != len(requests) or prepared.batch_size != self.batch_size):
+            prepared = None  # made for another batch size (an out-of-memory error halved it since)
+        groups = prepared.groups if prepared is not None else self._groups(requests)
         with self._lock:
-            start = 0
-            while start < len(order):
+            for g, group in enumerate(groups):
                 if cancel is not None and cancel.is_set():
                     raise CancelledError()
-                key = (requests[order[start]].prompt.max_new_tokens, requests[order[start]].min_new_tokens)
-                group = [i for i in order[start:start + self.batch_size]
-                         if (requests[i].prompt.max_new_tokens, requests[i].min_new_tokens) == key]
-                texts = self._generate_with_retry([requests[i] for i in group], cancel)
+                inputs = prepared.inputs[g] if prepared is not None else None
+                texts = self._generate_with_retry([requests[i] for i in group], cancel, inputs)
                 for i, text in zip(group, texts, strict=False):
                     results[i] = text
-                start += len(group)
         return results
 
-    def _generate_with_retry(self, batch: list[ClipRequest], cancel: threading.Event | None) -> list[str]:
+    def _generate_with_retry(self, batch: list[ClipRequest], cancel: threading.Event | None,
+                             inputs: Any = None) -> list[str]:
         import torch
 
         try:
-            return self._generate(batch, cancel)
+            return self._generate(batch, cancel, inputs)
         except torch.OutOfMemoryError:
             pass  # leave the except block so the failed call's tensors can be freed
+        inputs = None
         gc.collect()
         _empty_cache(self.device)
         if len(batch) == 1:
@@ -208,6 +329,53 @@ class MolmoEngine:
         for i in range(0, len(batch), smaller):
             out.extend(self._generate_with_retry(batch[i:i + smaller], cancel))
         return out
+
+    # -- per-stage timing (benchmarks) -------------------------------------------------------
+
+    def enable_profiling(self) -> None:
+        """Time the stages of each generate call into :attr:`stage_seconds`: ``vision`` (vision tower
+        and adapter), ``prefill`` (the first forward pass, vision excluded), ``generation`` (the
+        rest). On CUDA each stage boundary synchronises, which costs a little: benchmarks only."""
+        import torch
+
+        if self._profiling:
+            return
+        self._profiling = True
+        cuda = self.device.startswith("cuda")
+
+        def now() -> float:
+            if cuda:
+                torch.cuda.synchronize()
+            return time.perf_counter()
+
+        marks: dict[str, float] = {}
+
+        def vision_pre(_module: Any, _args: Any) -> None:
+            marks["vision"] = now()
+
+        def vision_post(_module: Any, _args: Any, _out: Any) -> None:
+            self.stage_seconds["vision"] += now() - marks.pop("vision", time.perf_counter())
+
+        def forward_pre(_module: Any, _args: Any, _kwargs: Any) -> None:
+            marks["forward"] = now()
+            marks["vision_before"] = self.stage_seconds["vision"]
+
+        def forward_post(_module: Any, _args: Any, _kwargs: Any, _out: Any) -> None:
+            elapsed = now() - marks.pop("forward", time.perf_counter())
+            if self._forward_calls == 0:
+                self.stage_seconds["prefill"] += elapsed - (self.stage_seconds["vision"] - marks["vision_before"])
+            else:
+                self.stage_seconds["generation"] += elapsed
+            self._forward_calls += 1
+
+        inner = getattr(self.model, "model", None)
+        for name in ("vision_tower", "multi_modal_projector"):
+            part = getattr(inner, name, None)
+            if part is not None:
+                part.register_forward_pre_hook(vision_pre)
+                part.register_forward_hook(vision_post)
+        self.model.register_forward_pre_hook(forward_pre, with_kwargs=True)
+        self.model.register_forward_hook(forward_post, with_kwargs=True)
 
     def build_inputs(self, batch: Sequence[ClipRequest]) -> Any:
         import numpy as np
@@ -236,21 +404,28 @@ class MolmoEngine:
                     width=w,
                 )
             )
-        inputs = self.processor(
-            text=texts,
-            videos=videos,
-            video_metadata=metadata,
-            do_sample_frames=False,
-            padding=True,
-            return_tensors="pt",
-        )
-        return inputs
+        with self._processor_lock:
+            return self.processor(
+                text=texts,
+                videos=videos,
+                video_metadata=metadata,
+                do_sample_frames=False,
+                padding=True,
+                return_tensors="pt",
+            )
 
-    def _generate(self, batch: Sequence[ClipRequest], cancel: threading.Event | None) -> list[str]:
+    def _generate(self, batch: Sequence[ClipRequest], cancel: threading.Event | None, inputs: Any = None) -> list[str]:
         import torch
         from transformers import StoppingCriteriaList
 
-        inputs = self.build_inputs(batch).to(self.model.device)
+        if inputs is None:
+            started = time.perf_counter()
+            inputs = self.build_inputs(batch)
+            self.stage_seconds["preprocess"] += time.perf_counter() - started
+        inputs = inputs.to(self.model.device)
+        self._forward_calls = 0
+        if "attention_mask" in inputs:
+            self.input_tokens_total += int(inputs["attention_mask"].sum())
         max_new = max(r.prompt.max_new_tokens for r in batch)
         min_new = max(r.min_new_tokens for r in batch)
         kwargs: dict[str, Any] = {
@@ -274,7 +449,8 @@ class MolmoEngine:
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         self.last_generated_tokens = int((new_tokens != self.processor.tokenizer.pad_token_id).sum())
         self.generated_tokens_total += self.last_generated_tokens
-        texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
+        with self._processor_lock:
+            texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
         return [" ".join(t.split()) for t in texts]
 
 
