@@ -7,6 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# property tests check behaviour, not speed: no per-example time limit (a shared 2-core CI machine is slow)
+settings.register_profile("captioner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("captioner")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach the network
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
