@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from captioner_app.core.errors import CancelledError, UsageError
+from captioner_app.core.errors import CancelledError, UsageError, VideoError
 from captioner_app.core.media.video import Frame, VideoInfo, sample_at, sample_times
 from captioner_app.core.model.engine import CaptionEngine, ClipRequest
 from captioner_app.core.model.prompts import PromptSpec, video_prompt, window_prompt
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from captioner_app.core.analysis.analyze import Analysis
 
 MAX_SAMPLING_FPS = 8.0
+# a run stops when this many windows in a row, spanning at least this long, find no picture of their
+# own (a file that declares hours but holds two frames would otherwise be captioned for hours)
+STALE_WINDOWS = 3
+STALE_SPAN_MS = 60_000
 GAP_LEAD_IN_MS = 2000  # gaps placement: the model also sees this much of what leads into the gap
 DEFAULT_MIN_GAP_MS = 1200  # gaps placement: the shortest pause described into (AD_GUIDELINES)
 DEFAULT_PAD_MS = 150  # gaps placement: distance kept from speech
@@ -250,10 +254,30 @@ def run(the_plan: CaptionPlan, engine: CaptionEngine, cancel: threading.Event | 
     next_window = 0
     batch = max(1, engine.batch_size)
 
+    stale = {"windows": 0, "from_ms": -1}  # the current run of windows that found no picture of their own
+
     def flush(indices: list[int]) -> Iterator[WindowResult]:
         nonlocal done
         if cancel is not None and cancel.is_set():
             raise CancelledError()
+        stop: VideoError | None = None
+        for k, i in enumerate(indices):
+            # a window "finds" a picture when one starts inside it (or just before): past the end of
+            # what a file really holds, every sample is the last picture held on screen
+            if any(t in frames_by_time and frames_by_time[t].time_ms >= sample_from[i] - 1000
+                   for t in times_per_window[i]):
+                stale["windows"], stale["from_ms"] = 0, -1
+                continue
+            if stale["from_ms"] < 0:
+                stale["from_ms"] = wins[i].start_ms
+            stale["windows"] += 1
+            if stale["windows"] >= STALE_WINDOWS and wins[i].end_ms - stale["from_ms"] >= STALE_SPAN_MS:
+                stop = VideoError(
+                    f"{info.path}: no pictures from {stale['from_ms'] / 1000:.0f} s to {wins[i].end_ms / 1000:.0f} s "
+                    f"of the {info.duration_s:.0f} s the file declares (it holds less than it says); "
+                    "the run was stopped")
+                indices = indices[:k]
+                break
         requests = [
             ClipRequest(
                 frames=[frames_by_time[t] for t in times_per_window[i] if t in frames_by_time],
@@ -282,6 +306,8 @@ def run(the_plan: CaptionPlan, engine: CaptionEngine, cancel: threading.Event | 
             )
             cue = Cue(w.start_ms, w.end_ms, text_for.get(k, ""), provenance)
             yield WindowResult(w, cue, Progress(done, total, time.monotonic() - started))
+        if stop is not None:
+            raise stop
         # frames no later window needs are dropped, so memory stays bounded
         keep_from = sample_from[indices[-1] + 1] if indices[-1] + 1 < total else None
         for t in [t for t in frames_by_time if keep_from is None or t < keep_from]:
@@ -299,11 +325,14 @@ def run(the_plan: CaptionPlan, engine: CaptionEngine, cancel: threading.Event | 
                 ready.clear()
 
     frames = sample_at(info, all_times, max_side=options.max_side, cancel=cancel)
-    for target, frame in zip(all_times, frames, strict=False):
-        if cancel is not None and cancel.is_set():
-            raise CancelledError()
-        frames_by_time[target] = frame
-        yield from complete_up_to(target)
+    try:
+        for target, frame in zip(all_times, frames, strict=False):
+            if cancel is not None and cancel.is_set():
+                raise CancelledError()
+            frames_by_time[target] = frame
+            yield from complete_up_to(target)
+    finally:  # a run stopped early (cancelled, no pictures) ends its decoding threads now
+        frames.close()
     yield from complete_up_to(info.duration_ms + 1)
     if ready:
         yield from flush(ready[:])

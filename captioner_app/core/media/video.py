@@ -11,7 +11,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,7 +226,7 @@ def sample_at(
     workers: int | None = None,
     segment_s: float = 30.0,
     cancel: threading.Event | None = None,
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     """Yield, for each target time (ms, ascending), the frame on screen then; ``time_ms`` is its own time.
 
     Long ranges are split into segments of about ``segment_s`` seconds decoded in parallel
