@@ -30,9 +30,40 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ("a", "man", "walks", "slowly", "across", "the", "dark", "room", "and", "opens", "the", "heavy",
-         "wooden", "door", "to", "the", "garden", "where", "rain", "falls", "on", "the", "old", "stone",
-         "path", "while", "a", "dog", "waits", "under", "the", "tree")
+WORDS = (
+    "a",
+    "man",
+    "walks",
+    "slowly",
+    "across",
+    "the",
+    "dark",
+    "room",
+    "and",
+    "opens",
+    "the",
+    "heavy",
+    "wooden",
+    "door",
+    "to",
+    "the",
+    "garden",
+    "where",
+    "rain",
+    "falls",
+    "on",
+    "the",
+    "old",
+    "stone",
+    "path",
+    "while",
+    "a",
+    "dog",
+    "waits",
+    "under",
+    "the",
+    "tree",
+)
 
 STEPS = {
     "pysrt": "import pysrt\nitems = pysrt.open(PATH, encoding='utf-8')\nresult = len(items)",
@@ -117,14 +148,18 @@ def main() -> int:
     print(f"{'step':<26}{'seconds':>9}{'x pysrt':>9}{'CPU s':>9}{'x pysrt':>9}{'peak MiB':>10}{'x pysrt':>9}  result")
     for name, r in results.items():
         seconds, cpu, peak = float(r["seconds"]), float(r["cpu"]), float(r["peak_mib"])
-        print(f"{name:<26}{seconds:9.2f}{seconds / float(ref['seconds']):9.2f}{cpu:9.2f}{cpu / float(ref['cpu']):9.2f}"
-              f"{peak:10.0f}{peak / float(ref['peak_mib']):9.2f}  {r['result']}")
+        print(
+            f"{name:<26}{seconds:9.2f}{seconds / float(ref['seconds']):9.2f}{cpu:9.2f}{cpu / float(ref['cpu']):9.2f}"
+            f"{peak:10.0f}{peak / float(ref['peak_mib']):9.2f}  {r['result']}"
+        )
     scale = 1_000_000 / args.cues
     ours = [r for name, r in results.items() if name != "pysrt"]
     worst_s = max(float(r["seconds"]) for r in ours)
     worst_mib = max(float(r["peak_mib"]) for r in ours)
-    print(f"target for a million cues: <= 15 s and <= 1024 MiB; worst step here: {worst_s:.1f} s, "
-          f"{worst_mib:.0f} MiB" + (f" (times scale by about {scale:g}x for a million)" if scale != 1 else ""))
+    print(
+        f"target for a million cues: <= 15 s and <= 1024 MiB; worst step here: {worst_s:.1f} s, "
+        f"{worst_mib:.0f} MiB" + (f" (times scale by about {scale:g}x for a million)" if scale != 1 else "")
+    )
     return 0
 
 

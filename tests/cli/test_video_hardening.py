@@ -47,8 +47,9 @@ def make_two_frames(path: Path, last_s: int = 36000) -> Path:
 # item 13
 
 
-def test_a_run_whose_windows_find_no_pictures_stops(tiny_engine: Any, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_whose_windows_find_no_pictures_stops(
+    tiny_engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from captioner_app.core.media.video import probe
     from captioner_app.core.pipeline import CaptionOptions, caption_windows
     from captioner_app.core.vocab import Detail
@@ -73,8 +74,9 @@ def test_a_run_whose_windows_find_no_pictures_stops(tiny_engine: Any, tmp_path: 
     assert calls["windows"] == 6
 
 
-def test_caption_keeps_the_cues_of_a_stopped_run(tiny_model_dir: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_caption_keeps_the_cues_of_a_stopped_run(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     video = make_two_frames(tmp_path / "liar.mkv")
     out = tmp_path / "liar.srt"
     code = main(["caption", str(video), "--model", str(tiny_model_dir), "--detail", "low", "-q", "-o", str(out)])
@@ -102,8 +104,7 @@ def test_stale_temporaries_of_ours_are_removed_on_the_next_write(tmp_path: Path)
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["t.srt", fresh_unknown.name, live.name, other.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["t.srt", fresh_unknown.name, live.name, other.name])
 
 
 def test_kill_9_while_writing_leaves_nothing_after_the_next_write(tmp_path: Path) -> None:
@@ -118,8 +119,9 @@ def test_kill_9_while_writing_leaves_nothing_after_the_next_write(tmp_path: Path
         "os.fsync = hang\n"
         f"fileio.atomic_write_bytes({str(target)!r}, b'x' * 100000)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
     proc.kill()
     proc.wait()
@@ -162,10 +164,23 @@ def drip() -> Iterator[str]:
 def test_sigterm_during_a_download_removes_it_like_ctrl_c(drip: str, tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "captioner_app.cli.main", "caption", drip, "--model",
-                             str(tmp_path / "no-model"), "-q", "-o", str(tmp_path / "out.srt")],
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "captioner_app.cli.main",
+            "caption",
+            drip,
+            "--model",
+            str(tmp_path / "no-model"),
+            "-q",
+            "-o",
+            str(tmp_path / "out.srt"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)},
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(temp.glob("captioner-url-*/download-*")):
         time.sleep(0.1)
@@ -189,13 +204,13 @@ def _unwritable(tmp_path: Path) -> Path:
     return folder
 
 
-def test_an_unwritable_destination_is_found_before_any_work(video_short: Path, tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unwritable_destination_is_found_before_any_work(
+    video_short: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = _unwritable(tmp_path)
     started = time.monotonic()
     # the model does not exist: reaching it would be exit 4; the destination is checked first
-    code = main(["caption", str(video_short), "--model", str(tmp_path / "no-model"), "-q",
-                 "--output-dir", str(folder)])
+    code = main(["caption", str(video_short), "--model", str(tmp_path / "no-model"), "-q", "--output-dir", str(folder)])
     err = capsys.readouterr().err
     assert code == 5, err
     assert "cannot write the track there" in err and "nothing was started" in err and err.count("\n") == 1

@@ -30,15 +30,19 @@ def check_cli(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 # item 7: nothing lost silently
 
 
-@pytest.mark.parametrize(("line", "reason"), [
-    ("00:00:01,000 --> 00:00:02,000", "comma"),
-    ("00:60:00.000 --> 00:60:01.000", "minute 60"),
-    ("60:00.000 --> 60:01.000", "minute 60"),
-    ("00:00:60.000 --> 00:00:61.000", "second 60"),
-    ("12345678901234567890:00:00.000 --> 12345678901234567890:00:01.000", "beyond 9999 hours"),
-])
-def test_unreadable_webvtt_cues_are_reported_with_their_line(tmp_path: Path, line: str, reason: str,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("00:00:01,000 --> 00:00:02,000", "comma"),
+        ("00:60:00.000 --> 00:60:01.000", "minute 60"),
+        ("60:00.000 --> 60:01.000", "minute 60"),
+        ("00:00:60.000 --> 00:00:61.000", "second 60"),
+        ("12345678901234567890:00:00.000 --> 12345678901234567890:00:01.000", "beyond 9999 hours"),
+    ],
+)
+def test_unreadable_webvtt_cues_are_reported_with_their_line(
+    tmp_path: Path, line: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "t.vtt"
     path.write_text(f"WEBVTT\n\n00:00:05.000 --> 00:00:06.000\nkept\n\n{line}\nlost?\n")
     result = formats.read(path)
@@ -79,9 +83,15 @@ def block(draw: st.DrawFn, fmt: str) -> tuple[str, bool]:
         return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{sep}{ms:03d}"
 
     kind = draw(st.sampled_from(["good", "good", "no-time", "reversed", "garbage-time", "minute-60", "huge-hours"]))
-    text = draw(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
-                                 min_size=1, max_size=20).filter(lambda t: t.strip() and "-->" not in t),
-                         min_size=1, max_size=3))
+    text = draw(
+        st.lists(
+            st.text(
+                st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=20
+            ).filter(lambda t: t.strip() and "-->" not in t),
+            min_size=1,
+            max_size=3,
+        )
+    )
     ident = draw(st.sampled_from(["", "7", "cue-a"]))
     lines = [ident] if ident and not (fmt == "srt" and not ident.isdigit()) else []
     if kind == "good":
@@ -136,8 +146,9 @@ def test_utf32_with_a_byte_order_mark(tmp_path: Path, codec: str) -> None:
 # item 9: no internal errors
 
 
-def test_srt_short_fraction_is_a_decimal_not_an_internal_error(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_srt_short_fraction_is_a_decimal_not_an_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "short.srt"
     path.write_text("1\n00:00:01,000 --> 00:00:01,5\nHalf a second.\n")
     assert cues_of(formats.read(path)) == [(1000, 1500, "Half a second.")]
@@ -153,20 +164,24 @@ def _track(**changes: object) -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (json.dumps(_track(version="1.x")), "version '1.x' is not a whole number"),
-    (json.dumps(_track(version=1.5)), "is not a whole number"),
-    (json.dumps(_track()).replace('"start_ms": 0', '"start_ms": 1e400'), "start_ms is inf"),
-    (json.dumps(_track(provenance="from a model")), "provenance is str"),
-    (json.dumps(_track()).replace('"end_ms": 1000', '"end_ms": ' + "7" * 5000), "digit"),
-    (json.dumps(_track(start_ms=-5)), "outside 0"),
-    (json.dumps(_track(start_ms=True)), "bool, not a number"),
-    (json.dumps(_track(text=["a"])), "text is list"),
-    ('{"cues": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
-    ('{"version": ' + "9" * 5000 + ', "cues": []}', "digit"),
-])
-def test_hostile_json_tracks_are_one_line_exit_5(tmp_path: Path, body: str, reason: str,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (json.dumps(_track(version="1.x")), "version '1.x' is not a whole number"),
+        (json.dumps(_track(version=1.5)), "is not a whole number"),
+        (json.dumps(_track()).replace('"start_ms": 0', '"start_ms": 1e400'), "start_ms is inf"),
+        (json.dumps(_track(provenance="from a model")), "provenance is str"),
+        (json.dumps(_track()).replace('"end_ms": 1000', '"end_ms": ' + "7" * 5000), "digit"),
+        (json.dumps(_track(start_ms=-5)), "outside 0"),
+        (json.dumps(_track(start_ms=True)), "bool, not a number"),
+        (json.dumps(_track(text=["a"])), "text is list"),
+        ('{"cues": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"version": ' + "9" * 5000 + ', "cues": []}', "digit"),
+    ],
+)
+def test_hostile_json_tracks_are_one_line_exit_5(
+    tmp_path: Path, body: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.json"
     path.write_text(body)
     with pytest.raises(TrackError) as info:
@@ -196,7 +211,15 @@ def test_a_fifo_is_refused_without_waiting(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_a_device_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "/dev/zero", ]) == 5
+    assert (
+        main(
+            [
+                "check",
+                "/dev/zero",
+            ]
+        )
+        == 5
+    )
     assert "/dev/zero: is a device, not a regular file" in capsys.readouterr().err
 
 
@@ -212,13 +235,16 @@ def test_tracks_over_200_mb_are_refused_unread(tmp_path: Path, capsys: pytest.Ca
 # item 12: the WebVTT parsing rules
 
 
-@pytest.mark.parametrize(("timing", "reason"), [
-    ("00:00:00.00 --> 00:00:01.000", "three-digit milliseconds"),  # too short a fraction
-    ("00:00:00.0000 --> 00:00:01.000", "three-digit milliseconds"),
-    ("00:00:02.000 --> 00:00:01.000", "ends before it starts"),  # negative duration
-    ("00:00:00.000\v-->\v00:00:01.000", "vertical tab"),
-    ("0:00.000 --> 0:01.000", "not a WebVTT time"),  # one-digit minutes without hours
-])
+@pytest.mark.parametrize(
+    ("timing", "reason"),
+    [
+        ("00:00:00.00 --> 00:00:01.000", "three-digit milliseconds"),  # too short a fraction
+        ("00:00:00.0000 --> 00:00:01.000", "three-digit milliseconds"),
+        ("00:00:02.000 --> 00:00:01.000", "ends before it starts"),  # negative duration
+        ("00:00:00.000\v-->\v00:00:01.000", "vertical tab"),
+        ("0:00.000 --> 0:01.000", "not a WebVTT time"),  # one-digit minutes without hours
+    ],
+)
 def test_webvtt_rules_ignore_and_report(tmp_path: Path, timing: str, reason: str) -> None:
     path = tmp_path / "wpt.vtt"
     path.write_text(f"WEBVTT\n\nid\n{timing}\nignored\n\n00:00:03.000 --> 00:00:04.000\nkept\n")
@@ -228,16 +254,22 @@ def test_webvtt_rules_ignore_and_report(tmp_path: Path, timing: str, reason: str
 
 
 def test_webvtt_rules_accept_what_they_allow(tmp_path: Path) -> None:
-    text = ("\ufeffWEBVTT\tkind: descriptions\nX-Header: 1\n\nNOTE a comment\non two lines\n\n"
-            "00:00.000\f-->\f00:01.000\ttext-align:start\nform feed is whitespace\n"
-            "00:02.000-->00:03.000\nno blank line before: a new cue\n\n"
-            "100:00:00.000 --> 100:00:01.000\nlong hours are fine\n\n"
-            "00:00:05.000 --> 00:00:05.000\nzero length is fine\n")
+    text = (
+        "\ufeffWEBVTT\tkind: descriptions\nX-Header: 1\n\nNOTE a comment\non two lines\n\n"
+        "00:00.000\f-->\f00:01.000\ttext-align:start\nform feed is whitespace\n"
+        "00:02.000-->00:03.000\nno blank line before: a new cue\n\n"
+        "100:00:00.000 --> 100:00:01.000\nlong hours are fine\n\n"
+        "00:00:05.000 --> 00:00:05.000\nzero length is fine\n"
+    )
     path = tmp_path / "allowed.vtt"
     path.write_text(text)
     result = formats.read(path)
-    assert cues_of(result) == [(0, 1000, "form feed is whitespace"), (2000, 3000, "no blank line before: a new cue"),
-                               (5000, 5000, "zero length is fine"), (360_000_000, 360_001_000, "long hours are fine")]
+    assert cues_of(result) == [
+        (0, 1000, "form feed is whitespace"),
+        (2000, 3000, "no blank line before: a new cue"),
+        (5000, 5000, "zero length is fine"),
+        (360_000_000, 360_001_000, "long hours are fine"),
+    ]
     assert result.problems == []
 
 
@@ -245,9 +277,16 @@ def test_webvtt_rules_accept_what_they_allow(tmp_path: Path) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(spans=st.lists(st.tuples(st.integers(0, 10**8), st.integers(0, 10**6),
-                                st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
-                                        min_size=1, max_size=30)), max_size=8))
+@given(
+    spans=st.lists(
+        st.tuples(
+            st.integers(0, 10**8),
+            st.integers(0, 10**6),
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=30),
+        ),
+        max_size=8,
+    )
+)
 def test_pysrt_and_webvtt_py_read_our_output(spans: list[tuple[int, int, str]]) -> None:
     import io
 
@@ -259,11 +298,13 @@ def test_pysrt_and_webvtt_py_read_our_output(spans: list[tuple[int, int, str]]) 
     cues = [Cue(s, s + d, t) for s, d, t in spans if clean_text(t) and "-->" not in t]
     track = Track(cues)
     srt_items = pysrt.SubRipFile.from_string(formats.render(track, "srt"))
-    assert [(i.start.ordinal, i.end.ordinal, i.text) for i in srt_items] == \
-        [(c.start_ms, c.end_ms, c.text) for c in track]
+    assert [(i.start.ordinal, i.end.ordinal, i.text) for i in srt_items] == [
+        (c.start_ms, c.end_ms, c.text) for c in track
+    ]
     vtt = webvtt.from_buffer(io.StringIO(formats.render(track, "vtt")))
-    assert [(c.start, c.end) for c in vtt.captions] == \
-        [(formats._blocks.stamp(c.start_ms, "."), formats._blocks.stamp(c.end_ms, ".")) for c in track]
+    assert [(c.start, c.end) for c in vtt.captions] == [
+        (formats._blocks.stamp(c.start_ms, "."), formats._blocks.stamp(c.end_ms, ".")) for c in track
+    ]
 
 
 @given(ms=st.integers(0, 9999 * 3_600_000 + 3_599_999), sep=st.sampled_from([",", "."]))

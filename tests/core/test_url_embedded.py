@@ -21,10 +21,25 @@ from hypothesis import strategies as st
 from captioner_app.core.media import urls
 from captioner_app.core.media.urls import UrlError, check_address, fetch_url
 
-PRIVATE_V4 = [ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/29", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-    "224.0.0.0/4", "240.0.0.0/4")]
+PRIVATE_V4 = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/29",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+]
 
 
 class Tripwire(AssertionError):
@@ -66,8 +81,21 @@ def embedded(draw: st.DrawFn) -> tuple[str, ipaddress.IPv6Address, ipaddress.IPv
     """(form, IPv6 address, the private IPv4 inside it)."""
     v4 = draw(private_v4())
     n = int(v4)
-    form = draw(st.sampled_from(["mapped", "compatible", "translated", "nat64", "nat64-local", "6to4",
-                                 "teredo-client", "teredo-server", "isatap"]))
+    form = draw(
+        st.sampled_from(
+            [
+                "mapped",
+                "compatible",
+                "translated",
+                "nat64",
+                "nat64-local",
+                "6to4",
+                "teredo-client",
+                "teredo-server",
+                "isatap",
+            ]
+        )
+    )
     if form == "mapped":
         value = 0xFFFF << 32 | n
     elif form == "compatible":
@@ -109,8 +137,12 @@ def _spellings(ip: ipaddress.IPv6Address) -> list[str]:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=embedded(), spelling=st.integers(0, 3), port=st.integers(1, 65535))
 def test_private_ipv4_inside_any_ipv6_form_is_refused_before_connecting(
-        case: tuple[str, ipaddress.IPv6Address, ipaddress.IPv4Address], spelling: int, port: int,
-        no_connections: list[Any], tmp_path: Path) -> None:
+    case: tuple[str, ipaddress.IPv6Address, ipaddress.IPv4Address],
+    spelling: int,
+    port: int,
+    no_connections: list[Any],
+    tmp_path: Path,
+) -> None:
     form, ip, inner = case
     assert not urls._public(ip.compressed), (form, ip, inner)
     assert ipaddress.IPv4Address(inner) in urls.embedded_ipv4(ip) or form in ("compatible",)
@@ -122,8 +154,17 @@ def test_private_ipv4_inside_any_ipv6_form_is_refused_before_connecting(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("literal", ["::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::", "64:ff9b:1::7f00:1",
-                                     "2001:0:4136:e378:8000:63bf:3fff:fdd2", "::ffff:0:7f00:1"])
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "::127.0.0.1",
+        "64:ff9b::7f00:1",
+        "2002:7f00:1::",
+        "64:ff9b:1::7f00:1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "::ffff:0:7f00:1",
+    ],
+)
 def test_the_reported_forms_are_refused(literal: str, no_connections: list[Any], tmp_path: Path) -> None:
     with pytest.raises(UrlError) as info:
         fetch_url(f"http://[{literal}]:8080/v.mp4", tmp_path)
@@ -163,10 +204,18 @@ def redirector() -> Iterator[str]:
     thread.join(5)
 
 
-@pytest.mark.parametrize("hop", ["http://[64:ff9b::7f00:1]:9/x", "http://[2002:a00:1::]/x", "http://[::10.0.0.1]/x",
-                                 "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x"])
+@pytest.mark.parametrize(
+    "hop",
+    [
+        "http://[64:ff9b::7f00:1]:9/x",
+        "http://[2002:a00:1::]/x",
+        "http://[::10.0.0.1]/x",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
+    ],
+)
 def test_a_redirect_to_an_embedded_private_address_is_refused_before_connecting(
-        hop: str, redirector: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    hop: str, redirector: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # the test's own loopback server stands in for a public one; nothing else may be connected to
     real_public, real_connect = urls._public, socket.create_connection
     monkeypatch.setattr(urls, "_public", lambda a: a == "127.0.0.1" or real_public(a))

@@ -29,24 +29,37 @@ Start = Callable[..., CaptionServer]
 
 
 def post_raw(server: CaptionServer, body: bytes, path: str = f"/api/v3/{MODEL_PATH}") -> requests.Response:
-    return requests.post(f"{server.url}{path}", data=body, timeout=30,
-                         headers={**auth(server), "Content-Type": "application/json"})
+    return requests.post(
+        f"{server.url}{path}", data=body, timeout=30, headers={**auth(server), "Content-Type": "application/json"}
+    )
 
 
 # item 3: hostile JSON bodies
 
 
-@pytest.mark.parametrize("body", [b"[" * 500_000, b'{"video": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-                                  b'{"video": "x", "a": {"b": ' * 40 + b"1" + b"}" * 80])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 500_000,
+        b'{"video": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"video": "x", "a": {"b": ' * 40 + b"1" + b"}" * 80,
+    ],
+)
 def test_deep_nesting_is_400_in_shape_before_parsing(start_server: Start, body: bytes) -> None:
     server = start_server()
     for path in (f"/api/v3/{MODEL_PATH}", "/api/v3/media/uploads"):
         assert_error(post_raw(server, body, path), 400, "levels deep")
 
 
-@pytest.mark.parametrize("body", [b'{"video": "http://example.org/a.mp4", "window": ' + b"9" * 5000 + b"}",
-                                  b'{"filename": "a.mp4", "size": ' + b"1" * 5000 + b"}",
-                                  b'{"video": "x", "window": NaN}', b'{"video": "x", "window": -Infinity}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"video": "http://example.org/a.mp4", "window": ' + b"9" * 5000 + b"}",
+        b'{"filename": "a.mp4", "size": ' + b"1" * 5000 + b"}",
+        b'{"video": "x", "window": NaN}',
+        b'{"video": "x", "window": -Infinity}',
+    ],
+)
 def test_huge_numbers_and_constants_are_400_in_shape(start_server: Start, body: bytes) -> None:
     server = start_server()
     path = "/api/v3/media/uploads" if b"filename" in body else f"/api/v3/{MODEL_PATH}"
@@ -67,20 +80,39 @@ def test_body_size_is_capped_while_reading_even_without_a_length(start_server: S
         for _ in range(100):
             yield b"[" * 1000
 
-    response = requests.post(f"{server.url}/api/v3/{MODEL_PATH}", data=chunks(), timeout=30,
-                             headers={**auth(server), "Content-Type": "application/json"})
+    response = requests.post(
+        f"{server.url}/api/v3/{MODEL_PATH}",
+        data=chunks(),
+        timeout=30,
+        headers={**auth(server), "Content-Type": "application/json"},
+    )
     assert_error(response, 413, "10,000-byte limit")
 
 
 # item 5: content types and downloads
 
 
-@pytest.mark.parametrize("content_type", ["text/html\r\nX-Injected: 1", "text/html", "application/javascript",
-                                          "video/mp4; x=\"\r\n\"", "image/svg+xml", "video/", "", 42])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/html\r\nX-Injected: 1",
+        "text/html",
+        "application/javascript",
+        'video/mp4; x="\r\n"',
+        "image/svg+xml",
+        "video/",
+        "",
+        42,
+    ],
+)
 def test_only_video_and_audio_content_types_are_accepted(start_server: Start, content_type: object) -> None:
     server = start_server()
-    response = requests.post(f"{server.url}/api/v3/media/uploads", headers=auth(server), timeout=10,
-                             json={"filename": "a.mp4", "size": 10, "content_type": content_type})
+    response = requests.post(
+        f"{server.url}/api/v3/media/uploads",
+        headers=auth(server),
+        timeout=10,
+        json={"filename": "a.mp4", "size": 10, "content_type": content_type},
+    )
     assert_error(response, 422, "content_type")
     assert server.store.counts() == {"created": 0, "processing": 0, "completed": 0, "failed": 0}
 
@@ -88,11 +120,19 @@ def test_only_video_and_audio_content_types_are_accepted(start_server: Start, co
 def test_downloads_are_attachments_with_nosniff(start_server: Start, video_short: Path) -> None:
     server = start_server()
     size = video_short.stat().st_size
-    ticket = requests.post(f"{server.url}/api/v3/media/uploads", headers=auth(server), timeout=10,
-                           json={"filename": "<script>.html\"", "size": size, "content_type": "video/mp4"})
+    ticket = requests.post(
+        f"{server.url}/api/v3/media/uploads",
+        headers=auth(server),
+        timeout=10,
+        json={"filename": '<script>.html"', "size": size, "content_type": "video/mp4"},
+    )
     data = ticket.json()["data"]
-    assert requests.put(data["upload"]["url"], data=video_short.read_bytes(), headers=data["upload"]["headers"],
-                        timeout=30).status_code == 200
+    assert (
+        requests.put(
+            data["upload"]["url"], data=video_short.read_bytes(), headers=data["upload"]["headers"], timeout=30
+        ).status_code
+        == 200
+    )
     got = requests.get(data["download_url"], headers=auth(server), timeout=10)
     assert got.status_code == 200 and got.content == video_short.read_bytes()
     assert got.headers["Content-Type"] == "video/mp4"
@@ -165,23 +205,27 @@ class _FullDisk:
         self.real.close()
 
 
-def test_upload_onto_a_full_disk_is_507_in_shape_and_keeps_nothing(start_server: Start, video_short: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_onto_a_full_disk_is_507_in_shape_and_keeps_nothing(
+    start_server: Start, video_short: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from captioner_app.server import app as app_module
 
     server = start_server()
     real_open = app_module.open_part
     monkeypatch.setattr(app_module, "open_part", lambda path: _FullDisk(real_open(path), 100_000))
     size = 8 * 1024 * 1024
-    ticket = requests.post(f"{server.url}/api/v3/media/uploads", headers=auth(server), timeout=10,
-                           json={"filename": "big.mp4", "size": size, "content_type": "video/mp4"}).json()["data"]
+    ticket = requests.post(
+        f"{server.url}/api/v3/media/uploads",
+        headers=auth(server),
+        timeout=10,
+        json={"filename": "big.mp4", "size": size, "content_type": "video/mp4"},
+    ).json()["data"]
     response = requests.put(ticket["upload"]["url"], data=b"v" * size, headers=ticket["upload"]["headers"], timeout=60)
     assert_error(response, 507, "disk is full", "was not kept")  # an answer, not a connection reset
     assert list((server.config.data_dir / "uploads").iterdir()) == []
     assert not server.store.get_upload(ticket["id"]).received  # type: ignore[union-attr]
     monkeypatch.setattr(app_module, "open_part", real_open)  # space is back: the same upload goes through
-    again = requests.put(ticket["upload"]["url"], data=b"v" * size,
-                         headers=ticket["upload"]["headers"], timeout=60)
+    again = requests.put(ticket["upload"]["url"], data=b"v" * size, headers=ticket["upload"]["headers"], timeout=60)
     assert again.status_code == 200, again.text
 
 
@@ -189,11 +233,19 @@ def test_no_free_space_is_507_before_storing(start_server: Start, monkeypatch: p
     from captioner_app.server import app as app_module
 
     server = start_server()
-    ticket = requests.post(f"{server.url}/api/v3/media/uploads", headers=auth(server), timeout=10,
-                           json={"filename": "a.mp4", "size": 2_000_000}).json()["data"]
+    ticket = requests.post(
+        f"{server.url}/api/v3/media/uploads",
+        headers=auth(server),
+        timeout=10,
+        json={"filename": "a.mp4", "size": 2_000_000},
+    ).json()["data"]
     monkeypatch.setattr(app_module.shutil, "disk_usage", lambda path: shutil_usage(free=10_000))
-    refused = requests.post(f"{server.url}/api/v3/media/uploads", headers=auth(server), timeout=10,
-                            json={"filename": "b.mp4", "size": 2_000_000})
+    refused = requests.post(
+        f"{server.url}/api/v3/media/uploads",
+        headers=auth(server),
+        timeout=10,
+        json={"filename": "b.mp4", "size": 2_000_000},
+    )
     assert_error(refused, 507, "10,000 bytes free")
     put = requests.put(ticket["upload"]["url"], data=b"v" * 2_000_000, headers=ticket["upload"]["headers"], timeout=60)
     assert_error(put, 507, "disk is full")
@@ -238,8 +290,7 @@ def test_the_worker_keeps_a_result_until_the_disk_has_room(start_server: Start) 
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         db.execute(f"PRAGMA max_page_count = {pages}")
     server.worker._stop.clear()
-    finisher = threading.Thread(target=server.worker._finish,
-                                args=(claimed, Outcome("t" * 500_000, 5)), daemon=True)
+    finisher = threading.Thread(target=server.worker._finish, args=(claimed, Outcome("t" * 500_000, 5)), daemon=True)
     finisher.start()
     time.sleep(2.5)
     assert finisher.is_alive() and server.store.get(job.id).status == "processing"  # type: ignore[union-attr]
@@ -253,11 +304,13 @@ def test_the_worker_keeps_a_result_until_the_disk_has_room(start_server: Start) 
 def test_stored_uploads_have_a_total_limit(start_server: Start) -> None:
     server = start_server(max_stored_bytes=3_000_000)
     tickets = "/api/v3/media/uploads"
-    ok = requests.post(server.url + tickets, json={"filename": "a.mp4", "size": 2_000_000}, headers=auth(server),
-                       timeout=10)
+    ok = requests.post(
+        server.url + tickets, json={"filename": "a.mp4", "size": 2_000_000}, headers=auth(server), timeout=10
+    )
     assert ok.status_code == 200
-    refused = requests.post(server.url + tickets, json={"filename": "b.mp4", "size": 2_000_000},
-                            headers=auth(server), timeout=10)
+    refused = requests.post(
+        server.url + tickets, json={"filename": "b.mp4", "size": 2_000_000}, headers=auth(server), timeout=10
+    )
     assert_error(refused, 507, "3,000,000-byte limit", "deleted 24 h")
 
 
@@ -324,15 +377,21 @@ def drip_server() -> Iterator[str]:
 def test_a_drip_fed_download_is_dropped_by_the_minimum_rate(drip_server: str, tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(UrlError) as info:
-        fetch_url(drip_server, tmp_path, allow_private=True, read_timeout=5, deadline_s=60,
-                  min_rate_bps=1000, rate_window_s=0.6)
+        fetch_url(
+            drip_server,
+            tmp_path,
+            allow_private=True,
+            read_timeout=5,
+            deadline_s=60,
+            min_rate_bps=1000,
+            rate_window_s=0.6,
+        )
     assert info.value.reason == "timeout" and "too slow" in str(info.value)
     assert time.monotonic() - started < 3
     assert list(tmp_path.iterdir()) == []
 
 
-def test_slow_downloads_do_not_hold_up_captioning(start_server: Start, drip_server: str,
-                                                  video_short: Path) -> None:
+def test_slow_downloads_do_not_hold_up_captioning(start_server: Start, drip_server: str, video_short: Path) -> None:
     server = start_server(allow_private_urls=True, workers=1, fetchers=2, url_min_rate_bps=0)
     slow = [submit(server, {"video": drip_server, "detail_level": "low"}).json()["data"]["id"] for _ in range(2)]
     time.sleep(0.5)  # both fetchers are busy with the drip
@@ -348,8 +407,9 @@ def test_a_tiny_window_is_refused_and_windows_are_bounded(start_server: Start, v
     server = start_server(max_windows=2)
     url = upload(server, video_short)
     assert_error(submit(server, {"video": url, "format": "srt", "window": 0.001}), 422, "from 1 to 3600")
-    data = submit(server, {"video": url, "format": "srt", "window": 1, "detail_level": "low",
-                           "enable_sync_mode": True}).json()["data"]
+    data = submit(
+        server, {"video": url, "format": "srt", "window": 1, "detail_level": "low", "enable_sync_mode": True}
+    ).json()["data"]
     assert data["status"] == "failed" and "more than 2 windows" in data["error"]
 
 
