@@ -8,7 +8,7 @@ Exit codes
   4    the model (or the narration voice) cannot be found, fetched or loaded, or the device ran out of memory
   5    a track file cannot be read or written (full disk, no permission, bad format); render: an output
        cannot be written, or a cue's narration does not fit
-  130  cancelled (Ctrl-C)
+  130  cancelled (Ctrl-C or SIGTERM)
   141  the program reading the output stopped early (e.g. `| head`)
 With several inputs, every input is tried; the exit code is that of the first failure.
 """
