@@ -141,7 +141,7 @@ def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
             problems.append(f"{name}: line {block.line}: no 'start --> end' time line; the block was not imported")
             continue
         rest = len(lines) - index - 1
-        body = lines[index + 1] if rest == 1 else "\n".join(lines[index + 1:]) if rest else ""
+        body = lines[index + 1] if rest == 1 else "\n".join(lines[index + 1 :]) if rest else ""
         f = fast(lines[index])
         if f is not None:
             h1, m1, s1, f1, h2, m2, s2, f2 = f.groups()
@@ -167,8 +167,7 @@ def _skippable(head: str) -> bool:
     return any(head == word or head.startswith((word + " ", word + "\t")) for word in ("NOTE", "STYLE", "REGION"))
 
 
-def parse_vtt(text: str, name: str,
-              make: Callable[[int, int, str, str], Cue]) -> tuple[list[Cue], list[str], bool]:
+def parse_vtt(text: str, name: str, make: Callable[[int, int, str, str], Cue]) -> tuple[list[Cue], list[str], bool]:
     """WebVTT by the parsing rules. Returns (cues, problems, has_header); ``make(start, end, text,
     identifier)`` builds each cue. Without a WEBVTT header the whole text is read as cue blocks."""
     lines = text.replace("\x00", "\ufffd").split("\n")
@@ -214,13 +213,15 @@ def parse_vtt(text: str, name: str,
             start, end = vtt_stamp(m.group(1), lenient), vtt_stamp(m.group(2), lenient)
             if end < start:
                 raise StampError("the cue ends before it starts")
-            cues.append(make(start, end, "\n".join(block[timing_at + 1:]), block[0] if timing_at else ""))
+            cues.append(make(start, end, "\n".join(block[timing_at + 1 :]), block[0] if timing_at else ""))
         except ValueError as err:
             extra = " (a vertical tab is not a space in WebVTT)" if "\v" in block[timing_at] else ""
             problems.append(f"{name}: line {line_no}: {err}{extra}; the cue was ignored")
     if lenient[0]:
-        problems.append(f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
-                        "were read leniently")
+        problems.append(
+            f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
+            "were read leniently"
+        )
     return cues, problems, has_header
 
 

@@ -92,8 +92,9 @@ def track_from_dict(data: Any, name: str) -> ReadResult:
             cues.append(_cue(item))
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as err:
             # our own loss-free format: a damaged cue means a damaged file, refused whole with the reason
-            raise TrackError(f"{name}: cue {number} is unreadable ({one_line(err, 160)}); "
-                             "the file was not imported") from None
+            raise TrackError(
+                f"{name}: cue {number} is unreadable ({one_line(err, 160)}); the file was not imported"
+            ) from None
     video, duration, language = data.get("video"), data.get("duration_ms"), data.get("language")
     if video is not None and not isinstance(video, str):
         problems.append(f"{name}: 'video' is {type(video).__name__}, not a file name; ignored")

@@ -25,8 +25,9 @@ def render(track: Track) -> str:
     parts = ["WEBVTT - audio description\n"]
     for number, cue in enumerate(track, start=1):
         identifier = f"\n{EXTENDED_PREFIX}{number}" if cue.extended else ""
-        parts.append(f"{identifier}\n{stamp(cue.start_ms, '.')} --> {stamp(cue.end_ms, '.')}\n"
-                     f"{escape(cue.text) or ' '}\n")
+        parts.append(
+            f"{identifier}\n{stamp(cue.start_ms, '.')} --> {stamp(cue.end_ms, '.')}\n{escape(cue.text) or ' '}\n"
+        )
     return "".join(parts)
 
 
