@@ -10,7 +10,8 @@ from typing import Any
 
 from captioner_app.cli.analyze import add_gap_options
 from captioner_app.cli.common import add_model_options, each_input, engine_options, positive_float
-from captioner_app.core.errors import CancelledError, TrackError, UsageError
+from captioner_app.core.errors import CancelledError, TrackError, UsageError, VideoError
+from captioner_app.core.fileio import check_writable
 from captioner_app.core.media.urls import is_url, probe_input, url_stem
 from captioner_app.core.media.video import VideoInfo
 from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, caption, describe_video
@@ -88,6 +89,9 @@ def run_caption(args: argparse.Namespace) -> int:
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise UsageError(f"-o {args.output}: the folder {Path(args.output).parent} does not exist")
 
+    for video in args.videos:  # an unwritable destination is found now, not after the captioning
+        check_writable(_output_path(args, video, fmt), "the track")
+
     probed, code = each_input(args.videos, probe_input, args.debug)
     if not probed:
         return code
@@ -114,6 +118,11 @@ def _caption_all(args: argparse.Namespace, probed: list[tuple[str, VideoInfo]], 
             cancel.set()
             _keep_partial(track, target, fmt)
             return 130
+        except VideoError as err:  # e.g. the windows stopped finding pictures: keep what was done
+            print(f"captioner: error: {err}", file=sys.stderr)
+            _keep_partial(track, target, fmt, why="stopped")
+            code = code or err.exit_code
+            continue
         try:
             formats.write(track, target, fmt)
         except TrackError as err:
@@ -125,19 +134,20 @@ def _caption_all(args: argparse.Namespace, probed: list[tuple[str, VideoInfo]], 
     return code
 
 
-def _keep_partial(track: Track, target: Path, fmt: str) -> None:
-    """On Ctrl-C, the cues already written go to NAME.partial.EXT (the real output is left alone)."""
+def _keep_partial(track: Track, target: Path, fmt: str, why: str = "cancelled") -> None:
+    """On Ctrl-C (or SIGTERM, or a run stopped for a reason), the cues already made go to
+    NAME.partial.EXT (the real output is left alone)."""
     if not len(track):
-        print("captioner: cancelled; nothing was written", file=sys.stderr)
+        print(f"captioner: {why}; nothing was written", file=sys.stderr)
         return
     partial = target.with_name(f"{target.stem}.partial{target.suffix}")
     done = f"{len(track)} cue{'s' if len(track) != 1 else ''} done"
     try:
         formats.write(track, partial, fmt)
     except TrackError as err:
-        print(f"captioner: cancelled; the {done} could not be kept: {err}", file=sys.stderr)
+        print(f"captioner: {why}; the {done} could not be kept: {err}", file=sys.stderr)
         return
-    print(f"captioner: cancelled; the {done} {'are' if len(track) != 1 else 'is'} in {partial}", file=sys.stderr)
+    print(f"captioner: {why}; the {done} {'are' if len(track) != 1 else 'is'} in {partial}", file=sys.stderr)
 
 
 def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: threading.Event,

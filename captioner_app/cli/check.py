@@ -14,7 +14,7 @@ from captioner_app.core.analysis.analyze import AnalysisOptions, analyze
 from captioner_app.core.media.video import probe
 from captioner_app.core.timing.budget import DEFAULT_WPM
 from captioner_app.core.tracks import formats
-from captioner_app.core.tracks.checks import DEFAULT_MAX_CPS, ERROR, KINDS, CheckOptions, check_track
+from captioner_app.core.tracks.checks import DEFAULT_MAX_CPS, ERROR, KINDS, CheckOptions, iter_findings
 
 
 def register(subparsers: Any) -> None:
@@ -78,22 +78,27 @@ def run_check(args: argparse.Namespace) -> int:
     if args.video:
         analysis = analyze(info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=int(round(args.pad * 1000)),
                                                  shots=False))
-    findings = check_track(result.track, analysis, options, _narration_measure(args, result.track.language))
-    errors = sum(1 for f in findings if f.severity == ERROR)
+    # findings are written as they are found: a million-cue track's report is never held whole
+    findings = iter_findings(result.track, analysis, options, _narration_measure(args, result.track.language))
+    out = sys.stdout
+    errors = warnings = 0
     if args.json:
-        print(json.dumps({
-            "track": args.track,
-            "video": args.video,
-            "cues": len(result.track),
-            "errors": errors,
-            "warnings": len(findings) - errors,
-            "findings": [f.to_dict() for f in findings],
-        }, ensure_ascii=False, indent=2))
+        head = json.dumps({"track": args.track, "video": args.video, "cues": len(result.track)},
+                          ensure_ascii=False, indent=2)
+        out.write(head[:-2] + ',\n  "findings": [')
+        for finding in findings:
+            errors += finding.severity == ERROR
+            warnings += finding.severity != ERROR
+            item = json.dumps(finding.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            out.write(("\n    " if errors + warnings == 1 else ",\n    ") + item)
+        out.write(("\n  ]" if errors + warnings else "]") + f',\n  "errors": {errors},\n  "warnings": {warnings}\n}}\n')
         return 0
     for finding in findings:
-        print(finding.line())
+        errors += finding.severity == ERROR
+        warnings += finding.severity != ERROR
+        out.write(finding.line() + "\n")
     cues = len(result.track)
     print(f"{args.track}: {cues} cue{'s' if cues != 1 else ''}, {errors} error{'s' if errors != 1 else ''}, "
-          f"{len(findings) - errors} warning{'s' if len(findings) - errors != 1 else ''}"
+          f"{warnings} warning{'s' if warnings != 1 else ''}"
           + ("" if args.video else " (no --video: speech not checked)"))
     return 0

@@ -8,7 +8,7 @@ Exit codes
   4    the model (or the narration voice) cannot be found, fetched or loaded, or the device ran out of memory
   5    a track file cannot be read or written (full disk, no permission, bad format); render: an output
        cannot be written, or a cue's narration does not fit
-  130  cancelled (Ctrl-C)
+  130  cancelled (Ctrl-C or SIGTERM)
   141  the program reading the output stopped early (e.g. `| head`)
 With several inputs, every input is tried; the exit code is that of the first failure.
 """
@@ -16,10 +16,13 @@ With several inputs, every input is tried; the exit code is that of the first fa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -66,6 +69,19 @@ def _quiet_libraries(debug: bool) -> None:
     # and closing a decoder while holding the GIL deadlocks.
 
 
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (kill, a service manager, a closing terminal session) stops a command as Ctrl-C does:
+    the work done so far is kept (NAME.partial.EXT), downloads and temporaries are removed, exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -73,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     _quiet_libraries(args.debug)
+    _terminate_like_interrupt()
     try:
         return int(args.handler(args) or 0)
     except CaptionerError as err:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from captioner_app.core.errors import CancelledError, UsageError
+from captioner_app.core.errors import CancelledError, UsageError, VideoError
 from captioner_app.core.media.video import Frame, VideoInfo, sample_at, sample_times
 from captioner_app.core.model.engine import CaptionEngine, ClipRequest
 from captioner_app.core.model.prompts import PromptSpec, video_prompt, window_prompt
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from captioner_app.core.analysis.analyze import Analysis
 
 MAX_SAMPLING_FPS = 8.0
+# a run stops when this many windows in a row, spanning at least this long, find no picture of their
+# own (a file that declares hours but holds two frames would otherwise be captioned for hours)
+STALE_WINDOWS = 3
+STALE_SPAN_MS = 60_000
 GAP_LEAD_IN_MS = 2000  # gaps placement: the model also sees this much of what leads into the gap
 DEFAULT_MIN_GAP_MS = 1200  # gaps placement: the shortest pause described into (AD_GUIDELINES)
 DEFAULT_PAD_MS = 150  # gaps placement: distance kept from speech
@@ -361,6 +365,7 @@ def run(
     producer = threading.Thread(target=produce, name="caption-producer", daemon=True)
     producer.start()
     done = 0
+    stale_windows, stale_from = 0, -1  # the current run of windows that found no picture of their own
     try:
         while True:
             t0 = time.perf_counter()
@@ -379,14 +384,31 @@ def run(
             assert isinstance(item, _Batch)
             if cancel is not None and cancel.is_set():
                 raise CancelledError()
-            requests = item.requests
+            indices, requests = list(item.indices), list(item.requests)
+            stop: VideoError | None = None
+            for k, i in enumerate(indices):
+                # a window "finds" a picture when one starts inside it (or just before): past the end of
+                # what a file really holds, every sample is the last picture held on screen
+                if any(f.time_ms >= sample_from[i] - 1000 for f in requests[k].frames):
+                    stale_windows, stale_from = 0, -1
+                    continue
+                if stale_from < 0:
+                    stale_from = wins[i].start_ms
+                stale_windows += 1
+                if stale_windows >= STALE_WINDOWS and wins[i].end_ms - stale_from >= STALE_SPAN_MS:
+                    stop = VideoError(
+                        f"{info.path}: no pictures from {stale_from / 1000:.0f} s to {wins[i].end_ms / 1000:.0f} s "
+                        f"of the {info.duration_s:.0f} s the file declares (it holds less than it says); "
+                        "the run was stopped")
+                    indices, requests = indices[:k], requests[:k]
+                    break
             usable = [k for k, r in enumerate(requests) if r.frames]
             t0 = time.perf_counter()
             # the same request objects the producer prepared (an engine's prepare hook keys on them)
             texts = engine.caption([requests[k] for k in usable], cancel) if usable else []
             timings["engine"] += time.perf_counter() - t0
             text_for = dict(zip(usable, texts, strict=False))
-            for k, i in enumerate(item.indices):
+            for k, i in enumerate(indices):
                 w = wins[i]
                 done += 1
                 provenance = Provenance(
@@ -402,6 +424,8 @@ def run(
                 )
                 cue = Cue(w.start_ms, w.end_ms, text_for.get(k, ""), provenance)
                 yield WindowResult(w, cue, Progress(done, total, time.monotonic() - started))
+            if stop is not None:
+                raise stop
     finally:
         halt.set()
         while producer.is_alive():

@@ -8,11 +8,13 @@ rebinding), requests without the token, and bodies over the caps, before any rou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
 import os
 import re
+import shutil
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from captioner_app.core.errors import CaptionerError
+from captioner_app.core.fileio import disk_full, private_dir
 from captioner_app.core.media.urls import UrlError, check_address
 from captioner_app.core.vocab import Detail, Placement
 from captioner_app.server.config import MODEL_PATH, ServerConfig
@@ -40,6 +43,11 @@ TRACK_TYPES = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip;
 UPLOAD_PATH = "/api/v3/media/uploads/"
 FILES_PATH = "/api/v3/media/files/"
 _ID = re.compile(r"^[0-9a-f]{32}$")
+# video/* or audio/* (RFC 6838 names), no parameters, nothing that could break a header
+_MEDIA_TYPE = re.compile(r"^(?:video|audio)/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\Z")
+DISK_FULL = "the server's disk is full; nothing was stored, and the queue is unchanged: try again when space is freed"
+DISK_MARGIN = 64 * 1024 * 1024  # kept free for the job database and the work folder
+SAFE_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
 class ApiError(Exception):
@@ -47,6 +55,11 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = " ".join(message.split())
+
+
+def open_part(path: Path) -> Any:
+    """A new upload file, readable by this user only."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -217,16 +230,62 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+MAX_JSON_DEPTH = 32  # the API's bodies nest two levels; nothing needs more
+MAX_NUMBER_DIGITS = 30
+
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+
+
+def _nesting(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, outside strings: checked before
+    parsing, in one linear pass, so a 500,000-deep body never reaches the recursive parser."""
+    if b"[" not in body and b"{" not in body:
+        return 0
+    # escapes read left to right: an escaped backslash first, then an escaped quote
+    body = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    depth = deepest = 0
+    in_string = False
+    for byte in body:
+        if byte == 0x22:
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def _small_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"a number with {len(text.lstrip('-')):,} digits is too long (at most {MAX_NUMBER_DIGITS})")
+    return int(text)
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number JSON allows")
+
+
 async def read_json(request: Request, cap: int) -> dict[str, Any]:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > cap:
             raise ApiError(413, f"the request body is over this server's {cap:,}-byte limit")
+    depth = _nesting(bytes(body))
+    if depth > MAX_JSON_DEPTH:
+        raise ApiError(400, f"the request body nests {depth:,} levels deep; at most {MAX_JSON_DEPTH} are accepted")
     try:
-        data = json.loads(bytes(body) or b"{}")
+        data = json.loads(bytes(body) or b"{}", parse_int=_small_int, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ApiError(400, f"the request body is not valid JSON ({err})") from None
+    except (ValueError, RecursionError) as err:  # an over-long number, nesting the scan missed
+        reason = str(err)[:120] or type(err).__name__
+        raise ApiError(400, f"the request body is not acceptable JSON ({reason})") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object")
     return data
@@ -260,7 +319,21 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, err: Exception) -> JSONResponse:
+        if disk_full(err):
+            return error_response(507, DISK_FULL)
         return error_response(500, f"internal error: {type(err).__name__}: {err}")
+
+    def room_for(size: int) -> None:
+        """507 unless ``size`` more bytes fit the stored-uploads limit and the disk."""
+        held = store.upload_bytes()
+        if held + size > config.max_stored_bytes:
+            raise ApiError(507, f"stored uploads hold {held:,} bytes; {size:,} more would pass this server's "
+                                f"{config.max_stored_bytes:,}-byte limit (uploads are deleted "
+                                f"{config.expire_s / 3600:g} h after they are made)")
+        free = shutil.disk_usage(config.data_dir).free
+        if free < size + DISK_MARGIN:
+            raise ApiError(507, f"the server's disk has {free:,} bytes free, not enough for {size:,} more; "
+                                "try again when space is freed")
 
     def own_upload(video: str) -> str | None:
         """The upload id when ``video`` is this server's download URL for an upload."""
@@ -301,8 +374,8 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
                 raise ApiError(422, f"format {fmt!r} is not one of text, srt, vtt, json")
             job_input["format"] = FORMATS[fmt.lower()]
             if window is not None:
-                if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window <= 3600:
-                    raise ApiError(422, f"window {window!r} must be a number of seconds above 0 and at most 3600")
+                if isinstance(window, bool) or not isinstance(window, (int, float)) or not 1 <= window <= 3600:
+                    raise ApiError(422, f"window {window!r} must be a number of seconds from 1 to 3600")
                 job_input["window"] = float(window)
             if placement is not None:
                 available = placements()
@@ -331,7 +404,7 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         body = await read_json(request, config.max_body_bytes)
         job_input = validate(body)
         await check_video(job_input["video"])
-        job = store.create(MODEL_PATH, job_input)
+        job = store.create(MODEL_PATH, job_input, fetch=own_upload(job_input["video"]) is None)
         worker.notify()
         if body.get("enable_sync_mode") is True:
             job = await waiters.wait(job.id, store)
@@ -356,7 +429,8 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
             raise ApiError(404, f"prediction {job_id} failed: {job.error}")
         if job.status != "completed" or job.track is None:
             raise ApiError(409, f"prediction {job_id} is {job.status}; its track is not ready yet")
-        return Response(job.track.encode("utf-8"), media_type=TRACK_TYPES[job.track_format or "txt"])
+        return Response(job.track.encode("utf-8"), media_type=TRACK_TYPES[job.track_format or "txt"],
+                        headers=SAFE_HEADERS)
 
     @app.post("/api/v3/media/uploads")
     async def new_upload(request: Request) -> JSONResponse:
@@ -369,8 +443,11 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         if size > config.max_upload_bytes:
             raise ApiError(413, f"the file is {size:,} bytes, over this server's {config.max_upload_bytes:,}-byte "
                                 "upload limit")
-        if content_type is not None and not isinstance(content_type, str):
-            raise ApiError(400, "content_type must be a string")
+        room_for(size)
+        if content_type is not None and (not isinstance(content_type, str) or not _MEDIA_TYPE.match(content_type)):
+            shown = repr(content_type)[:80] if isinstance(content_type, str) else type(content_type).__name__
+            raise ApiError(422, f"content_type {shown} is not accepted: send a video or audio type such as "
+                                "video/mp4, or leave it out")
         upload = store.add_upload(filename, size, content_type)
         headers = {"Authorization": f"Bearer {config.token}"}
         if content_type:
@@ -390,30 +467,52 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         if upload.received:
             raise ApiError(409, f"upload {upload_id} was already sent")
         limit = min(upload.size, config.max_upload_bytes)
-        uploads_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(uploads_dir)
         part = uploads_dir / f"{upload_id}.part"
         try:
-            handle = open(part, "xb")  # noqa: SIM115 - closed below
+            handle = open_part(part)
         except FileExistsError:
             raise ApiError(409, f"upload {upload_id} is being sent by another request") from None
         received = 0
         ok = False
+        # no room: still read the body (at most the announced size) so the client hears the 507
+        full = shutil.disk_usage(config.data_dir).free < upload.size + DISK_MARGIN
+        final = uploads_dir / upload_id
         try:
             async for chunk in request.stream():
                 received += len(chunk)
                 if received > limit:
                     raise ApiError(413, f"the upload is over the {limit:,} bytes announced for it")
-                handle.write(chunk)
-            handle.close()
+                if full:
+                    continue  # read the rest (at most the announced size) so the client hears the answer
+                try:
+                    handle.write(chunk)
+                except OSError as err:
+                    if not disk_full(err):
+                        raise
+                    full = True
+                    with contextlib.suppress(OSError):
+                        handle.close()
+                    part.unlink(missing_ok=True)
+            if full:
+                raise ApiError(507, f"{DISK_FULL} (upload {upload_id} was not kept)")
+            try:
+                handle.close()
+            except OSError as err:
+                if disk_full(err):
+                    raise ApiError(507, f"{DISK_FULL} (upload {upload_id} was not kept)") from None
+                raise
             if received != upload.size:
                 raise ApiError(400, f"the upload is incomplete: {received:,} of {upload.size:,} bytes arrived")
-            os.replace(part, uploads_dir / upload_id)
+            os.replace(part, final)
             store.mark_received(upload_id, received)
             ok = True
         finally:
-            handle.close()
+            with contextlib.suppress(OSError):
+                handle.close()
             if not ok:
                 part.unlink(missing_ok=True)
+                final.unlink(missing_ok=True)
         return success({"id": upload_id, "size": received, "download_url": f"{base(request)}{FILES_PATH}{upload_id}"})
 
     @app.get(FILES_PATH + "{upload_id}")
@@ -422,8 +521,11 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         if not _ID.match(upload_id) or not path.is_file():
             raise ApiError(404, f"file {upload_id[:64]!r} does not exist on this server")
         upload = store.get_upload(upload_id)
-        media_type = upload.content_type if upload and upload.content_type else "application/octet-stream"
-        return FileResponse(path, media_type=media_type)
+        stored = upload.content_type if upload and upload.content_type else ""
+        media_type = stored if _MEDIA_TYPE.match(stored) else "application/octet-stream"  # older databases
+        label = re.sub(r"[^A-Za-z0-9._-]+", "_", upload.filename if upload else "").strip("._")[:100] or upload_id
+        return FileResponse(path, media_type=media_type, headers={
+            **SAFE_HEADERS, "Content-Disposition": f'attachment; filename="{label}"'})
 
     @app.get("/api/v3/status")
     async def status() -> JSONResponse:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from captioner_app.core.errors import CaptionerError
+from captioner_app.core.fileio import private_dir, private_file
 from captioner_app.core.settings import DATA_DIR_ENV, data_dir  # one data folder for the app and the server
 
 __all__ = ["DATA_DIR_ENV", "data_dir"]  # re-exported for the server
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at REAL,
     completed_at REAL,
     inference_ms INTEGER,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    fetch INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE TABLE IF NOT EXISTS uploads (
@@ -89,11 +91,20 @@ class JobStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)  # jobs and uploads: this user only (700 / 600)
+            private_file(self.path)
+            for extra in ("-wal", "-shm"):  # SQLite gives them the database's mode; older ones may be wider
+                side = self.path.with_name(self.path.name + extra)
+                if side.exists():
+                    private_file(side)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "fetch" not in columns:  # a database from before fetching and captioning were separate
+                self._db.execute("ALTER TABLE jobs ADD COLUMN fetch INTEGER NOT NULL DEFAULT 1")
+            self._db.execute("CREATE INDEX IF NOT EXISTS jobs_fetch ON jobs (status, fetch, seq)")
         except (OSError, sqlite3.Error) as err:
             raise CaptionerError(f"{self.path}: cannot open the job database ({err})") from None
         self._lock = threading.Lock()
@@ -108,11 +119,13 @@ class JobStore:
 
     # jobs
 
-    def create(self, model: str, job_input: dict[str, Any]) -> Job:
+    def create(self, model: str, job_input: dict[str, Any], *, fetch: bool = True) -> Job:
+        """Queue a job; ``fetch`` says whether its video must be downloaded first (a URL) or is
+        already here (an upload), so that slow downloads never hold up jobs ready to caption."""
         job = Job(id=uuid.uuid4().hex, model=model, status="created", input=dict(job_input),
                   created_at=time.time())
-        self._write("INSERT INTO jobs (id, model, status, input, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (job.id, job.model, job.status, json.dumps(job.input), job.created_at))
+        self._write("INSERT INTO jobs (id, model, status, input, created_at, fetch) VALUES (?, ?, ?, ?, ?, ?)",
+                    (job.id, job.model, job.status, json.dumps(job.input), job.created_at, int(fetch)))
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -120,13 +133,15 @@ class JobStore:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def claim(self) -> Job | None:
-        """Take the oldest queued job and mark it ``processing`` (atomically), or None."""
+    def claim(self, fetch: bool | None = None) -> Job | None:
+        """Take the oldest queued job and mark it ``processing`` (atomically), or None. ``fetch``:
+        only jobs whose video must be downloaded (True) or only those already here (False)."""
+        where = "status = 'created'" + ("" if fetch is None else f" AND fetch = {int(fetch)}")
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM jobs WHERE status = 'created' ORDER BY seq LIMIT 1").fetchone()
+                    f"SELECT {_COLUMNS} FROM jobs WHERE {where} ORDER BY seq LIMIT 1").fetchone()
                 if row is None:
                     self._db.execute("COMMIT")
                     return None
@@ -151,12 +166,21 @@ class JobStore:
                     (" ".join(error.split()), time.time(), job_id))
 
     def release(self, job_id: str) -> None:
-        """Put a job that was being worked on back in the queue (the server is stopping)."""
-        self._write("UPDATE jobs SET status = 'created', started_at = NULL WHERE id = ? AND status = 'processing'",
-                    (job_id,))
+        """Put a job that was being worked on back in the queue (the server is stopping cleanly:
+        the attempt does not count against the job)."""
+        self._write("UPDATE jobs SET status = 'created', started_at = NULL, attempts = MAX(attempts - 1, 0) "
+                    "WHERE id = ? AND status = 'processing'", (job_id,))
 
-    def requeue_unfinished(self) -> int:
-        """Put jobs left ``processing`` by a stopped server back in the queue; returns how many."""
+    def requeue_unfinished(self, max_attempts: int | None = None) -> int:
+        """Put jobs left ``processing`` by a stopped server back in the queue; returns how many.
+
+        A job that has already been started ``max_attempts`` times (each time the server died
+        under it, e.g. killed for memory) fails instead, with the reason, so it cannot loop forever."""
+        if max_attempts is not None:
+            self._write("UPDATE jobs SET status = 'failed', completed_at = ?, error = ? "
+                        "WHERE status = 'processing' AND attempts >= ?",
+                        (time.time(), f"the server stopped or crashed while working on this job {max_attempts} "
+                         "times; it is not retried again (a video this server cannot handle?)", max_attempts))
         return self._write("UPDATE jobs SET status = 'created', started_at = NULL WHERE status = 'processing'", ())
 
     def counts(self) -> dict[str, int]:
@@ -184,6 +208,33 @@ class JobStore:
 
     def mark_received(self, upload_id: str, size: int) -> None:
         self._write("UPDATE uploads SET received = 1, size = ? WHERE id = ?", (size, upload_id))
+
+    def upload_bytes(self) -> int:
+        """Bytes held or announced by the stored uploads (for the server's total limit)."""
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM uploads").fetchone()
+        return int(row[0])
+
+    def expire(self, older_than: float) -> tuple[list[str], int]:
+        """Forget uploads created and finished jobs completed before ``older_than`` (a time.time()).
+
+        Uploads a queued or running job still names are kept. Returns the upload ids removed (the
+        caller deletes their files) and the number of jobs removed."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                jobs = self._db.execute("DELETE FROM jobs WHERE status IN ('completed', 'failed') "
+                                        "AND completed_at < ?", (older_than,)).rowcount
+                rows = self._db.execute("SELECT id FROM uploads WHERE created_at < ?", (older_than,)).fetchall()
+                live = " ".join(r[0] for r in self._db.execute(
+                    "SELECT input FROM jobs WHERE status IN ('created', 'processing')"))
+                gone = [str(r[0]) for r in rows if str(r[0]) not in live]
+                self._db.executemany("DELETE FROM uploads WHERE id = ?", [(i,) for i in gone])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return gone, int(jobs)
 
 
 _COLUMNS = ("id, model, status, input, created_at, outputs, error, track, track_format, started_at, "

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from captioner_app.core.errors import UsageError
+from captioner_app.core.fileio import private_dir
 from captioner_app.core.model.engine import CaptionEngine
 from captioner_app.server.config import ServerConfig
 from captioner_app.server.jobs import JobStore
@@ -25,7 +26,7 @@ class CaptionServer:
 
         self.config = config
         try:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(config.data_dir)
         except OSError as err:
             raise UsageError(f"--data-dir {config.data_dir}: cannot be created ({err.strerror or err})") from None
         self.store = JobStore(config.data_dir / "jobs.sqlite3")

@@ -8,19 +8,25 @@ meet in :class:`BatchingEngine`, which gathers the clips waiting at the same mom
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import shutil
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from captioner_app.core.errors import CancelledError, CaptionerError, VideoError
+from captioner_app.core.errors import CancelledError, CaptionerError, UsageError, VideoError
+from captioner_app.core.fileio import private_dir
 from captioner_app.core.model.engine import CaptionEngine, ClipRequest
 from captioner_app.server.config import ServerConfig
 from captioner_app.server.jobs import Job, JobStore
+
+if TYPE_CHECKING:
+    from captioner_app.core.media.video import VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -141,31 +147,42 @@ class Outcome:
 
 
 class Worker:
-    """Runs queued jobs on ``threads`` threads until :meth:`stop`."""
+    """Runs queued jobs until :meth:`stop`: ``fetchers`` threads download URL videos, ``threads``
+    threads caption. A job whose video is already here (an upload) goes straight to captioning, and
+    a fetched one is handed over when its download is probed, so slow downloads never hold up
+    captioning. A sweeper deletes expired uploads and results."""
 
     def __init__(self, store: JobStore, engine: CaptionEngine, config: ServerConfig,
-                 resolve_upload: Callable[[str], Path | None] | None = None, threads: int | None = None) -> None:
+                 resolve_upload: Callable[[str], Path | None] | None = None, threads: int | None = None,
+                 fetchers: int | None = None) -> None:
         self.store = store
         self.config = config
         self.batcher = BatchingEngine(engine)
         self.resolve_upload: Callable[[str], Path | None] = resolve_upload or (lambda video: None)
         self.work_dir = config.data_dir / "work"
+        self.uploads_dir = config.data_dir / "uploads"
         self._stop = threading.Event()
         self._wake = threading.Condition()
+        self._ready: deque[tuple[Job, VideoInfo]] = deque()  # fetched, probed, waiting for a captioner
         self._listeners: list[Callable[[str], None]] = []
         count = threads or config.workers or max(2, self.batcher.batch_size)
-        self._threads = [threading.Thread(target=self._loop, name=f"captioner-job-{i}", daemon=True)
+        self._ready_limit = count
+        self._threads = [threading.Thread(target=self._caption_loop, name=f"captioner-job-{i}", daemon=True)
                          for i in range(count)]
+        self._threads += [threading.Thread(target=self._fetch_loop, name=f"captioner-fetch-{i}", daemon=True)
+                          for i in range(max(1, fetchers or config.fetchers))]
+        self._threads.append(threading.Thread(target=self._sweep_loop, name="captioner-sweep", daemon=True))
 
     def add_listener(self, callback: Callable[[str], None]) -> None:
         """``callback(job_id)`` is called (from a worker thread) when a job finishes."""
         self._listeners.append(callback)
 
     def start(self) -> int:
-        """Re-queue jobs a previous run left unfinished, start the threads; returns how many were re-queued."""
-        requeued = self.store.requeue_unfinished()
+        """Re-queue jobs a previous run left unfinished (failing those it died under too often),
+        start the threads; returns how many were re-queued."""
+        requeued = self.store.requeue_unfinished(self.config.max_attempts)
         shutil.rmtree(self.work_dir, ignore_errors=True)
-        self.work_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.work_dir)
         for t in self._threads:
             t.start()
         return requeued
@@ -180,77 +197,183 @@ class Worker:
         self.batcher.close()
         for t in self._threads:
             t.join(timeout=60)
+        while self._ready:  # fetched but not captioned: run again at the next start
+            job, _ = self._ready.popleft()
+            with contextlib.suppress(Exception):
+                self.store.release(job.id)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            job = self.store.claim()
-            if job is None:
-                with self._wake:
-                    self._wake.wait(0.5)
-                continue
-            self._run(job)
+    # the loops
 
-    def _run(self, job: Job) -> None:
+    def _idle(self) -> None:
+        with self._wake:
+            self._wake.wait(0.5)
+
+    def _claim(self, fetch: bool) -> Job | None:
         try:
-            outcome = self.execute(job)
+            return self.store.claim(fetch=fetch)
+        except Exception as err:  # a full disk or a locked database: wait, try again
+            log.warning("cannot take a job from the queue: %s", err)
+            self._stop.wait(1.0)
+            return None
+
+    def _caption_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._wake:
+                item = self._ready.popleft() if self._ready else None
+            if item is None:
+                job = self._claim(fetch=False)
+                if job is None:
+                    self._idle()
+                    continue
+                self._attempt(job, functools.partial(self.execute_stages, job))
+            else:
+                job, info = item
+                self.notify()  # a fetcher may be waiting for room
+                self._attempt(job, functools.partial(self.caption, job, info))
+
+    def _fetch_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._wake:
+                full = len(self._ready) >= self._ready_limit
+            job = None if full else self._claim(fetch=True)
+            if job is None:
+                self._idle()
+                continue
+            info = self._attempt(job, functools.partial(self.prepare, job))
+            if info is not None:
+                with self._wake:
+                    self._ready.append((job, info))
+                    self._wake.notify_all()
+
+    def _sweep_loop(self) -> None:
+        period = max(1.0, min(300.0, self.config.expire_s / 4))
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception as err:
+                log.warning("cannot delete expired uploads and results: %s", err)
+            self._stop.wait(period)
+
+    def sweep(self, now: float | None = None) -> tuple[int, int]:
+        """Delete uploads and finished jobs older than ``config.expire_s``; returns (uploads, jobs)."""
+        gone, jobs = self.store.expire((time.time() if now is None else now) - self.config.expire_s)
+        for upload_id in gone:
+            (self.uploads_dir / upload_id).unlink(missing_ok=True)
+        return len(gone), jobs
+
+    def _attempt(self, job: Job, work: Callable[[], Any]) -> Any:
+        """Run one stage of a job; a failure finishes the job with its reason. Returns the stage's
+        result, or None when the job is finished (failed, cancelled, or captioned)."""
+        try:
+            result = work()
         except CancelledError:
+            self._cleanup(job)
             if self._stop.is_set():
-                self.store.release(job.id)  # runs again at the next start
-                return
-            self.store.fail(job.id, "cancelled")
+                with contextlib.suppress(Exception):
+                    self.store.release(job.id)  # runs again at the next start
+                return None
+            self._finish(job, error="cancelled")
         except CaptionerError as err:
-            self.store.fail(job.id, str(err))
+            self._cleanup(job)
+            self._finish(job, error=str(err))
         except Exception as err:  # a bug: the job fails with the reason, the server goes on
+            self._cleanup(job)
             log.exception("job %s failed", job.id)
-            self.store.fail(job.id, f"internal error: {type(err).__name__}: {err}")
+            self._finish(job, error=f"internal error: {type(err).__name__}: {err}")
         else:
-            self.store.complete(job.id, [outcome.text], outcome.inference_ms, track=outcome.track,
-                                track_format=outcome.track_format)
+            if isinstance(result, Outcome):
+                self._cleanup(job)
+                self._finish(job, outcome=result)
+                return None
+            return result
+        return None
+
+    def _finish(self, job: Job, outcome: Outcome | None = None, error: str | None = None) -> None:
+        """Record the end of a job; while the disk is full, keep the result in memory and retry."""
+        while True:
+            try:
+                if outcome is not None:
+                    self.store.complete(job.id, [outcome.text], outcome.inference_ms, track=outcome.track,
+                                        track_format=outcome.track_format)
+                else:
+                    self.store.fail(job.id, error or "failed")
+                break
+            except Exception as err:
+                log.warning("cannot record the end of job %s (%s); retrying", job.id, err)
+                if self._stop.wait(2.0):
+                    return  # still 'processing': re-queued at the next start
         for callback in list(self._listeners):
             with contextlib.suppress(Exception):
                 callback(job.id)
 
-    def execute(self, job: Job) -> Outcome:
+    def _cleanup(self, job: Job) -> None:
+        shutil.rmtree(self.work_dir / job.id, ignore_errors=True)
+
+    # the stages
+
+    def prepare(self, job: Job) -> VideoInfo:
+        """The job's video, probed: an upload, or a URL downloaded into the work folder."""
         from captioner_app.core.media.urls import fetch_video
-        from captioner_app.core.media.video import VideoInfo, probe
-        from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, caption, describe_video
+        from captioner_app.core.media.video import probe
+
+        video = str(job.input["video"])
+        local = self.resolve_upload(video)
+        info: VideoInfo
+        if local is not None:
+            try:
+                info = probe(local)
+            except VideoError as err:
+                raise VideoError(f"the uploaded video: {str(err).split(': ', 1)[-1]}") from None
+        else:
+            folder = self.work_dir / job.id
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            info = fetch_video(video, folder, allow_private=self.config.allow_private_urls,
+                               max_bytes=self.config.url_max_bytes,
+                               connect_timeout=self.config.url_connect_timeout_s,
+                               read_timeout=self.config.url_read_timeout_s,
+                               deadline_s=self.config.url_deadline_s,
+                               min_rate_bps=self.config.url_min_rate_bps,
+                               rate_window_s=self.config.url_rate_window_s, cancel=self._stop)
+        cap = self.config.max_duration_s
+        if cap is not None and info.duration_s > cap:
+            raise VideoError(f"the video is {info.duration_s:.1f} s long; this server takes at most {cap:g} s")
+        return info
+
+    def caption(self, job: Job, info: VideoInfo) -> Outcome:
+        from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, describe_video, prepare, run
         from captioner_app.core.timecode import seconds_to_ms
         from captioner_app.core.tracks import formats
         from captioner_app.core.vocab import Detail, Placement
 
         params: dict[str, Any] = job.input
-        video = str(params["video"])
-        folder = self.work_dir / job.id
+        started = time.monotonic()
+        text = describe_video(info, self.batcher, params.get("detail_level", "medium"), cancel=self._stop)
+        track_text = fmt = None
+        if params.get("format") is not None:
+            fmt = str(params["format"])
+            options = CaptionOptions(detail=Detail.parse(params.get("detail_level", "medium")),
+                                     window_ms=seconds_to_ms(params.get("window") or 10.0),
+                                     placement=Placement.parse(params.get("placement") or "windows"))
+            limit = self.config.max_windows
+            if options.placement is Placement.WINDOWS and info.duration_ms / max(1, options.window_ms) > limit:
+                raise UsageError(f"a {info.duration_s:.0f} s video in {options.window_ms / 1000:g} s windows needs "
+                                 f"more than {limit:,} windows, this server's limit; ask for a longer window")
+            the_plan = prepare(info, options, cancel=self._stop)
+            if len(the_plan) > limit:
+                raise UsageError(f"the track would have {len(the_plan):,} cues, over this server's limit of "
+                                 f"{limit:,}")
+            builder = TrackBuilder(info, video=str(params.get("name") or "video"))
+            track = builder.consume(run(the_plan, self.batcher, self._stop))
+            track_text = formats.render(track, fmt)
+        elapsed_ms = int(round((time.monotonic() - started) * 1000))
+        return Outcome(text, elapsed_ms, track_text, fmt)
+
+    def execute_stages(self, job: Job) -> Outcome:
+        return self.caption(job, self.prepare(job))
+
+    def execute(self, job: Job) -> Outcome:
+        """Both stages in this thread (for embedding and tests)."""
         try:
-            local = self.resolve_upload(video)
-            info: VideoInfo
-            if local is not None:
-                try:
-                    info = probe(local)
-                except VideoError as err:
-                    raise VideoError(f"the uploaded video: {str(err).split(': ', 1)[-1]}") from None
-            else:
-                folder.mkdir(parents=True, exist_ok=True)
-                info = fetch_video(video, folder, allow_private=self.config.allow_private_urls,
-                                   max_bytes=self.config.url_max_bytes,
-                                   connect_timeout=self.config.url_connect_timeout_s,
-                                   read_timeout=self.config.url_read_timeout_s,
-                                   deadline_s=self.config.url_deadline_s)
-            cap = self.config.max_duration_s
-            if cap is not None and info.duration_s > cap:
-                raise VideoError(f"the video is {info.duration_s:.1f} s long; this server takes at most {cap:g} s")
-            started = time.monotonic()
-            text = describe_video(info, self.batcher, params.get("detail_level", "medium"), cancel=self._stop)
-            track_text = fmt = None
-            if params.get("format") is not None:
-                fmt = str(params["format"])
-                options = CaptionOptions(detail=Detail.parse(params.get("detail_level", "medium")),
-                                         window_ms=seconds_to_ms(params.get("window") or 10.0),
-                                         placement=Placement.parse(params.get("placement") or "windows"))
-                _, results = caption(info, self.batcher, options, cancel=self._stop)
-                track = TrackBuilder(info, video=str(params.get("name") or "video")).consume(results)
-                track_text = formats.render(track, fmt)
-            elapsed_ms = int(round((time.monotonic() - started) * 1000))
-            return Outcome(text, elapsed_ms, track_text, fmt)
+            return self.caption(job, self.prepare(job))
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            self._cleanup(job)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ipaddress
+import os
 import re
 import shutil
 import socket
 import ssl
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from captioner_app.core.errors import VideoError, one_line
+from captioner_app.core.errors import CancelledError, VideoError, one_line
 
 if TYPE_CHECKING:
     import http.client
@@ -109,11 +111,73 @@ def check_url(url: str) -> _Target:
     return _Target(scheme, host, port or (443 if scheme == "https" else 80), path)
 
 
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local use, never global
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+_TEREDO = ipaddress.ip_network("2001::/32")
+_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated IPv4-compatible ::a.b.c.d
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries inside it, in every form a network may route to
+    them: IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64 (64:ff9b::/96; for the local-use
+    64:ff9b:1::/48 every RFC 6052 position), 6to4 (2002::/16), Teredo (server and client) and
+    ISATAP interface identifiers."""
+    value = int(ip)
+    found: list[ipaddress.IPv4Address] = []
+
+    def v4(number: int) -> None:
+        found.append(ipaddress.IPv4Address(number & 0xFFFFFFFF))
+
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _COMPATIBLE and value > 1:  # not :: or ::1
+        v4(value)
+    if ip in _TRANSLATED or ip in _NAT64_WELL_KNOWN:
+        v4(value)
+    if ip in _NAT64_LOCAL:
+        # RFC 6052 prefixes /48, /56, /64, /96: bits 64-71 (the "u" octet) are skipped
+        by = value.to_bytes(16, "big")
+        for octets in (by[6:8] + by[9:11], by[7:8] + by[9:12], by[9:13], by[12:16]):
+            found.append(ipaddress.IPv4Address(octets))
+    if ip in _SIX_TO_FOUR and ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip in _TEREDO and ip.teredo is not None:
+        found.extend(ip.teredo)
+    if (value >> 32) & 0xFDFFFFFF == 0x00005EFE:  # ISATAP: ...:0000:5efe:a.b.c.d or 0200:5efe
+        v4(value)
+    return found
+
+
 def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Whether an address is globally routable, judging IPv4 addresses carried inside IPv6 forms
+    too (a NAT64 or 6to4 network delivers ``64:ff9b::7f00:1`` to 127.0.0.1)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if ip in _NAT64_LOCAL:
+            return False
+        if ip.ipv4_mapped is None and not (ip.is_global and not ip.is_multicast):
+            return False
+        return all(v.is_global and not v.is_multicast for v in inner)
     return ip.is_global and not ip.is_multicast
+
+
+def _explain(address: str) -> str:
+    """``address``, plus the private IPv4 address it carries when it is an IPv6 embedding."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = [str(v) for v in embedded_ipv4(ip) if not (v.is_global and not v.is_multicast)]
+        if inner:
+            return f"{address}, which carries {inner[0]}"
+    return address
 
 
 def resolve(host: str, port: int, *, allow_private: bool, url: str = "") -> list[str]:
@@ -136,7 +200,7 @@ def resolve(host: str, port: int, *, allow_private: bool, url: str = "") -> list
         bad = [a for a in addresses if not _public(a)]
         if bad:
             raise UrlError(
-                f"{shown}: the host {host} is a private, loopback or local address ({bad[0]}); "
+                f"{shown}: the host {host} is a private, loopback or local address ({_explain(bad[0])}); "
                 "the server refuses these unless started with --allow-private-urls",
                 "address",
             )
@@ -179,11 +243,16 @@ def fetch_url(
     read_timeout: float = DEFAULT_READ_TIMEOUT_S,
     deadline_s: float = DEFAULT_DEADLINE_S,
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    min_rate_bps: float = 0.0,
+    rate_window_s: float = 30.0,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Download ``url`` into a new file in ``dest_dir`` (named by us) and return its path.
 
     Raises :class:`UrlError` (a :class:`VideoError`) naming the URL and the reason; a partial
-    file is removed.
+    file is removed. With ``min_rate_bps``, a download that receives less than that many bytes a
+    second over any ``rate_window_s`` stretch is dropped (a drip-feeding server cannot hold a
+    worker until the deadline); ``cancel`` stops it between chunks.
     """
     folder = Path(dest_dir)
     if not folder.is_dir():
@@ -205,7 +274,8 @@ def fetch_url(
                 reason = " ".join((response.reason or "").split())[:60]
                 raise UrlError(f"{short(current)}: the server answered HTTP {response.status} {reason}".rstrip(),
                                "http")
-            return _save(url, response, conn, folder, max_bytes, read_timeout, started, deadline_s)
+            return _save(url, response, conn, folder, max_bytes, read_timeout, started, deadline_s,
+                         _Rate(min_rate_bps, rate_window_s), cancel)
         finally:
             conn.close()
     raise UrlError(f"{short(url)}: more than {max_redirects} redirects", "redirects")
@@ -248,8 +318,30 @@ def _open(url: str, target: _Target, addresses: list[str], connect_timeout: floa
 
 
 
+class _Rate:
+    """The minimum transfer rate, checked over consecutive stretches of ``window_s`` seconds."""
+
+    def __init__(self, min_bps: float, window_s: float) -> None:
+        self.min_bps, self.window_s = min_bps, window_s
+        self.mark, self.count = time.monotonic(), 0
+
+    def add(self, url: str, n: int) -> None:
+        if self.min_bps <= 0:
+            return
+        self.count += n
+        now = time.monotonic()
+        if now - self.mark >= self.window_s:
+            rate = self.count / (now - self.mark)
+            if rate < self.min_bps:
+                raise UrlError(f"{short(url)}: the download is too slow ({rate:,.0f} bytes/s over "
+                               f"{now - self.mark:.0f} s; at least {self.min_bps:,.0f} are needed)", "timeout")
+            self.mark, self.count = now, 0
+
+
 def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Path, max_bytes: int,
-          read_timeout: float, started: float, deadline_s: float) -> Path:
+          read_timeout: float, started: float, deadline_s: float, rate: _Rate | None = None,
+          cancel: threading.Event | None = None) -> Path:
+    rate = rate or _Rate(0, 1)
     declared = response.getheader("Content-Length")
     if declared and declared.strip().isdigit() and int(declared) > max_bytes:
         raise UrlError(f"{short(url)}: the file is {int(declared):,} bytes, over the {max_bytes:,}-byte limit",
@@ -257,11 +349,13 @@ def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Pat
     path = folder / f"download-{uuid.uuid4().hex}.video"
     received = 0
     try:
-        with open(path, "xb") as out:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             while True:
                 remaining = deadline_s - (time.monotonic() - started)
                 if remaining <= 0:
                     raise UrlError(f"{short(url)}: the download took longer than {deadline_s:g} s", "timeout")
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError()
                 if conn.sock is not None:
                     conn.sock.settimeout(min(read_timeout, remaining))
                 try:
@@ -276,6 +370,7 @@ def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Pat
                 if not chunk:
                     break
                 received += len(chunk)
+                rate.add(url, len(chunk))
                 if received > max_bytes:
                     raise UrlError(f"{short(url)}: the file is over the {max_bytes:,}-byte limit", "too_large")
                 out.write(chunk)

@@ -15,6 +15,7 @@ from captioner_app.core.fileio import atomic_write_bytes, read_bytes
 from captioner_app.core.tracks.track import Track
 
 FORMATS = ("srt", "vtt", "json", "txt")
+MAX_TRACK_BYTES = 200 * 1024 * 1024  # larger "tracks" are refused with the reason, never read whole
 EXTENSIONS = {"srt": ".srt", "vtt": ".vtt", "json": ".json", "txt": ".txt"}
 
 
@@ -58,7 +59,10 @@ def parse(data: bytes, fmt: str, name: str = "track") -> ReadResult:
 
     text, encoding = decode_text(data, name)
     fmt = format_for(name, fmt)
-    if fmt == "srt":
+    if fmt == "srt" and text.lstrip("\ufeff").startswith("WEBVTT"):  # a WebVTT saved as .srt
+        result = vtt.parse(text, name)
+        result.problems.insert(0, f"{name}: line 1: the content is WebVTT; read as WebVTT")
+    elif fmt == "srt":
         result = srt.parse(text, name)
     elif fmt == "vtt":
         result = vtt.parse(text, name)
@@ -73,7 +77,7 @@ def parse(data: bytes, fmt: str, name: str = "track") -> ReadResult:
 def read(path: str | os.PathLike[str], fmt: str | None = None) -> ReadResult:
     """Read a track file of any of the supported formats and encodings."""
     p = Path(path)
-    data = read_bytes(p, "a track file")
+    data = read_bytes(p, "a track file", max_bytes=MAX_TRACK_BYTES)
     if not data.strip():
         raise TrackError(f"{p}: the file is empty")
     if fmt is None and p.suffix.lower() not in (".srt", ".vtt", ".json"):

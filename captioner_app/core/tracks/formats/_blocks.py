@@ -1,15 +1,28 @@
-"""Split subtitle text into cue blocks and find the ones a parser cannot read."""
+"""Read SRT and WebVTT text into cues, reporting every block that cannot be one.
+
+Both readers are written here (no third-party parser on the way in) so that every path through
+them either yields a cue or a problem naming the line and the reason: nothing is dropped silently.
+
+- SRT is read leniently, as players do: optional index line, ``,`` or ``.`` before the fraction,
+  one- or two-digit fields, a fraction of any length read as a decimal (``00:00:01,5`` is 1.5 s).
+- WebVTT follows the WebVTT parsing rules (https://w3c.github.io/webvtt/#file-parsing): exactly
+  two-digit minutes and seconds, exactly three fraction digits after a ``.``, only space, tab and
+  form feed around ``-->``, a ``-->`` line inside cue text starts a new block, NOTE/STYLE/REGION
+  blocks are skipped. One documented leniency: Microsoft Teams-style stamps with one-digit fields
+  (``0:0:0.570``) are read, with one warning.
+- Either way, times beyond 9999 hours, minutes or seconds over 59, and cues that end before they
+  start are reported, not imported.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from captioner_app.core.timecode import format_ms, parse_ms
+from captioner_app.core.tracks.track import Cue, Provenance
 
-TIMING = re.compile(
-    r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[,.]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[,.]\d{1,3})(?P<rest>.*)$"
-)
+MAX_HOURS = 9999
 
 
 @dataclass
@@ -18,46 +31,207 @@ class Block:
     lines: list[str]
 
 
-def blocks(text: str) -> list[Block]:
-    out: list[Block] = []
-    current: list[str] = []
-    start = 1
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            if not current:
-                start = number
-            current.append(line)
-        elif current:
-            out.append(Block(start, current))
-            current = []
-    if current:
-        out.append(Block(start, current))
-    return out
-
-
 def stamp(ms: int, decimal: str) -> str:
-    """``hh:mm:ss<decimal>mmm``: SRT separates milliseconds with a comma, WebVTT with a dot."""
-    return format_ms(ms, sep=decimal, hours=2)
+    """``hh:mm:ss<decimal>mmm``: SRT separates milliseconds with a comma, WebVTT with a dot.
+
+    The same text as ``timecode.format_ms(ms, sep=decimal, hours=2)`` (a test holds them equal),
+    without its options: writing a million-cue track calls it two million times."""
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{decimal}{millis:03d}"
 
 
-to_ms = parse_ms  # stamps that matched TIMING always parse
+class StampError(ValueError):
+    pass
 
 
-def timing_index(block: Block) -> int | None:
-    for i, line in enumerate(block.lines[:2]):
-        if TIMING.match(line):
-            return i
-    return None
+def _ms(hours: int, minutes: int, seconds: int, fraction: str, text: str) -> int:
+    if hours > MAX_HOURS:
+        raise StampError(f"the time {text!r} is beyond {MAX_HOURS} hours")
+    if minutes > 59:
+        raise StampError(f"the time {text!r} has minute {minutes} (0-59 allowed)")
+    if seconds > 59:
+        raise StampError(f"the time {text!r} has second {seconds} (0-59 allowed)")
+    millis = int((fraction + "00")[:3]) if fraction else 0
+    return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis
 
 
-def check(block: Block, name: str) -> str | None:
-    """Why a block cannot be a cue, or None when it can."""
-    index = timing_index(block)
-    if index is None:
-        return f"{name}: line {block.line}: no 'start --> end' time line; the block was not imported"
-    m = TIMING.match(block.lines[index])
-    assert m is not None
-    start, end = to_ms(m["start"]), to_ms(m["end"])
-    if end < start:
-        return f"{name}: line {block.line + index}: the cue ends before it starts; it was not imported"
-    return None
+_SRT_STAMP = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[,.](\d+))?")
+
+
+def srt_stamp(text: str) -> int:
+    m = _SRT_STAMP.fullmatch(text)
+    if m is None:
+        raise StampError(f"{text!r} is not a time (hh:mm:ss,mmm)")
+    h, mi, s, frac = m.groups()
+    return _ms(int(h or 0), int(mi), int(s), frac or "", text)
+
+
+_VTT_STRICT = re.compile(r"(?:(\d+):(\d{2})|(\d{2})):(\d{2})\.(\d{3})")
+_VTT_TEAMS = re.compile(r"(\d{1,2}):(\d{1,2}):(\d{1,2})\.(\d{1,3})")
+
+
+def vtt_stamp(text: str, lenient: list[bool]) -> int:
+    """A WebVTT timestamp by the parsing rules; Teams-style stamps set ``lenient[0]``."""
+    m = _VTT_STRICT.fullmatch(text)
+    if m is not None:
+        hours, minutes2, minutes, seconds, frac = m.groups()
+        if hours is None:  # mm:ss.ttt: the rules read a first number over 59 as hours, then fail
+            if int(minutes) > 59:
+                raise StampError(f"the time {text!r} has minute {int(minutes)} (0-59 allowed)")
+            return _ms(0, int(minutes), int(seconds), frac, text)
+        return _ms(int(hours), int(minutes2), int(seconds), frac, text)
+    m = _VTT_TEAMS.fullmatch(text)
+    if m is not None and any(len(part) == 1 for part in m.groups()[:3]):
+        lenient[0] = True
+        h, mi, s, frac = m.groups()
+        return _ms(int(h), int(mi), int(s), frac, text)
+    if "," in text:
+        raise StampError(f"the time {text!r} has a comma; WebVTT needs a dot before the milliseconds")
+    raise StampError(f"{text!r} is not a WebVTT time (mm:ss.ttt or hh:mm:ss.ttt, three-digit milliseconds)")
+
+
+# "start --> end": the stamps are whatever non-space runs stand there; each is then judged
+_SRT_TIMING = re.compile(r"\s*(\S+?)\s*-->\s*(\S+)(.*)")
+_VTT_TIMING = re.compile(r"[ \t\f]*([^ \t\f]+?)[ \t\f]*-->[ \t\f]*([^ \t\f]*?)(?:[ \t\f].*)?")
+
+
+_BLANK_LINE = re.compile(r"(?m)^\s*$")
+
+
+def blocks(text: str) -> Iterator[Block]:
+    """Blocks of lines separated by blank (empty or whitespace-only) lines, one at a time."""
+    line = 1
+    for chunk in text.split("\n\n"):
+        if _BLANK_LINE.search(chunk) is None:  # the usual case: no blank line inside
+            yield Block(line, chunk.split("\n"))
+        else:
+            current: list[str] = []
+            start = line
+            for number, part in enumerate(chunk.split("\n"), start=line):
+                if part.strip():
+                    if not current:
+                        start = number
+                    current.append(part)
+                elif current:
+                    yield Block(start, current)
+                    current = []
+            if current:
+                yield Block(start, current)
+        line += chunk.count("\n") + 2
+
+
+# the usual SRT time line, read without function calls (a million-cue file's hot path)
+_SRT_FAST = re.compile(r"(\d+):([0-5]\d):([0-5]\d)[,.](\d{3}) --> (\d+):([0-5]\d):([0-5]\d)[,.](\d{3})[ \t]*")
+
+
+def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
+    """SRT blocks into cues; each unreadable block is a problem naming its line."""
+    provenance = Provenance(source="import")
+    cues: list[Cue] = []
+    append = cues.append
+    problems: list[str] = []
+    timing = _SRT_TIMING.fullmatch
+    fast = _SRT_FAST.fullmatch
+    for block in blocks(text):
+        lines = block.lines
+        index = 0 if "-->" in lines[0] else 1 if len(lines) > 1 and "-->" in lines[1] else -1
+        if index < 0:
+            problems.append(f"{name}: line {block.line}: no 'start --> end' time line; the block was not imported")
+            continue
+        rest = len(lines) - index - 1
+        body = lines[index + 1] if rest == 1 else "\n".join(lines[index + 1 :]) if rest else ""
+        f = fast(lines[index])
+        if f is not None:
+            h1, m1, s1, f1, h2, m2, s2, f2 = f.groups()
+            start = ((int(h1) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1)
+            end = ((int(h2) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2)
+            if end >= start and len(h1) <= 4 and len(h2) <= 4:
+                append(Cue(start, end, body, provenance))
+                continue
+        m = timing(lines[index])
+        try:
+            if m is None:
+                raise StampError(f"{lines[index].strip()[:60]!r} is not a 'start --> end' time line")
+            start, end = srt_stamp(m.group(1)), srt_stamp(m.group(2))
+            if end < start:
+                raise StampError("the cue ends before it starts")
+            append(Cue(start, end, body, provenance))
+        except ValueError as err:
+            problems.append(f"{name}: line {block.line + index}: {err}; the cue was not imported")
+    return cues, problems
+
+
+def _skippable(head: str) -> bool:
+    return any(head == word or head.startswith((word + " ", word + "\t")) for word in ("NOTE", "STYLE", "REGION"))
+
+
+def parse_vtt(text: str, name: str, make: Callable[[int, int, str, str], Cue]) -> tuple[list[Cue], list[str], bool]:
+    """WebVTT by the parsing rules. Returns (cues, problems, has_header); ``make(start, end, text,
+    identifier)`` builds each cue. Without a WEBVTT header the whole text is read as cue blocks."""
+    lines = text.replace("\x00", "\ufffd").split("\n")
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    n = len(lines)
+    first = lines[0] if lines else ""
+    has_header = first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))
+    i = 0
+    if has_header:  # the header block runs to the first empty line, or a line with "-->"
+        i = 1
+        while i < n and lines[i] and "-->" not in lines[i]:
+            i += 1
+    cues: list[Cue] = []
+    problems: list[str] = []
+    lenient = [False]
+    timing = _VTT_TIMING.fullmatch
+    while i < n:
+        if not lines[i]:
+            i += 1
+            continue
+        start_line = i + 1
+        block: list[str] = []
+        timing_at = -1
+        while i < n and lines[i]:
+            line = lines[i]
+            if "-->" in line:
+                if timing_at < 0 and len(block) <= 1:
+                    timing_at = len(block)
+                else:
+                    break  # the rules: a "-->" line after the timing starts a new block
+            block.append(line)
+            i += 1
+        if timing_at < 0:
+            if not _skippable(block[0]):
+                problems.append(f"{name}: line {start_line}: no 'start --> end' time line; the block was ignored")
+            continue
+        line_no = start_line + timing_at
+        m = timing(block[timing_at])
+        try:
+            if m is None:
+                raise StampError(f"{block[timing_at][:60]!r} is not a WebVTT time line")
+            start, end = vtt_stamp(m.group(1), lenient), vtt_stamp(m.group(2), lenient)
+            if end < start:
+                raise StampError("the cue ends before it starts")
+            cues.append(make(start, end, "\n".join(block[timing_at + 1 :]), block[0] if timing_at else ""))
+        except ValueError as err:
+            extra = " (a vertical tab is not a space in WebVTT)" if "\v" in block[timing_at] else ""
+            problems.append(f"{name}: line {line_no}: {err}{extra}; the cue was ignored")
+    if lenient[0]:
+        problems.append(
+            f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
+            "were read leniently"
+        )
+    return cues, problems, has_header
+
+
+def looks_like_srt(text: str) -> bool:
+    """Whether headerless subtitle text is SRT: its first block has an index line and a time line
+    with a comma, or a time line with a comma."""
+    for _, block in zip(range(3), blocks(text[:4000]), strict=False):
+        lines = block.lines
+        for line in lines[:2]:
+            m = _SRT_TIMING.fullmatch(line)
+            if m and ("," in m.group(1) or (lines[0].strip().isdigit() and len(lines) > 1 and line is lines[1])):
+                return True
+    return False

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from captioner_app.core.errors import TrackError
+from captioner_app.core.errors import TrackError, one_line
 from captioner_app.core.timing.budget import budget_words, word_count
 from captioner_app.core.tracks.formats import ReadResult
 from captioner_app.core.tracks.track import Cue, Provenance, Track
@@ -44,28 +45,69 @@ def render(track: Track) -> str:
     return json.dumps(track_to_dict(track), ensure_ascii=False, indent=2) + "\n"
 
 
+MAX_MS = 9999 * 3_600_000  # as for SRT and WebVTT: beyond 9999 hours is an error, not a time
+
+
+def _ms(value: Any, key: str) -> int:
+    """A time in milliseconds: a whole number (or a float holding one) from 0 to 9999 hours."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} is {type(value).__name__}, not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{key} is {value}")
+    if not 0 <= value <= MAX_MS:
+        shown = f"{value:.3g}" if isinstance(value, float) or abs(value) > 10**15 else str(value)
+        raise ValueError(f"{key} {shown} is outside 0 to {MAX_MS:,} ms (9999 hours)")
+    return int(value)
+
+
+def _cue(item: Any) -> Cue:
+    if not isinstance(item, dict):
+        raise ValueError(f"a cue must be an object, not {type(item).__name__}")
+    provenance = item.get("provenance") or {}
+    if not isinstance(provenance, dict):
+        raise ValueError(f"provenance is {type(provenance).__name__}, not an object")
+    if "start_ms" not in item or "end_ms" not in item:
+        raise ValueError("it has no start_ms or end_ms")
+    start, end = _ms(item["start_ms"], "start_ms"), _ms(item["end_ms"], "end_ms")
+    if end < start:
+        raise ValueError("the cue ends before it starts")
+    text = item.get("text", "")
+    if not isinstance(text, str):
+        raise ValueError(f"text is {type(text).__name__}, not a string")
+    return Cue(start, end, text, Provenance.from_dict(provenance), bool(item.get("extended", False)))
+
+
 def track_from_dict(data: Any, name: str) -> ReadResult:
     if not isinstance(data, dict) or not isinstance(data.get("cues"), list):
         raise TrackError(f"{name}: not a captioner track (no 'cues' list)")
-    if int(data.get("version", VERSION)) > VERSION:
-        raise TrackError(f"{name}: written by a newer version (track format {data.get('version')})")
+    version = data.get("version", VERSION)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise TrackError(f"{name}: the track format version {str(version)[:40]!r} is not a whole number")
+    if version > VERSION:
+        raise TrackError(f"{name}: written by a newer version (track format {version})")
     cues: list[Cue] = []
     problems: list[str] = []
     for number, item in enumerate(data["cues"], start=1):
         try:
-            cues.append(
-                Cue(
-                    int(item["start_ms"]),
-                    int(item["end_ms"]),
-                    str(item.get("text", "")),
-                    Provenance.from_dict(item.get("provenance") or {}),
-                    bool(item.get("extended", False)),
-                )
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            problems.append(f"{name}: cue {number}: unreadable ({type(err).__name__}: {err}); not imported")
-    track = Track(cues, data.get("video"), data.get("duration_ms"), str(data.get("language") or "en"))
-    return ReadResult(track, problems)
+            cues.append(_cue(item))
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as err:
+            # our own loss-free format: a damaged cue means a damaged file, refused whole with the reason
+            raise TrackError(
+                f"{name}: cue {number} is unreadable ({one_line(err, 160)}); the file was not imported"
+            ) from None
+    video, duration, language = data.get("video"), data.get("duration_ms"), data.get("language")
+    if video is not None and not isinstance(video, str):
+        problems.append(f"{name}: 'video' is {type(video).__name__}, not a file name; ignored")
+        video = None
+    if duration is not None:
+        try:
+            duration = _ms(duration, "duration_ms")
+        except ValueError as err:
+            problems.append(f"{name}: {err}; ignored")
+            duration = None
+    if not isinstance(language, str) or not language:
+        language = "en"
+    return ReadResult(Track(cues, video, duration, language), problems)
 
 
 def parse(text: str, name: str) -> ReadResult:
@@ -73,4 +115,11 @@ def parse(text: str, name: str) -> ReadResult:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise TrackError(f"{name}: not valid JSON (line {err.lineno}: {err.msg})") from None
-    return track_from_dict(data, name)
+    except RecursionError:
+        raise TrackError(f"{name}: not a captioner track (nested too deeply to read)") from None
+    except ValueError as err:  # e.g. an integer over Python's digit limit
+        raise TrackError(f"{name}: not a captioner track ({one_line(err, 120)})") from None
+    try:
+        return track_from_dict(data, name)
+    except RecursionError:
+        raise TrackError(f"{name}: not a captioner track (nested too deeply to read)") from None

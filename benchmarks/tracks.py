@@ -1,0 +1,167 @@
+"""Benchmark reading, checking and writing very large tracks (issue 14, item 11).
+
+    .venv/bin/python benchmarks/tracks.py                 # a million cues (about 60 MB of SRT)
+    .venv/bin/python benchmarks/tracks.py --cues 200000   # a shorter run
+
+A track of N cues (2.4 s each, 0.6 s apart, 4-14 words, some over budget or too short so the checks
+find things) is written once as SRT into a temporary folder. Each step then runs in its own Python
+process, so its peak memory (the process's maximum resident set) is its own:
+
+- ``pysrt``: ``pysrt.open`` alone on the same file: the reference, measured in the same run;
+- ``read+check+write``: ``formats.read`` (decode, parse, every cue validated), ``check_track``, then
+  ``formats.write`` as SRT and as WebVTT;
+- ``captioner check``: the command, its text report sent to /dev/null;
+- ``captioner check --json``: the same with the JSON report.
+
+Target: every step of ours <= 15 s and <= 1 GB for a million cues. The figures (wall seconds, CPU
+seconds of the process, peak memory) are printed with their ratio to pysrt's; on a busy machine the
+CPU seconds are the fairer figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = (
+    "a",
+    "man",
+    "walks",
+    "slowly",
+    "across",
+    "the",
+    "dark",
+    "room",
+    "and",
+    "opens",
+    "the",
+    "heavy",
+    "wooden",
+    "door",
+    "to",
+    "the",
+    "garden",
+    "where",
+    "rain",
+    "falls",
+    "on",
+    "the",
+    "old",
+    "stone",
+    "path",
+    "while",
+    "a",
+    "dog",
+    "waits",
+    "under",
+    "the",
+    "tree",
+)
+
+STEPS = {
+    "pysrt": "import pysrt\nitems = pysrt.open(PATH, encoding='utf-8')\nresult = len(items)",
+    "read+check+write": (
+        "from captioner_app.core.tracks import formats\n"
+        "from captioner_app.core.tracks.checks import check_track\n"
+        "read = formats.read(PATH)\n"
+        "findings = check_track(read.track)\n"
+        "formats.write(read.track, OUT + '.srt')\n"
+        "formats.write(read.track, OUT + '.vtt')\n"
+        "result = (len(read.track), len(findings), len(read.problems))"
+    ),
+    "captioner check": (
+        "import contextlib, os, sys\n"
+        "from captioner_app.cli.main import main\n"
+        "with open(os.devnull, 'w') as sink, contextlib.redirect_stdout(sink):\n"
+        "    code = main(['check', PATH])\n"
+        "result = code"
+    ),
+    "captioner check --json": (
+        "import contextlib, os, sys\n"
+        "from captioner_app.cli.main import main\n"
+        "with open(os.devnull, 'w') as sink, contextlib.redirect_stdout(sink):\n"
+        "    code = main(['check', '--json', PATH])\n"
+        "result = code"
+    ),
+}
+
+RUNNER = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+PATH, OUT = {path!r}, {out!r}
+started, cpu_started = time.perf_counter(), time.process_time()
+{body}
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"seconds": elapsed, "cpu": cpu, "peak_mib": peak_kib / 1024, "result": str(result)}}))
+"""
+
+
+def make_track(path: Path, cues: int, seed: int = 14) -> int:
+    rng = random.Random(seed)
+    t = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        for number in range(1, cues + 1):
+            length = 2400 if number % 50 else 900  # every 50th is shorter than the minimum gap
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
+            if number % 7 == 0:
+                words = words.replace(" ", "\n", 1)
+            start, end = t, t + length
+            out.write(f"{number}\n{_stamp(start)} --> {_stamp(end)}\n{words}\n\n")
+            t = end + 600
+    return path.stat().st_size
+
+
+def _stamp(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d},{millis:03d}"
+
+
+def run_step(name: str, path: Path, out: Path) -> dict[str, float | str]:
+    code = RUNNER.format(root=str(ROOT), path=str(path), out=str(out), body=STEPS[name])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cues", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="captioner-bench-tracks-") as folder:
+        path = Path(folder) / "big.srt"
+        started = time.perf_counter()
+        size = make_track(path, args.cues)
+        print(f"track: {args.cues:,} cues, {size / 1e6:.1f} MB of SRT (made in {time.perf_counter() - started:.1f} s)")
+        results = {name: run_step(name, path, Path(folder) / "out") for name in STEPS}
+    ref = results["pysrt"]
+    print(f"{'step':<26}{'seconds':>9}{'x pysrt':>9}{'CPU s':>9}{'x pysrt':>9}{'peak MiB':>10}{'x pysrt':>9}  result")
+    for name, r in results.items():
+        seconds, cpu, peak = float(r["seconds"]), float(r["cpu"]), float(r["peak_mib"])
+        print(
+            f"{name:<26}{seconds:9.2f}{seconds / float(ref['seconds']):9.2f}{cpu:9.2f}{cpu / float(ref['cpu']):9.2f}"
+            f"{peak:10.0f}{peak / float(ref['peak_mib']):9.2f}  {r['result']}"
+        )
+    scale = 1_000_000 / args.cues
+    ours = [r for name, r in results.items() if name != "pysrt"]
+    worst_s = max(float(r["seconds"]) for r in ours)
+    worst_mib = max(float(r["peak_mib"]) for r in ours)
+    print(
+        f"target for a million cues: <= 15 s and <= 1024 MiB; worst step here: {worst_s:.1f} s, "
+        f"{worst_mib:.0f} MiB" + (f" (times scale by about {scale:g}x for a million)" if scale != 1 else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
