@@ -46,6 +46,7 @@ from captioner_app.gui.panels.recovery_bar import RecoveryBar
 from captioner_app.gui.panels.transport import FrameKeys, Transport
 from captioner_app.gui.preferences import Settings, save_settings
 from captioner_app.gui.session import Session
+from captioner_app.gui.timing_commands import TimingCommands
 from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane
 from captioner_app.gui.widgets.timeline import Timeline
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         self.add_dock("checks", "Checks", self.checks, Qt.DockWidgetArea.RightDockWidgetArea, self.checks.list)
         self.speaker = self.session.speaker
         self.files = FileCommands(self, self.session)
+        self.timing = TimingCommands(self.session, self.selected_rows, self.select_row, self)
         self.statusBar().setAccessibleName("Status")
         self.frame_keys = FrameKeys(self.session.playback, self)
         self.frame_keys.install(self.preview, self.timeline, self.transport.slider)

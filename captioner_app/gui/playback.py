@@ -31,6 +31,7 @@ class Playback(QObject):
         self.timer.timeout.connect(self._tick)
         self._clock = QElapsedTimer()
         self._from = 0
+        self._until: int | None = None  # play_range stops here
         session.pool.frames.frameReady.connect(self._frame_ready)
         session.pool.frames.failed.connect(self._frame_failed)
 
@@ -76,6 +77,12 @@ class Playback(QObject):
         frame = max(0, int(round(base / step)) + n)
         self.seek(math.ceil(frame * step))
 
+    def play_range(self, start_ms: int, end_ms: int) -> None:
+        """Play from ``start_ms`` and stop at ``end_ms`` (play the current cue)."""
+        self.stop()
+        self.seek(start_ms)
+        self._start(end_ms)
+
     def toggle(self) -> None:
         if self.timer.isActive():
             self.stop()
@@ -85,6 +92,13 @@ class Playback(QObject):
             return
         if self.position >= doc.info.duration_ms - 50:
             self.seek(0)
+        self._start(None)
+
+    def _start(self, until_ms: int | None) -> None:
+        doc = self.session.doc
+        if doc is None or doc.info is None:
+            return
+        self._until = until_ms
         self._from = self.position
         self._clock.start()
         self.timer.start(max(10, int(1000 / min(doc.info.fps, 60))))
@@ -101,6 +115,10 @@ class Playback(QObject):
             self.stop()
             return
         pos = self._from + self._clock.elapsed()
+        if self._until is not None and pos >= self._until:
+            self.seek(self._until)
+            self.stop()
+            return
         if pos >= doc.info.duration_ms:
             self.seek(doc.info.duration_ms - 1)
             self.stop()

@@ -57,6 +57,9 @@ class Timeline(QWidget):
         self.view_start = 0
         self.view_end = 0
         self._drag: tuple[str, int, int, int] | None = None  # ("start"|"end"|"seek", row, start, end)
+        self.drag_label: str | None = None  # the dragged edge's time, drawn beside it
+        self._lanes: list[int] = []  # overlapping cues are drawn in separate lanes, one above the other
+        self._lane_count = 1
 
     def sizeHint(self) -> QSize:
         return QSize(600, RULER_H + REGION_H + 56)
@@ -73,8 +76,24 @@ class Timeline(QWidget):
 
     def set_cues(self, cues: Sequence[Cue]) -> None:
         self.cues = list(cues)
+        self._assign_lanes()
         if self._drag is None:
             self.update()
+
+    def _assign_lanes(self) -> None:
+        """Give each cue the first lane where it overlaps no cue, so neither of two overlapping cues hides
+        the other (cues that do not overlap all sit in lane 0)."""
+        ends: list[int] = []  # per lane, the end of its last cue
+        self._lanes = [0] * len(self.cues)
+        for row in sorted(range(len(self.cues)), key=lambda r: (self.cues[r].start_ms, self.cues[r].end_ms)):
+            cue = self.cues[row]
+            lane = next((i for i, end in enumerate(ends) if end <= cue.start_ms), len(ends))
+            if lane == len(ends):
+                ends.append(cue.end_ms)
+            else:
+                ends[lane] = cue.end_ms
+            self._lanes[row] = lane
+        self._lane_count = max(1, len(ends))
 
     def set_selected(self, rows: Sequence[int]) -> None:
         self.selected = set(rows)
@@ -131,14 +150,19 @@ class Timeline(QWidget):
         ms = self.view_start + x / max(1, self.width() - 1) * span
         return int(min(max(0, ms), self.duration_ms))
 
-    def cue_rect(self, cue: Cue) -> QRectF:
-        top = RULER_H + REGION_H + 4
+    def cue_rect(self, cue: Cue, row: int | None = None) -> QRectF:
+        """Where ``cue`` (at ``row``, for its lane when cues overlap) is drawn."""
+        top, bottom = float(RULER_H + REGION_H + 4), float(self.height() - 4)
+        if row is not None and self._lane_count > 1 and row < len(self._lanes):
+            height = (bottom - top) / self._lane_count
+            top += self._lanes[row] * height
+            bottom = top + height - 1
         return QRectF(QPointF(self.x_for(cue.start_ms), top),
-                      QPointF(max(self.x_for(cue.end_ms), self.x_for(cue.start_ms) + 2), self.height() - 4))
+                      QPointF(max(self.x_for(cue.end_ms), self.x_for(cue.start_ms) + 2), bottom))
 
     def _hit(self, pos: QPointF) -> tuple[str, int] | None:
         for row in sorted(range(len(self.cues)), key=lambda r: r not in self.selected):
-            rect = self.cue_rect(self.cues[row])
+            rect = self.cue_rect(self.cues[row], row)
             if not rect.top() <= pos.y() <= rect.bottom():
                 continue
             if abs(pos.x() - rect.left()) <= EDGE_PX:
@@ -190,7 +214,7 @@ class Timeline(QWidget):
             fill = pal.color(QPalette.ColorRole.Button)
             sel = pal.color(QPalette.ColorRole.Highlight)
             for row, cue in enumerate(self.cues):
-                rect = self.cue_rect(cue)
+                rect = self.cue_rect(cue, row)
                 if rect.right() < 0 or rect.left() > w:
                     continue
                 chosen = row in self.selected
@@ -211,6 +235,15 @@ class Timeline(QWidget):
                 p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
                 x = self.x_for(self.snapped_to)
                 p.drawLine(QPointF(x, RULER_H), QPointF(x, h))
+            if self.drag_label is not None and self._drag is not None:
+                edge_ms = self._drag[2] if self._drag[0] == "start" else self._drag[3]
+                metrics = p.fontMetrics()
+                box = QRectF(0, 0, metrics.horizontalAdvance(self.drag_label) + 8, metrics.height() + 4)
+                box.moveTo(min(max(0.0, self.x_for(edge_ms) + 4), w - box.width()), RULER_H + REGION_H + 2)
+                p.setPen(QPen(pal.color(QPalette.ColorRole.ToolTipText)))
+                p.setBrush(pal.color(QPalette.ColorRole.ToolTipBase))
+                p.drawRect(box)
+                p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), self.drag_label)
             # playhead
             x = self.x_for(self.position_ms)
             p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
@@ -267,12 +300,18 @@ class Timeline(QWidget):
         else:
             end = max(ms, start)
         self._drag = (kind, row, start, end)
+        self.drag_label = f"{'Start' if kind == 'start' else 'End'} {format_ms(start if kind == 'start' else end)}"
+        self.setToolTip(self.drag_label)
         if 0 <= row < len(self.cues):
             self.cues[row] = self.cues[row].with_(start_ms=start, end_ms=end)
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None
+        if self.drag_label is not None:
+            self.drag_label = None
+            self.setToolTip("")
+            self.update()
         if self.snapped_to is not None:
             self.snapped_to = None
             self.update()
