@@ -470,7 +470,20 @@ class MainWindow(QMainWindow):
         except CaptionerError as err:
             self.report(str(err), "Cannot caption")
             return None
-        return self.session.jobs.caption_video(options, self.engine_options())
+        existing = len(self.doc.model.track)
+        answer = self._ask_about_existing_cues(existing) if existing else "add"
+        if answer == "cancel":
+            return None
+        job = self.session.jobs.caption_video(options, self.engine_options())
+        if job is not None and answer == "replace":  # before the first result arrives (queued signals)
+            self.doc.model.replace_all([], f"Remove {existing} cues to caption again")
+        return job
+
+    def _ask_about_existing_cues(self, count: int) -> str:
+        """'replace', 'add' or 'cancel' (a method of its own so tests can answer it)."""
+        from captioner_app.gui.dialogs.rerun import ask_about_existing_cues
+
+        return ask_about_existing_cues(self, self.doc.title if self.doc else "The video", count)
 
     def caption_selection(self) -> int | None:
         """Caption the selected cues again (each cue's time range is one window) at the chosen detail."""

@@ -78,6 +78,9 @@ def make_window(qtbot, tiny_model_dir: Path) -> Iterator[Callable[..., object]]:
         # pytest-qt closes the window after the test: answer the unsaved-edits question as "quit"
         # (the edits stay as an autosave) instead of showing a modal box nobody clicks
         window._ask_about_unsaved = lambda dirty: "quit"  # type: ignore[method-assign]
+        # captioning again over existing cues asks replace / add / cancel: tests that are not about that
+        # question add (test_app_caption_again.py answers it each way)
+        window._ask_about_existing_cues = lambda count: "add"  # type: ignore[method-assign]
         qtbot.addWidget(window)
         window.show()
         windows.append(window)
