@@ -158,7 +158,7 @@ class ModelDialog(QDialog):
         self.server_button = QPushButton("Use &these servers")
         self.server_button.setAccessibleName("Caption through these model servers")
         self.server_button.clicked.connect(self.choose_server)
-        self.local_button = QPushButton("Use this &computer")
+        self.local_button = QPushButton("Use this com&puter")
         self.local_button.setAccessibleName("Caption with the model on this computer")
         self.local_button.setEnabled(bool(engine))
         self.local_button.clicked.connect(self.choose_local)
