@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from captioner_app.core.errors import CancelledError, CaptionerError, VideoError
+from captioner_app.core.errors import CancelledError, CaptionerError, EngineDiedError, VideoError
 from captioner_app.core.model.engine import CaptionEngine, ClipRequest
 from captioner_app.server.config import ServerConfig
 from captioner_app.server.jobs import Job, JobStore
@@ -132,6 +132,9 @@ class BatchingEngine:
             pending.done.set()
 
 
+MAX_ATTEMPTS_AFTER_CRASH = 2  # a job whose model process dies goes back to the queue once, then fails
+
+
 @dataclass(frozen=True)
 class Outcome:
     text: str
@@ -198,6 +201,13 @@ class Worker:
                 self.store.release(job.id)  # runs again at the next start
                 return
             self.store.fail(job.id, "cancelled")
+        except EngineDiedError as err:  # the model process died (--model-process): it restarts at the next call
+            if job.attempts < MAX_ATTEMPTS_AFTER_CRASH:
+                log.warning("job %s: %s; it goes back to the queue", job.id, err)
+                self.store.release(job.id)
+                self.notify()
+                return
+            self.store.fail(job.id, f"{err} (in {job.attempts} attempts)")
         except CaptionerError as err:
             self.store.fail(job.id, str(err))
         except Exception as err:  # a bug: the job fails with the reason, the server goes on
@@ -213,7 +223,7 @@ class Worker:
     def execute(self, job: Job) -> Outcome:
         from captioner_app.core.media.urls import fetch_video
         from captioner_app.core.media.video import VideoInfo, probe
-        from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, caption, describe_video
+        from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, analysis_options, caption, describe_video
         from captioner_app.core.timecode import seconds_to_ms
         from captioner_app.core.tracks import formats
         from captioner_app.core.vocab import Detail, Placement
@@ -247,7 +257,12 @@ class Worker:
                 options = CaptionOptions(detail=Detail.parse(params.get("detail_level", "medium")),
                                          window_ms=seconds_to_ms(params.get("window") or 10.0),
                                          placement=Placement.parse(params.get("placement") or "windows"))
-                _, results = caption(info, self.batcher, options, cancel=self._stop)
+                analysis = None
+                needed = analysis_options(options)
+                in_child = getattr(self.batcher.engine, "analyze", None)  # --model-process: analysed there
+                if needed is not None and in_child is not None:
+                    analysis = in_child(info, needed, cancel=self._stop)
+                _, results = caption(info, self.batcher, options, analysis=analysis, cancel=self._stop)
                 track = TrackBuilder(info, video=str(params.get("name") or "video")).consume(results)
                 track_text = formats.render(track, fmt)
             elapsed_ms = int(round((time.monotonic() - started) * 1000))
