@@ -336,7 +336,8 @@ class ProcessEngine(ChildProcess):
 
     :meth:`load` starts the child and loads the model (raising what loading raises, e.g. a missing
     model's :class:`ModelError`). After a crash the next call starts a new child and loads the same
-    model again (``restart_on_call``); :meth:`restart` does it now.
+    model again; :meth:`restart` does it now. :meth:`start` alone brings the child up and has it
+    import torch and transformers, without loading a model until one is asked for (the app's start-up).
     """
 
     def __init__(self, options: EngineOptions | None = None, *, label: str = "model process") -> None:
@@ -349,8 +350,10 @@ class ProcessEngine(ChildProcess):
         self._shm: SharedMemory | None = None
         self._shm_lock = threading.Lock()
         self._caption_lock = threading.Lock()
-        self._load_call: tuple[_Child, threading.Thread, list[Any]] | None = None
-        self.loads = 0  # model loads started (one per child)
+        # the load in progress or done: (child, options, thread, box with ("ok", info) or ("err", error))
+        self._load_call: tuple[_Child, EngineOptions, threading.Thread, list[Any]] | None = None
+        self._want_model = False  # set by the first load: a restarted child loads the model again
+        self.loads = 0  # model loads started
 
     @classmethod
     def load(cls, options: EngineOptions | None = None, *, label: str = "model process") -> ProcessEngine:
@@ -363,26 +366,56 @@ class ProcessEngine(ChildProcess):
         return engine
 
     def _started(self, child: _Child) -> None:
-        # the load starts as soon as the child is up; callers wait for it in wait_loaded()
+        if self._want_model:  # the load starts as soon as the child is up; callers wait in wait_loaded()
+            self._begin_load(child)
+            return
+
+        def prewarm() -> None:
+            try:
+                self.call("prewarm", child=child)
+            except BaseException:  # a broken install is reported when a model is loaded
+                pass
+
+        threading.Thread(target=prewarm, name="captioner-model-prewarm", daemon=True).start()
+
+    def _begin_load(self, child: _Child) -> None:
         box: list[Any] = []
+        options = self.options
 
         def load() -> None:
             try:
-                box.append(("ok", self.call("load", self.options, child=child)))
+                box.append(("ok", self.call("load", options, child=child)))
             except BaseException as err:
                 box.append(("err", err))
 
         thread = threading.Thread(target=load, name="captioner-model-load", daemon=True)
-        self._load_call = (child, thread, box)
+        self._load_call = (child, options, thread, box)
         self.loads += 1
         thread.start()
 
+    def is_loaded(self, options: EngineOptions | None = None) -> bool:
+        """Whether the running child has ``options``' model (default: the current options) loaded."""
+        load, child = self._load_call, self._child
+        return (load is not None and child is not None and load[0] is child and child.ended is None
+                and child.stopping is None and load[1] == (options or self.options) and not load[2].is_alive()
+                and bool(load[3]) and load[3][0][0] == "ok")
+
+    def prewarm(self) -> None:
+        """Start the child and wait until it has imported torch and transformers (no model is loaded)."""
+        self.start()
+        self.call("prewarm")
+
     def wait_loaded(self, cancel: threading.Event | None = None) -> _Child:
         """Start the child if needed and wait until its model is loaded; raise what loading raised."""
-        child = self._ensure_child()
-        load = self._load_call
-        assert load is not None and load[0] is child
-        _, thread, box = load
+        with self._lock:
+            self._want_model = True
+            child = self._ensure_child()
+            load = self._load_call
+            if load is None or load[0] is not child or load[1] != self.options:
+                self._begin_load(child)
+                load = self._load_call
+        assert load is not None
+        _, _, thread, box = load
         while thread.is_alive():
             if cancel is not None and cancel.is_set():
                 # loading cannot be interrupted: a new child loads in the background instead
@@ -402,14 +435,9 @@ class ProcessEngine(ChildProcess):
         return child
 
     def switch(self, options: EngineOptions) -> None:
-        """Use another model (or device) from now on; the running child loads it at the next call."""
+        """Use another model (or device) from now on; it is loaded at the next call (or :meth:`wait_loaded`)."""
         with self._lock:
-            if options == self.options:
-                return
             self.options = options
-            child = self._child
-            if child is not None and child.ended is None:
-                self._started(child)
 
     # -- CaptionEngine ----------------------------------------------------------------------
 
