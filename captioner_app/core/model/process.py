@@ -396,9 +396,17 @@ class ProcessEngine(ChildProcess):
     def is_loaded(self, options: EngineOptions | None = None) -> bool:
         """Whether the running child has ``options``' model (default: the current options) loaded."""
         load, child = self._load_call, self._child
-        return (load is not None and child is not None and load[0] is child and child.ended is None
-                and child.stopping is None and load[1] == (options or self.options) and not load[2].is_alive()
-                and bool(load[3]) and load[3][0][0] == "ok")
+        return (
+            load is not None
+            and child is not None
+            and load[0] is child
+            and child.ended is None
+            and child.stopping is None
+            and load[1] == (options or self.options)
+            and not load[2].is_alive()
+            and bool(load[3])
+            and load[3][0][0] == "ok"
+        )
 
     def prewarm(self) -> None:
         """Start the child and wait until it has imported torch and transformers (no model is loaded)."""
