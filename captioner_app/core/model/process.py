@@ -46,6 +46,8 @@ CLOSE_TIMEOUT_S = 5.0  # how long close() waits for the child to end by itself b
 POLL_S = 0.02
 SHM_HEADROOM = 64 * 1024 * 1024  # left free in /dev/shm; a batch that does not fit goes through the pipe
 
+_SPAWN_LOCK = threading.Lock()
+
 _SIGNAL_WHY = {
     "SIGKILL": "was killed (by the system's out-of-memory killer or by another program)",
     "SIGSEGV": "crashed (segmentation fault in a native library)",
@@ -576,15 +578,16 @@ def _start_quietly(process: Any) -> None:
     "spawn" imports the parent's main script in the child unless told otherwise; for the app,
     pytest or a benchmark that costs time and may import what the child must not need.
     """
-    main = sys.modules.get("__main__")
-    saved = getattr(main, "__file__", None) if main is not None else None
-    spec = getattr(main, "__spec__", None) if main is not None else None
-    try:
-        if main is not None and saved is not None:
-            del main.__file__
-            main.__spec__ = None
-        process.start()
-    finally:
-        if main is not None and saved is not None:
-            main.__file__ = saved
-            main.__spec__ = spec
+    with _SPAWN_LOCK:  # two supervisors may start children at the same moment (model and analysis)
+        main = sys.modules.get("__main__")
+        saved = getattr(main, "__file__", None) if main is not None else None
+        spec = getattr(main, "__spec__", None) if main is not None else None
+        try:
+            if main is not None and saved is not None and not getattr(sys, "frozen", False):
+                del main.__file__
+                main.__spec__ = None
+            process.start()
+        finally:
+            if main is not None and saved is not None and not hasattr(main, "__file__"):
+                main.__file__ = saved
+                main.__spec__ = spec
