@@ -213,6 +213,7 @@ class ModelWorker(QObject):
     loaded = Signal(str, str)  # model id, device
     update = Signal(object)  # CaptionUpdate
     done = Signal(object)  # CaptionDone
+    unloaded = Signal()
 
     def __init__(self, loader: Callable[[EngineOptions], Any] | None = None, process: Any = None) -> None:
         super().__init__()
@@ -319,6 +320,20 @@ class ModelWorker(QObject):
             self.loaded.emit(process.options.model, str(process.device))
         except CaptionerError:  # a failure is reported by the next run, with the usual message
             pass
+
+    @Slot()
+    def unload(self) -> None:
+        """Free the model's memory (asked for from the menu); the next run loads it again."""
+        if self._loader is None and self._process is not None:
+            try:
+                self._process.unload()
+            except CaptionerError:  # a dead process holds no memory either
+                pass
+            self._engine, self._engine_options = None, None
+            self.unloaded.emit()
+            return
+        self._release()
+        self.unloaded.emit()
 
     def _release(self) -> None:
         if self._engine is not None and self._engine is not self._process:
@@ -529,6 +544,7 @@ class WorkerPool(QObject):
     _run_caption = Signal(object)
     _prewarm = Signal()
     _restart_model = Signal()
+    _unload_model = Signal()
     _run_analysis = Signal(object)
     _probe = Signal(str)
     _call = Signal(int, object)
@@ -553,6 +569,7 @@ class WorkerPool(QObject):
         self._run_caption.connect(self.model.run)
         self._prewarm.connect(self.model.prewarm)
         self._restart_model.connect(self.model.restart)
+        self._unload_model.connect(self.model.unload)
         self._run_analysis.connect(self.analysis.run)
         self._probe.connect(self.tasks.probe)
         self._call.connect(self.tasks.call)
@@ -575,6 +592,10 @@ class WorkerPool(QObject):
         """Start a new model process and load the model again (in the model thread)."""
         self.model.cancel_event.clear()
         self._restart_model.emit()
+
+    def unload_model(self) -> None:
+        """Free the model's memory (in the model thread); the next run loads it again."""
+        self._unload_model.emit()
 
     def probe(self, path: str) -> None:
         self._probe.emit(path)

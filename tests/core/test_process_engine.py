@@ -197,6 +197,15 @@ def test_segfault_is_named(engine: ProcessEngine, clips):
         engine.caption([long_clip(clips)], cancel)
 
 
+def test_unload_frees_the_model_and_the_next_call_loads_it_again(engine: ProcessEngine, clips):
+    assert engine.caption(clips[:1])
+    pid, loads = engine.pid, engine.loads
+    engine.unload()
+    assert not engine.is_loaded() and engine.pid == pid  # the process stays, the model goes
+    assert engine.caption(clips[:1])
+    assert engine.is_loaded() and engine.loads == loads + 1 and engine.pid == pid
+
+
 def test_exit_descriptions():
     assert describe_exit("model process", -signal.SIGABRT) == "the model process aborted (a native library gave up)"
     assert describe_exit("model process", 3) == "the model process exited unexpectedly with code 3"

@@ -444,6 +444,15 @@ class ProcessEngine(ChildProcess):
         self.batch_size = value["batch_size"]
         return child
 
+    def unload(self) -> None:
+        """Free the model's memory; the child stays up and the next call loads the model again."""
+        with self._lock:
+            self._want_model = False
+            self._load_call = None
+            child = self._child
+        if child is not None and child.ended is None and child.stopping is None:
+            self.call("unload", child=child)
+
     def switch(self, options: EngineOptions) -> None:
         """Use another model (or device) from now on; it is loaded at the next call (or :meth:`wait_loaded`)."""
         with self._lock:
