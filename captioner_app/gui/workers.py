@@ -237,13 +237,20 @@ class ModelWorker(QObject):
     @Slot()
     def prewarm(self) -> None:
         """Start the model process right after start-up; it imports torch and transformers there, so the
-        first Caption does not wait for them (and this process never imports them)."""
+        first Caption does not wait for them (and this process never imports them). Returns at once:
+        ``warm`` is set when the child has them imported."""
         try:
-            self.process.prewarm()
-        except Exception:  # a broken install is reported when the model is actually loaded
-            pass
-        finally:
+            process = self.process
+            process.start()
+        except Exception:  # a failure to start is reported when the model is actually loaded
             self.warm.set()
+            return
+
+        def wait() -> None:
+            process.prewarmed.wait(600)
+            self.warm.set()
+
+        threading.Thread(target=wait, name="captioner-prewarm-wait", daemon=True).start()
 
     def _ensure_engine(self, options: EngineOptions) -> Any:
         if self._loader is None:

@@ -355,6 +355,7 @@ class ProcessEngine(ChildProcess):
         # the load in progress or done: (child, options, thread, box with ("ok", info) or ("err", error))
         self._load_call: tuple[_Child, EngineOptions, threading.Thread, list[Any]] | None = None
         self._want_model = False  # set by the first load: a restarted child loads the model again
+        self.prewarmed = threading.Event()  # set once a child has imported torch and transformers (or loaded)
         self.loads = 0  # model loads started
 
     @classmethod
@@ -377,6 +378,8 @@ class ProcessEngine(ChildProcess):
                 self.call("prewarm", child=child)
             except BaseException:  # a broken install is reported when a model is loaded
                 pass
+            finally:
+                self.prewarmed.set()
 
         threading.Thread(target=prewarm, name="captioner-model-prewarm", daemon=True).start()
 
@@ -389,6 +392,8 @@ class ProcessEngine(ChildProcess):
                 box.append(("ok", self.call("load", options, child=child)))
             except BaseException as err:
                 box.append(("err", err))
+            finally:
+                self.prewarmed.set()
 
         thread = threading.Thread(target=load, name="captioner-model-load", daemon=True)
         self._load_call = (child, options, thread, box)
