@@ -99,10 +99,14 @@ class _Child:
         return os.getpid()
 
     def op_prewarm(self, call_id: int, payload: Any, cancel: threading.Event) -> None:
-        """Import torch and transformers' Molmo2 classes now, so the first load is quicker."""
-        import torch  # noqa: F401
-        import transformers.models.molmo2.modeling_molmo2  # noqa: F401
-        import transformers.models.molmo2.processing_molmo2  # noqa: F401
+        """Import torch and transformers' Molmo2 classes now, so the first load is quicker.
+
+        Under the model lock: a load arriving meanwhile waits, as two threads importing transformers
+        at once can see it half-initialised."""
+        with self.model_lock:
+            import torch  # noqa: F401
+            import transformers.models.molmo2.modeling_molmo2  # noqa: F401
+            import transformers.models.molmo2.processing_molmo2  # noqa: F401
 
     def op_load(self, call_id: int, options: Any, cancel: threading.Event) -> dict[str, Any]:
         from captioner_app.core.model import load_engine
