@@ -108,6 +108,10 @@ class ChildProcess:
     ``label`` names the child in messages ("model process").
     """
 
+    # a child killed to honour a cancel is replaced at once (the model reloads in the background);
+    # False: at the next call (the analysis process: nothing to preload, and no start during a shutdown)
+    respawn_after_kill = False
+
     def __init__(self, label: str = "model process") -> None:
         self.label = label
         self._ctx = multiprocessing.get_context("spawn")
@@ -327,7 +331,7 @@ class ChildProcess:
         def replace() -> None:
             self._kill(child, reason)
             with self._lock:
-                if not self._closed:
+                if not self._closed and self.respawn_after_kill:
                     self._ensure_child()
 
         threading.Thread(target=replace, name="captioner-restart", daemon=True).start()
@@ -341,6 +345,8 @@ class ProcessEngine(ChildProcess):
     model again; :meth:`restart` does it now. :meth:`start` alone brings the child up and has it
     import torch and transformers, without loading a model until one is asked for (the app's start-up).
     """
+
+    respawn_after_kill = True
 
     def __init__(self, options: EngineOptions | None = None, *, label: str = "model process") -> None:
         super().__init__(label)
