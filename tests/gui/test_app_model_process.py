@@ -44,7 +44,7 @@ def long_run(w, count: int = 6, tokens: int = 4000) -> None:
 
     options = replace(w.caption_options(placement="windows"), detail=Detail.HIGH, min_new_tokens=tokens)
     windows = tuple(Window(i, i * 1000, (i + 1) * 1000) for i in range(count))
-    w._start_job(windows, None, options, w.doc)
+    w.session.jobs._start(windows, None, options, w.engine_options(), w.doc)
 
 
 def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_window, long_video: Path):
@@ -79,7 +79,7 @@ def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_
     qtbot.waitUntil(lambda: w.pool.model.process.is_loaded(), timeout=120000)
     assert w.pool.model.process.pid not in (None, pid)
     rest = tuple(Window(i, i * 1000, (i + 1) * 1000) for i in range(received, min(received + 2, 12)))
-    w._start_job(rest, None, w.caption_options(placement="windows"), w.doc)
+    w.session.jobs._start(rest, None, w.caption_options(placement="windows"), w.engine_options(), w.doc)
     qtbot.waitUntil(lambda: not w.captioning, timeout=120000)
     assert w.messages[-1] == message  # no new problem
     assert len(w.doc.model.track) == received + len(rest)
