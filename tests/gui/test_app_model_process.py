@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import wait_opened
 
 from captioner_app.core.timing.windows import Window
 
@@ -47,10 +46,10 @@ def long_run(w, count: int = 6, tokens: int = 4000) -> None:
     w.session.jobs._start(windows, None, options, w.engine_options(), w.doc)
 
 
-def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_window, long_video: Path):
+def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_window, long_video: Path, wait_opened):
     w = make_window(window_s=1.0)
     w.open_paths([str(long_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.caption_video()
     qtbot.waitUntil(lambda: len(w.doc.model.track) >= 2, timeout=120000)
     # an edit made while the run goes on
@@ -86,10 +85,10 @@ def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_
     assert all(c.text for c in w.doc.model.track) and w.doc.model.track[0].text == "A hand-written description."
 
 
-def test_cancel_mid_generate_returns_within_half_a_second(qtbot, make_window, long_video: Path):
+def test_cancel_mid_generate_returns_within_half_a_second(qtbot, make_window, long_video: Path, wait_opened):
     w = make_window(window_s=1.0)
     w.open_paths([str(long_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.caption_video()  # loads the model and writes a first cue: the next run is all generate
     qtbot.waitUntil(lambda: len(w.doc.model.track) >= 1, timeout=120000)
     w.cancel_caption()
@@ -106,10 +105,10 @@ def test_cancel_mid_generate_returns_within_half_a_second(qtbot, make_window, lo
     assert w.caption_button.isEnabled()
 
 
-def test_quitting_leaves_no_child_process(qtbot, make_window, small_video: Path):
+def test_quitting_leaves_no_child_process(qtbot, make_window, small_video: Path, wait_opened):
     w = make_window(own_processes=True)
     w.open_paths([str(small_video)])
-    wait_opened(qtbot, w)
+    wait_opened(w)
     w.caption_video()
     qtbot.waitUntil(lambda: not w.captioning, timeout=180000)
     assert len(w.doc.model.track) == 3
@@ -128,7 +127,7 @@ def test_the_app_process_never_imports_torch(tiny_model_dir: Path, small_video: 
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         os.environ["CAPTIONER_DATA_DIR"] = {str(tmp_path / "data")!r}
         from PySide6.QtWidgets import QApplication
-        from captioner_app.core.settings import Settings
+        from captioner_app.gui.preferences import Settings
         from captioner_app.gui.main_window import MainWindow
 
         app = QApplication([])
