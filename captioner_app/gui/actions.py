@@ -156,7 +156,7 @@ ACTIONS: tuple[Action, ...] = (
         "&Unload Model",
         "caption",
         "session.jobs.unload_model",
-        (),
+        ("Ctrl+Shift+U",),
         tip="Free the memory the model holds; the next caption run loads it again",
     ),
     A(
