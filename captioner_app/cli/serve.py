@@ -51,6 +51,9 @@ def register(subparsers: Any) -> None:
                    help="delete uploads and finished results this long after they were made (default 24)")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="where jobs and uploads are kept (default: $CAPTIONER_DATA_DIR or the app's data folder)")
+    p.add_argument("--model-process", action="store_true",
+                   help="run the model in a child process: if it crashes (out of memory, a driver fault) the "
+                   "server stays up, the job goes back to the queue once and the model is loaded again")
     add_model_options(p)
     p.set_defaults(handler=run_serve)
 
@@ -129,9 +132,15 @@ def run_serve(args: argparse.Namespace) -> int:
         expire_s=args.expire_hours * 3600,
     )
     _check_bind(args.host, args.port)  # before the (slow) model load
-    from captioner_app.core.model import load_engine
+    from captioner_app.core.model import CaptionEngine, load_engine
 
-    engine = load_engine(engine_options(args))
+    engine: CaptionEngine
+    if args.model_process:
+        from captioner_app.core.model.process import ProcessEngine
+
+        engine = ProcessEngine.load(engine_options(args))
+    else:
+        engine = load_engine(engine_options(args))
     try:
         server = CaptionServer(config, engine)
         through = f" through {pool}" if (pool := getattr(engine, "engine_url", None)) else ""

@@ -55,3 +55,7 @@ class OutOfMemoryError(CaptionerError):
     """The device ran out of memory even at batch size one."""
 
     exit_code = 4
+
+
+class EngineDiedError(ModelError):
+    """The process running the model (or the analysis) died: killed, crashed or out of memory."""

@@ -32,7 +32,7 @@ from captioner_app.core.tracks.track import Cue, Provenance, Track
 from captioner_app.core.vocab import Detail, Placement
 
 if TYPE_CHECKING:
-    from captioner_app.core.analysis.analyze import Analysis
+    from captioner_app.core.analysis.analyze import Analysis, AnalysisOptions
 
 MAX_SAMPLING_FPS = 8.0
 # a run stops when this many windows in a row, spanning at least this long, find no picture of their
@@ -145,12 +145,13 @@ def _windows(
     options.validate()
     if options.placement is Placement.WINDOWS:
         return plan_windows(info.duration_ms, options.window_ms, options.stride_ms), analysis
-    from captioner_app.core.analysis.analyze import AnalysisOptions, analyze
+    from captioner_app.core.analysis.analyze import analyze
 
     gaps = options.placement is Placement.GAPS
     if analysis is None:
-        analysis = analyze(info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=options.pad_ms,
-                                                 speech=gaps, shots=not gaps), cancel=cancel)
+        needed = analysis_options(options)
+        assert needed is not None
+        analysis = analyze(info, needed, cancel=cancel)
     if gaps:
         spans: list[Span] = list(analysis.gaps)
         if not spans:
@@ -162,6 +163,18 @@ def _windows(
         spans = list(analysis.shots) or [Span(0, analysis.duration_ms)]
     # a gap or shot longer than 1.5 windows is cut into equal pieces
     return windows_in(spans, options.window_ms * 3 // 2), analysis
+
+
+def analysis_options(options: CaptionOptions) -> AnalysisOptions | None:
+    """What gaps or shots placement needs analysed (speech for gaps, shots for shots); None for windows.
+
+    A caller that runs the analysis elsewhere (in the model's process) passes the result to :func:`prepare`."""
+    if options.placement is Placement.WINDOWS:
+        return None
+    from captioner_app.core.analysis.analyze import AnalysisOptions
+
+    gaps = options.placement is Placement.GAPS
+    return AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=options.pad_ms, speech=gaps, shots=not gaps)
 
 
 def prepare(

@@ -176,6 +176,22 @@ ACTIONS: tuple[Action, ...] = (
         ("chosen from the Caption menu",),
     ),
     A(
+        "caption.restart_model",
+        "Restart Mode&l",
+        "caption",
+        "session.jobs.restart_model",
+        ("Ctrl+Shift+L",),
+        tip="Start the model's process again and load the model (after it stopped)",
+    ),
+    A(
+        "caption.unload_model",
+        "&Unload Model",
+        "caption",
+        "session.jobs.unload_model",
+        ("Ctrl+Shift+U",),
+        tip="Free the memory the model holds; the next caption run loads it again",
+    ),
+    A(
         "caption.analyze",
         "Analy&ze Video (Speech and Shots)",
         "caption",

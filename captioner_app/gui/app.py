@@ -83,6 +83,9 @@ def _quit_on_termination(quit_app: Callable[[], None]) -> Callable[[], None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen build starts the model process from its own executable
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication
 

@@ -166,6 +166,20 @@ class Jobs(QObject):
             return None
         return self._start((Window(0, start, end),), None, options, engine, doc)
 
+    def restart_model(self) -> None:
+        if self.running_job is not None:
+            self.session.status.emit("The model is busy captioning; cancel first to restart it")
+            return
+        self.pool.restart_model()
+        self.session.status.emit("Restarting the model…")
+
+    def unload_model(self) -> None:
+        if self.running_job is not None:
+            self.session.status.emit("The model is busy captioning; cancel first to unload it")
+            return
+        self.pool.unload_model()
+        self.session.status.emit("Model unloaded; the next caption run loads it again")
+
     def cancel_caption(self) -> None:
         if self.running_job is not None:
             self.pool.cancel_caption()
@@ -197,6 +211,13 @@ class Jobs(QObject):
             msg = f"Cancelled: {done.done} of {done.total} windows done; their cues are kept"
             self.captionMessage.emit(msg)
             self.session.status.emit(msg)
+        elif done.error and done.crashed:  # the model process died: the app, the cues and the edits stay
+            self.captionMessage.emit(done.error)
+            self.session.report(
+                f"{done.error}. The {done.done} cues received and all edits are kept; "
+                "Caption > Restart Model (Ctrl+Shift+L) loads the model again, or caption again.",
+                "The model stopped",
+            )
         elif done.error:
             self.captionMessage.emit(done.error)
             if done.model_missing:

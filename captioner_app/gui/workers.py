@@ -72,6 +72,7 @@ class CaptionDone:
     cancelled: bool
     error: str | None = None
     model_missing: bool = False
+    crashed: bool = False  # the model process died (killed, crashed, out of memory)
 
 
 @dataclass(frozen=True)
@@ -200,60 +201,89 @@ class FrameWorker(QObject):
 
 
 class ModelWorker(QObject):
-    """Owns the loaded engine and keeps it loaded between runs; runs one caption job at a time."""
+    """Runs one caption job at a time with the model, which lives in a child process (a
+    :class:`~captioner_app.core.model.process.ProcessEngine`): this process never imports torch or
+    transformers, a crash of the model stack leaves the app up, and Cancel returns within half a second.
+    The model is loaded once and kept between runs (and videos) until another model is chosen.
+
+    ``loader`` runs an engine in this process instead (for embedding; not used by the app).
+    """
 
     loading = Signal(str)  # model id
     loaded = Signal(str, str)  # model id, device
     update = Signal(object)  # CaptionUpdate
     done = Signal(object)  # CaptionDone
+    unloaded = Signal()
 
-    def __init__(self, loader: Callable[[EngineOptions], Any] | None = None) -> None:
+    def __init__(self, loader: Callable[[EngineOptions], Any] | None = None, process: Any = None) -> None:
         super().__init__()
         self._loader = loader
         self._engine: Any = None
         self._engine_options: EngineOptions | None = None
+        self._process: Any = process  # ProcessEngine; None: made at start-up, owned (closed at shutdown)
+        self._owns_process = process is None
         self.cancel_event = threading.Event()
-        self.warm = threading.Event()  # set once the heavy libraries are imported
+        self.warm = threading.Event()  # set once the model process is up with torch and transformers imported
+
+    @property
+    def process(self) -> Any:
+        """The model process (made on first use)."""
+        if self._process is None:
+            from captioner_app.core.model.process import ProcessEngine
+
+            self._process = ProcessEngine()
+        return self._process
 
     @Slot()
     def prewarm(self) -> None:
-        """Import torch and transformers' Molmo2 classes now, in this thread, right after start-up.
-
-        Importing them takes seconds and, while native libraries load, holds the GIL for long
-        stretches: done on the first Caption click, that froze the window for about 200 ms.
-        """
+        """Start the model process right after start-up; it imports torch and transformers there, so the
+        first Caption does not wait for them (and this process never imports them). Returns at once:
+        ``warm`` is set when the child has them imported."""
         try:
-            import torch  # noqa: F401
-            import transformers.models.molmo2.modeling_molmo2  # noqa: F401
-            import transformers.models.molmo2.processing_molmo2  # noqa: F401
-        except Exception:  # a broken install is reported when the model is actually loaded
-            pass
-        finally:
+            process = self.process
+            process.start()
+        except Exception:  # a failure to start is reported when the model is actually loaded
+            self.warm.set()
+            return
+
+        def wait() -> None:
+            process.prewarmed.wait(600)
             self.warm.set()
 
+        threading.Thread(target=wait, name="captioner-prewarm-wait", daemon=True).start()
+
     def _ensure_engine(self, options: EngineOptions) -> Any:
+        if self._loader is None:
+            process = self.process
+            process.switch(options)
+            if not process.is_loaded(options):
+                self.loading.emit(options.model)
+                process.wait_loaded(self.cancel_event)
+                self.loaded.emit(options.model, str(process.device))
+            self._engine, self._engine_options = process, options
+            return process
         if self._engine is not None and self._engine_options == options:
             return self._engine
         self._release()
         self.loading.emit(options.model)
-        if self._loader is not None:
-            engine = self._loader(options)
-        else:
-            from captioner_app.core.model import load_engine
-
-            engine = load_engine(options)
+        engine = self._loader(options)
         self._engine, self._engine_options = engine, options
         self.loaded.emit(options.model, str(getattr(engine, "device", "")))
         return engine
 
     @Slot(object)
     def run(self, job: CaptionJob) -> None:
-        from captioner_app.core.pipeline import prepare, run
+        from captioner_app.core.errors import EngineDiedError
+        from captioner_app.core.pipeline import analysis_options, prepare, run
 
         done = 0
         total = len(job.windows) if job.windows is not None else 0
         try:
-            plan = prepare(job.info, job.options, windows=job.windows, analysis=job.analysis,
+            analysis = job.analysis
+            needed = analysis_options(job.options) if job.windows is None and analysis is None else None
+            if needed is not None and self._loader is None:  # analysed in the model process, not here
+                analysis = self.process.analyze(job.info, needed, cancel=self.cancel_event)
+            plan = prepare(job.info, job.options, windows=job.windows, analysis=analysis,
                            cancel=self.cancel_event)
             total = len(plan)
             engine = self._ensure_engine(job.engine)
@@ -265,6 +295,9 @@ class ModelWorker(QObject):
                 self.update.emit(CaptionUpdate(job.job, result.cue, result.progress, job.replace))
         except CancelledError:
             self.done.emit(CaptionDone(job.job, done, total, cancelled=True))
+            return
+        except EngineDiedError as err:  # the app stays up; the model loads again on restart or the next run
+            self.done.emit(CaptionDone(job.job, done, total, False, str(err), crashed=True))
             return
         except ModelError as err:
             missing = "not on this machine" in str(err) or "does not exist" in str(err)
@@ -279,8 +312,38 @@ class ModelWorker(QObject):
             return
         self.done.emit(CaptionDone(job.job, done, total, cancelled=False))
 
+    @Slot()
+    def restart(self) -> None:
+        """Start a new model process and load the last model in it (after a crash, or when asked)."""
+        if self._loader is not None:
+            return
+        process = self.process
+        try:
+            process.restart()
+            if process.is_loaded() or self._engine_options is None:
+                return
+            self.loading.emit(process.options.model)
+            process.wait_loaded(self.cancel_event)
+            self.loaded.emit(process.options.model, str(process.device))
+        except CaptionerError:  # a failure is reported by the next run, with the usual message
+            pass
+
+    @Slot()
+    def unload(self) -> None:
+        """Free the model's memory (asked for from the menu); the next run loads it again."""
+        if self._loader is None and self._process is not None:
+            try:
+                self._process.unload()
+            except CaptionerError:  # a dead process holds no memory either
+                pass
+            self._engine, self._engine_options = None, None
+            self.unloaded.emit()
+            return
+        self._release()
+        self.unloaded.emit()
+
     def _release(self) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self._engine is not self._process:
             try:
                 self._engine.close()
             except Exception:
@@ -290,7 +353,10 @@ class ModelWorker(QObject):
 
     @Slot()
     def shutdown(self) -> None:
+        """Free the model; an owned model process is asked to end (and killed if it does not)."""
         self._release()
+        if self._owns_process and self._process is not None:
+            self._process.close()
 
 
 # -- analysis -------------------------------------------------------------------------------------
@@ -301,17 +367,35 @@ class AnalysisWorker(QObject):
 
     Each job has its own cancel event, so cancelling one video's analysis (or closing it) never
     stops another's. Results are cached on disk (:mod:`analysis_cache`) and read back on reopen.
+    The analysis runs in a child process of its own (an
+    :class:`~captioner_app.core.model.process.AnalysisProcess`, started at the first job): silero-vad
+    needs torch, which this process never imports, and a crash there leaves the app up.
     """
 
     progress = Signal(object)  # AnalysisProgress
     done = Signal(object)  # AnalysisDone
 
-    def __init__(self, cache_folder: Any = None) -> None:
+    def __init__(self, cache_folder: Any = None, process: Any = None) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._cancels: dict[int, threading.Event] = {}
         self.cache_folder = cache_folder
         self.stopping = threading.Event()
+        self._process: Any = process  # AnalysisProcess; None: made at the first job, owned
+        self._owns_process = process is None
+
+    @property
+    def process(self) -> Any:
+        if self._process is None:
+            from captioner_app.core.model.process import AnalysisProcess
+
+            self._process = AnalysisProcess()
+        return self._process
+
+    @Slot()
+    def shutdown(self) -> None:
+        if self._owns_process and self._process is not None:
+            self._process.close()
 
     def register(self, job: int) -> None:
         with self._lock:
@@ -327,7 +411,6 @@ class AnalysisWorker(QObject):
     @Slot(object)
     def run(self, job: AnalysisJob) -> None:
         from captioner_app.core.analysis import cache as analysis_cache
-        from captioner_app.core.analysis.analyze import analyze
 
         with self._lock:
             cancel = self._cancels.setdefault(job.job, threading.Event())
@@ -342,8 +425,8 @@ class AnalysisWorker(QObject):
                     self.done.emit(AnalysisDone(job.job, path, cached, cached=True,
                                                 seconds=time.perf_counter() - started))
                     return
-            result = analyze(job.info, job.options, cancel=cancel,
-                             progress=lambda f: self.progress.emit(AnalysisProgress(job.job, f)))
+            result = self.process.analyze(job.info, job.options, cancel=cancel,
+                                          progress=lambda f: self.progress.emit(AnalysisProgress(job.job, f)))
             analysis_cache.save(result, job.options, self.cache_folder)
         except CancelledError:
             self.done.emit(AnalysisDone(job.job, path, None, cancelled=True))
@@ -459,23 +542,30 @@ def download_with_progress(model: str, revision: str | None, cancel: threading.E
 
 
 class WorkerPool(QObject):
-    """Four QThreads: the model worker, the frame decoder, the task worker and the analysis worker."""
+    """Four QThreads: the model worker, the frame decoder, the task worker and the analysis worker.
+
+    The model and the analysis run in child processes that the model and analysis workers start and
+    supervise; pass ``model_process`` / ``analysis_process`` to share ones the caller owns (tests).
+    """
 
     _run_caption = Signal(object)
     _prewarm = Signal()
+    _restart_model = Signal()
+    _unload_model = Signal()
     _run_analysis = Signal(object)
     _probe = Signal(str)
     _call = Signal(int, object)
     _download = Signal(int, str, object)
 
     def __init__(self, parent: QObject | None = None,
-                 loader: Callable[[EngineOptions], Any] | None = None) -> None:
+                 loader: Callable[[EngineOptions], Any] | None = None, *,
+                 model_process: Any = None, analysis_process: Any = None) -> None:
         super().__init__(parent)
         self.threads: list[QThread] = []
-        self.model = ModelWorker(loader)
+        self.model = ModelWorker(loader, model_process)
         self.frames = FrameWorker()
         self.tasks = TaskWorker()
-        self.analysis = AnalysisWorker()
+        self.analysis = AnalysisWorker(process=analysis_process)
         for name, worker in (("model", self.model), ("frames", self.frames), ("tasks", self.tasks),
                              ("analysis", self.analysis)):
             thread = QThread()
@@ -485,6 +575,8 @@ class WorkerPool(QObject):
             self.threads.append(thread)
         self._run_caption.connect(self.model.run)
         self._prewarm.connect(self.model.prewarm)
+        self._restart_model.connect(self.model.restart)
+        self._unload_model.connect(self.model.unload)
         self._run_analysis.connect(self.analysis.run)
         self._probe.connect(self.tasks.probe)
         self._call.connect(self.tasks.call)
@@ -502,6 +594,15 @@ class WorkerPool(QObject):
 
     def cancel_caption(self) -> None:
         self.model.cancel_event.set()
+
+    def restart_model(self) -> None:
+        """Start a new model process and load the model again (in the model thread)."""
+        self.model.cancel_event.clear()
+        self._restart_model.emit()
+
+    def unload_model(self) -> None:
+        """Free the model's memory (in the model thread); the next run loads it again."""
+        self._unload_model.emit()
 
     def probe(self, path: str) -> None:
         self._probe.emit(path)
@@ -537,7 +638,7 @@ class WorkerPool(QObject):
         self.analysis.cancel()
         from PySide6.QtCore import QMetaObject, Qt
 
-        for worker in (self.model, self.frames):
+        for worker in (self.model, self.frames, self.analysis):
             QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
         if self._prewarming:
             # an import cannot be interrupted, and on a busy machine it outlasts the join below: quitting

@@ -165,10 +165,11 @@ class JobStore:
         self._write("UPDATE jobs SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
                     (" ".join(error.split()), time.time(), job_id))
 
-    def release(self, job_id: str) -> None:
-        """Put a job that was being worked on back in the queue (the server is stopping cleanly:
-        the attempt does not count against the job)."""
-        self._write("UPDATE jobs SET status = 'created', started_at = NULL, attempts = MAX(attempts - 1, 0) "
+    def release(self, job_id: str, *, counted: bool = False) -> None:
+        """Put a job that was being worked on back in the queue. When the server is stopping cleanly the
+        attempt does not count against the job; ``counted``: it does (the model process died under it)."""
+        attempts = "attempts" if counted else "MAX(attempts - 1, 0)"
+        self._write(f"UPDATE jobs SET status = 'created', started_at = NULL, attempts = {attempts} "
                     "WHERE id = ? AND status = 'processing'", (job_id,))
 
     def requeue_unfinished(self, max_attempts: int | None = None) -> int:

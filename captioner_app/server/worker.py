@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from captioner_app.core.errors import CancelledError, CaptionerError, UsageError, VideoError
+from captioner_app.core.errors import CancelledError, CaptionerError, EngineDiedError, UsageError, VideoError
 from captioner_app.core.fileio import private_dir
 from captioner_app.core.model.engine import CaptionEngine, ClipRequest
 from captioner_app.server.config import ServerConfig
@@ -144,6 +144,9 @@ class Outcome:
     inference_ms: int
     track: str | None = None
     track_format: str | None = None
+
+
+MAX_ATTEMPTS_AFTER_CRASH = 2  # a job whose model process dies goes back to the queue once, then fails
 
 
 class Worker:
@@ -273,6 +276,15 @@ class Worker:
                     self.store.release(job.id)  # runs again at the next start
                 return None
             self._finish(job, error="cancelled")
+        except EngineDiedError as err:  # the model process died (--model-process): it restarts at the next call
+            self._cleanup(job)
+            if job.attempts < MAX_ATTEMPTS_AFTER_CRASH:
+                log.warning("job %s: %s; it goes back to the queue", job.id, err)
+                with contextlib.suppress(Exception):
+                    self.store.release(job.id, counted=True)
+                self.notify()
+                return None
+            self._finish(job, error=f"{err} (in {job.attempts} attempts)")
         except CaptionerError as err:
             self._cleanup(job)
             self._finish(job, error=str(err))
@@ -340,7 +352,14 @@ class Worker:
         return info
 
     def caption(self, job: Job, info: VideoInfo) -> Outcome:
-        from captioner_app.core.pipeline import CaptionOptions, TrackBuilder, describe_video, prepare, run
+        from captioner_app.core.pipeline import (
+            CaptionOptions,
+            TrackBuilder,
+            analysis_options,
+            describe_video,
+            prepare,
+            run,
+        )
         from captioner_app.core.timecode import seconds_to_ms
         from captioner_app.core.tracks import formats
         from captioner_app.core.vocab import Detail, Placement
@@ -358,7 +377,12 @@ class Worker:
             if options.placement is Placement.WINDOWS and info.duration_ms / max(1, options.window_ms) > limit:
                 raise UsageError(f"a {info.duration_s:.0f} s video in {options.window_ms / 1000:g} s windows needs "
                                  f"more than {limit:,} windows, this server's limit; ask for a longer window")
-            the_plan = prepare(info, options, cancel=self._stop)
+            analysis = None
+            needed = analysis_options(options)
+            in_child = getattr(self.batcher.engine, "analyze", None)  # --model-process: analysed there
+            if needed is not None and in_child is not None:
+                analysis = in_child(info, needed, cancel=self._stop)
+            the_plan = prepare(info, options, analysis=analysis, cancel=self._stop)
             if len(the_plan) > limit:
                 raise UsageError(f"the track would have {len(the_plan):,} cues, over this server's limit of "
                                  f"{limit:,}")

@@ -63,18 +63,35 @@ def long_video(media_dir: Path) -> Path:
     return make_video(media_dir / "gui-twelve.mp4", 12.0)
 
 
+@pytest.fixture(scope="session")
+def model_process() -> Iterator[object]:
+    """One model process and one analysis process shared by the test windows (as one app session
+    keeps its model loaded): starting a child and loading the model for every window would take minutes.
+    Tests of the processes' own life cycle make windows that own theirs."""
+    from captioner_app.core.model.process import AnalysisProcess, ProcessEngine
+
+    model, analysis = ProcessEngine(), AnalysisProcess()
+    yield model, analysis
+    model.close()
+    analysis.close()
+
+
 @pytest.fixture
-def make_window(qtbot, tiny_model_dir: Path) -> Iterator[Callable[..., object]]:
+def make_window(qtbot, tiny_model_dir: Path, model_process) -> Iterator[Callable[..., object]]:
     """Build main windows wired to the tiny model; each is shut down (threads joined) afterwards."""
     from captioner_app.gui.main_window import MainWindow
+    from captioner_app.gui.workers import WorkerPool
 
     windows: list[MainWindow] = []
 
-    def make(check_recovery: bool = False, **settings: object) -> MainWindow:
+    def make(check_recovery: bool = False, own_processes: bool = False, **settings: object) -> MainWindow:
         values: dict[str, object] = {"window_s": 2.0, "autosave_s": 600.0}
         values.update(settings)
+        pool = None
+        if not own_processes:
+            pool = WorkerPool(None, model_process=model_process[0], analysis_process=model_process[1])
         window = MainWindow(Settings(**values), model=str(tiny_model_dir), device="cpu",  # type: ignore[arg-type]
-                            check_recovery=check_recovery)
+                            check_recovery=check_recovery, pool=pool)
         # pytest-qt closes the window after the test: answer the unsaved-edits question as "quit"
         # (the edits stay as an autosave) instead of showing a modal box nobody clicks
         window._ask_about_unsaved = lambda dirty: "quit"  # type: ignore[method-assign]
