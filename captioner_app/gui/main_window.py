@@ -34,6 +34,7 @@ from captioner_app.core.errors import CaptionerError
 from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
+from captioner_app.gui.audio import WaveformUpdate
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
 from captioner_app.gui.file_commands import FileCommands
@@ -249,6 +250,7 @@ class MainWindow(QMainWindow):
         s.selectRow.connect(self.select_row)
         s.recoveriesFound.connect(lambda recs: self.recovery_bar.offer(s.recovery_text()))
         s.recoveriesCleared.connect(self.recovery_bar.hide)
+        s.waveforms.updated.connect(self._waveform_updated)
         jobs.runningChanged.connect(lambda running: self._update_state())
         jobs.captionProgress.connect(panel.show_progress)
         jobs.captionMessage.connect(panel.show_message)
@@ -331,6 +333,7 @@ class MainWindow(QMainWindow):
         duration = (doc.info.duration_ms if doc.info else doc.model.track.duration_ms or 0) if doc else 0
         self.timeline.set_duration(duration)
         self.timeline.set_cues(doc.model.cues() if doc else [])
+        self.timeline.set_envelope(self.session.waveforms.get(doc.video) if doc else None)
         self._show_analysis()
         self.transport.set_video(duration, doc.info.fps if doc and doc.info else None, doc.position_ms if doc else 0)
         if doc is None:
@@ -361,6 +364,13 @@ class MainWindow(QMainWindow):
                             "dragged edges snap to them, hold Shift to place freely.")
         self.timeline.setAccessibleDescription(description)
         self.refresh_checks()
+
+    def _waveform_updated(self, update: WaveformUpdate) -> None:
+        if self.doc is not None and self.doc.video == update.video:
+            if update.envelope is not None:
+                self.timeline.set_envelope(update.envelope)
+            if update.error:
+                self._status(update.error)
 
     def _position_changed(self, ms: int, duration_ms: int) -> None:
         self.timeline.set_position(ms)

@@ -30,6 +30,7 @@ from captioner_app.core.tracks.project import (
     save_project,
 )
 from captioner_app.core.tracks.track import Provenance
+from captioner_app.gui.audio import Waveforms
 from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
 from captioner_app.gui.models.cues import format_ms
@@ -75,6 +76,7 @@ class Session(QObject):
         self.speaker = Speaker(self)  # text-to-speech preview of a cue
         self.speaker.stateChanged.connect(self._speech_state)
         self.jobs = Jobs(self, self)
+        self.waveforms = Waveforms(self)  # each video's audio envelope, computed in a worker thread
         self.pool.tasks.probed.connect(self._probed)
         self.pool.tasks.finished.connect(self._task_done)
         self.autosave_timer = QTimer(self)
@@ -193,6 +195,8 @@ class Session(QObject):
                 )
                 if self.settings.auto_analyze:
                     self.jobs.analyze(doc)
+                if result.info.has_audio:
+                    self.waveforms.load(result.path)
             self.documentUpdated.emit(doc)
             self.documentOpened.emit(doc)
 
@@ -489,6 +493,7 @@ class Session(QObject):
         self.playback.stop()
         self.pool.cancel_caption()
         self.pool.stop()  # joins the task thread, so queued autosave writes are done
+        self.waveforms.shutdown()
         keep = self._closed_unsaved  # a closed document's unsaved edits stay for the next start
         for doc in self.documents:
             if doc.dirty:

@@ -1,4 +1,8 @@
-"""The timeline: a time ruler, speech regions, shot-change marks, cue blocks and the playhead.
+"""The timeline: a time ruler, the audio's waveform, speech regions, shot-change marks, cue blocks and
+the playhead.
+
+The waveform (min/max per pixel from the core's envelope, partial while it is computed in a worker) is
+drawn in a band under the ruler; speech regions shade it and usable gaps are outlined under it.
 
 Click or drag on the ruler to move the playhead; drag a cue's left or right edge to retime it (one
 undoable edit on release); click a cue to select it. With an analysis set, a dragged edge snaps to
@@ -10,8 +14,9 @@ Colours come from the palette, so high contrast themes stay readable.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -32,6 +37,7 @@ from captioner_app.core.tracks.track import Cue
 EDGE_PX = 5
 RULER_H = 22
 REGION_H = 8
+WAVE_H = 32  # the waveform band under the speech band
 SNAP_PX = 8  # a dragged cue edge snaps to a shot change or gap edge this close (in pixels)
 
 
@@ -52,6 +58,7 @@ class Timeline(QWidget):
         self.regions: list[tuple[int, int]] = []  # e.g. speech: (start_ms, end_ms)
         self.marks: list[int] = []  # e.g. shot changes
         self.analysis: Analysis | None = None  # speech, gaps and shots: drawn, and snapped to
+        self.envelope: Any = None  # core.media.waveform.Envelope of the audio (possibly partial), or None
         self.snap_px = SNAP_PX
         self.snapped_to: int | None = None  # the point the edge being dragged snapped to
         self.view_start = 0
@@ -62,10 +69,10 @@ class Timeline(QWidget):
         self._lane_count = 1
 
     def sizeHint(self) -> QSize:
-        return QSize(600, RULER_H + REGION_H + 56)
+        return QSize(600, RULER_H + REGION_H + WAVE_H + 56)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, RULER_H + REGION_H + 40)
+        return QSize(200, RULER_H + REGION_H + WAVE_H + 40)
 
     # -- data --------------------------------------------------------------------------------
 
@@ -122,6 +129,17 @@ class Timeline(QWidget):
         self.marks = list(analysis.cuts_ms) if analysis else []
         self.update()
 
+    def set_envelope(self, envelope: Any) -> None:
+        """Draw ``envelope``'s waveform (a partial one shows what is computed so far; None: none)."""
+        self.envelope = envelope
+        self.update()
+
+    def waveform_peaks(self) -> tuple[Any, Any] | None:
+        """The (mins, maxs) drawn, one pair per pixel of the current view; None without a waveform."""
+        if self.envelope is None or self.view_end <= self.view_start:
+            return None
+        return self.envelope.peaks(self.view_start, self.view_end, max(1, self.width()))
+
     def snap_ms(self, ms: int) -> int:
         """``ms`` moved to the nearest shot change or gap edge within :attr:`snap_px` pixels."""
         span = max(1, self.view_end - self.view_start)
@@ -152,7 +170,7 @@ class Timeline(QWidget):
 
     def cue_rect(self, cue: Cue, row: int | None = None) -> QRectF:
         """Where ``cue`` (at ``row``, for its lane when cues overlap) is drawn."""
-        top, bottom = float(RULER_H + REGION_H + 4), float(self.height() - 4)
+        top, bottom = float(RULER_H + REGION_H + WAVE_H + 4), float(self.height() - 4)
         if row is not None and self._lane_count > 1 and row < len(self._lanes):
             height = (bottom - top) / self._lane_count
             top += self._lanes[row] * height
@@ -195,16 +213,22 @@ class Timeline(QWidget):
                 label = format_ms(t, decimals=1 if step < 1000 else 0, hours=None, minute_digits=1)
                 p.drawText(QPointF(x + 3, RULER_H - 8), label)
                 t += step
-            # speech regions and shot marks (filled in when their analysis is available)
+            # speech regions (a strip, and a shade over the waveform) and shot marks
+            band_bottom = RULER_H + REGION_H + WAVE_H
             if self.regions:
                 colour = QColor(pal.color(QPalette.ColorRole.Link))
+                shade = QColor(colour)
+                shade.setAlpha(60)
                 for s, e in self.regions:
                     p.fillRect(QRectF(QPointF(self.x_for(s), RULER_H + 2), QPointF(self.x_for(e), RULER_H + REGION_H)),
                                colour)
-            if self.analysis is not None:  # usable gaps: an outline under the speech band
+                    p.fillRect(QRectF(QPointF(self.x_for(s), RULER_H + REGION_H),
+                                      QPointF(self.x_for(e), band_bottom)), shade)
+            self._paint_waveform(p, RULER_H + REGION_H, band_bottom)
+            if self.analysis is not None:  # usable gaps: an outline under the waveform band
                 p.setPen(QPen(pal.color(QPalette.ColorRole.Link), 1))
                 for gap in self.analysis.gaps:
-                    y = RULER_H + REGION_H + 1
+                    y = band_bottom + 1
                     p.drawLine(QPointF(self.x_for(gap.start_ms), y), QPointF(self.x_for(gap.end_ms), y))
             if self.marks:
                 p.setPen(QPen(pal.color(QPalette.ColorRole.WindowText), 1, Qt.PenStyle.DashLine))
@@ -254,6 +278,19 @@ class Timeline(QWidget):
             p.drawRect(self.rect().adjusted(1, 1, -1, -1))
         p.end()
 
+    def _paint_waveform(self, p: QPainter, top: int, bottom: int) -> None:
+        peaks = self.waveform_peaks()
+        if peaks is None:
+            return
+        mins, maxs = peaks
+        mid = (top + bottom) / 2
+        half = (bottom - top) / 2 - 1
+        p.setPen(QPen(self.palette().color(QPalette.ColorRole.Text), 1))
+        lines = [QLineF(x + 0.5, mid - float(hi) * half, x + 0.5, mid - float(lo) * half + 0.01)
+                 for x, (lo, hi) in enumerate(zip(mins, maxs, strict=True)) if hi > lo or hi != 0]
+        if lines:
+            p.drawLines(lines)
+
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
         self.update()
@@ -268,7 +305,7 @@ class Timeline(QWidget):
         if event.button() != Qt.MouseButton.LeftButton or self.duration_ms <= 0:
             return
         pos = event.position()
-        hit = self._hit(pos) if pos.y() > RULER_H + REGION_H else None
+        hit = self._hit(pos) if pos.y() > RULER_H + REGION_H + WAVE_H else None
         if hit and hit[0] in ("start", "end"):
             cue = self.cues[hit[1]]
             self._drag = (hit[0], hit[1], cue.start_ms, cue.end_ms)
