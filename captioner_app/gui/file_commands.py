@@ -66,6 +66,45 @@ class FileCommands(QObject):
         if path:
             self.session.export_track(path, fmt)
 
+    def export_described_dialog(self) -> None:
+        """File > Export Described Video…: where to, then the render in a worker with a progress dialog
+        (Cancel or Esc stops it; nothing is written unless it finishes)."""
+        doc = self.session.doc
+        if doc is None or not doc.video:
+            self.session.report("open a video first, then export its described version", "Cannot export")
+            return
+        base = Path(doc.video)
+        base = base.with_name(f"{base.stem}.described.mp4")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export described video", str(base),
+            "Described video (*.mp4 *.mkv);;Described audio (*.wav *.flac *.m4a)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".mp4"
+        if not self.session.export_described(path):
+            return
+        from PySide6.QtWidgets import QProgressDialog
+
+        renderer = self.session.renderer
+        dialog = QProgressDialog(f"Exporting {Path(path).name}…", "Cancel", 0, 100, self.window)
+        dialog.setWindowTitle("Export described video")
+        dialog.setAccessibleName("Export progress")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(renderer.cancel)
+        renderer.progress.connect(lambda f: dialog.setValue(int(f * 100)) if dialog.isVisible() else None)
+
+        def finished(_done: object) -> None:
+            renderer.finished.disconnect(finished)
+            dialog.close()
+            dialog.deleteLater()
+
+        renderer.finished.connect(finished)
+        self.progress_dialog = dialog
+        dialog.show()
+
     def copy_track_snippet(self) -> None:
         snippet = self.session.track_snippet()
         QGuiApplication.clipboard().setText(snippet)

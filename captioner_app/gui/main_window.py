@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -168,7 +168,6 @@ class MainWindow(QMainWindow):
         self.add_dock("history", "History", self.undo_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.checks = named(ChecksPane(), "Checks", "Problems in the track; click one to select its cue")
         self.add_dock("checks", "Checks", self.checks, Qt.DockWidgetArea.RightDockWidgetArea, self.checks.list)
-        self.speaker = self.session.speaker
         self.files = FileCommands(self, self.session)
         self.timing = TimingCommands(self.session, self.selected_rows, self.select_row, self)
         self.statusBar().setAccessibleName("Status")
@@ -251,6 +250,7 @@ class MainWindow(QMainWindow):
         s.recoveriesFound.connect(lambda recs: self.recovery_bar.offer(s.recovery_text()))
         s.recoveriesCleared.connect(self.recovery_bar.hide)
         s.waveforms.updated.connect(self._waveform_updated)
+        s.narrationMeasured.connect(self.refresh_checks)
         jobs.runningChanged.connect(lambda running: self._update_state())
         jobs.captionProgress.connect(panel.show_progress)
         jobs.captionMessage.connect(panel.show_message)
@@ -459,6 +459,24 @@ class MainWindow(QMainWindow):
         row = self.session.find(needle, rows[0] if rows else None)
         if row is not None:
             self.select_row(row)
+
+    def fill_voice_menu(self, menu: QMenu) -> None:
+        """Edit > Narration Voice: the track language's voice, then every voice (listed in a worker)."""
+        menu.clear()
+        narrator, current = self.session.narrator, self.settings.narration_voice
+        group = QActionGroup(menu)
+        choices = [("", "&Track Language’s Voice")]
+        if narrator.voices is None:
+            menu.addAction("(listing voices…)").setEnabled(False)
+        elif not narrator.voices:
+            menu.addAction(f"(no voice: {narrator.voice_error or 'the voice cannot load'})").setEnabled(False)
+        choices += [(v.id, f"{v.name} ({v.id})") for v in narrator.voices or ()]
+        for voice, label in choices:
+            a = menu.addAction(label)
+            a.setCheckable(True)
+            a.setChecked(voice == current)
+            group.addAction(a)
+            a.triggered.connect(lambda checked=False, v=voice: self.session.set_narration_voice(v))
 
     def speak_cue(self) -> bool:
         """Say the selected cue with text-to-speech, or say why that is not possible here."""

@@ -199,28 +199,21 @@ def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video
     assert model.undo_stack.undoText().startswith("Mark cue 1 not extended")
 
 
-def test_speak_cue_speaks_or_says_why_not(qtbot, make_window, small_video: Path, wait_opened):
+def test_speak_cue_speaks_with_the_narration_voice_and_says_how_long(qtbot, make_window, small_video: Path,
+                                                                     wait_opened):
     w = make_window(auto_analyze=False)
     w.open_paths([str(small_video)])
     wait_opened(w)
     w.doc.model.add_cue(cue(0, 2000, "A red door opens."))
     w.select_row(0)
-    has_module = importlib.util.find_spec("PySide6.QtTextToSpeech") is not None
-    speak = action(w, "Speak Cue")
-    if w.speaker.available:
-        states: list[str] = []
-        w.speaker.stateChanged.connect(states.append)
-        speak.trigger()
-        qtbot.waitUntil(lambda: "speaking" in states or "error" in states, timeout=10000)
-        assert "speaking" in states, states
-        w.speaker.stop()
-    else:
-        before = len(w.messages)
-        speak.trigger()
-        assert len(w.messages) == before + 1
-        message = w.messages[-1]
-        assert message == w.speaker.reason and "\n" not in message
-        if not has_module:
-            assert "QtTextToSpeech" in message and "PySide6-Addons" in message
-        else:
-            assert "engine" in message
+    spoken: list[object] = []
+    w.session.cueSpoken.connect(spoken.append)
+    action(w, "Speak Cue").trigger()
+    qtbot.waitUntil(lambda: bool(spoken), timeout=20000)
+    result = spoken[0]
+    assert result.error is None and result.sample_rate > 0 and len(result.samples) > 0
+    assert 500 < result.duration_ms < 2500  # four words at 180 wpm
+    message = w.messages[-1]
+    assert "\n" not in message and "narration takes" in message and "the cue lasts 2.0 s" in message
+    if importlib.util.find_spec("PySide6.QtMultimedia") is None:
+        assert "QtMultimedia" in message and "PySide6-Addons" in message

@@ -85,3 +85,145 @@ def test_partial_envelopes_are_drawn_as_they_arrive(make_window, wait_opened, qt
     partial = [peak for complete, peak in seen if not complete]
     assert partial, seen  # partial envelopes reached the timeline before the complete one
     assert seen[-1][1] == pytest.approx(0.5, abs=0.06)
+
+
+def action(w, text: str):
+    return next(a for a in w.all_actions if a.text().replace("&", "") == text)
+
+
+def _spy_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the thread of every call to the core voice's ``speak``."""
+    import captioner_app.core.speech as speech
+
+    threads: list[int] = []
+    original = speech.speak
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(speech, "speak", spy)
+    return threads
+
+
+def test_speak_cue_synthesises_off_the_gui_thread(make_window, wait_opened, qtbot, tone_video: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from captioner_app.core.tracks.track import Cue
+
+    threads = _spy_threads(monkeypatch)
+    window = make_window(auto_analyze=False)
+    window.session.open_paths([str(tone_video)])
+    wait_opened(window)
+    window.doc.model.add_cue(Cue(0, 600, "A woman walks slowly across the crowded station hall."))
+    window.select_row(0)
+    spoken: list[object] = []
+    window.session.cueSpoken.connect(spoken.append)
+    action(window, "Speak Cue").trigger()
+    qtbot.waitUntil(lambda: bool(spoken), timeout=20000)
+    assert threads and threading.get_ident() not in threads
+    assert spoken[0].duration_ms > 600 and "too long" in window.messages[-1]
+
+
+def test_voice_menu_lists_voices_and_keeps_the_choice(make_window, qtbot) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    window = make_window()
+    narrator = window.session.narrator
+    qtbot.waitUntil(lambda: narrator.voices is not None, timeout=20000)
+    assert any(v.id.startswith("fr") for v in narrator.voices)
+    menu = QMenu()
+    window.fill_voice_menu(menu)
+    labels = [a.text() for a in menu.actions()]
+    assert labels[0].replace("&", "") == "Track Language’s Voice" and menu.actions()[0].isChecked()
+    french = next(a for a in menu.actions() if "(fr" in a.text())
+    french_label = french.text()
+    french.trigger()
+    assert window.settings.narration_voice.startswith("fr")
+    window.fill_voice_menu(menu)
+    assert next(a for a in menu.actions() if a.isChecked()).text() == french_label
+
+
+def test_checks_pane_flags_narration_longer_than_its_cue(make_window, wait_opened, qtbot, tone_video: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from captioner_app.core.tracks.track import Cue
+
+    threads = _spy_threads(monkeypatch)
+    window = make_window(auto_analyze=False)
+    window.session.open_paths([str(tone_video)])
+    wait_opened(window)
+    window.doc.model.add_cue(Cue(0, 700, "A tall man in a grey coat hurries along the wet platform."))
+    window.doc.model.add_cue(Cue(1500, 3900, "Rain falls."))
+    qtbot.waitUntil(lambda: any(f.rule == "narration-too-long" for f in window.checks.findings), timeout=20000)
+    flagged = [f.cue_index for f in window.checks.findings if f.rule == "narration-too-long"]
+    assert flagged == [0]
+    assert threads and threading.get_ident() not in threads  # measured in a worker
+    # an extended cue is exempt (the player pauses for it)
+    window.doc.model.set_extended([0], True)
+    assert not any(f.rule == "narration-too-long" for f in window.checks.findings)
+
+
+@pytest.fixture(scope="module")
+def talking_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from captioner_app.testing.speech import make_speech_video
+
+    path, _ = make_speech_video(tmp_path_factory.mktemp("render") / "talking.mp4", 8.0,
+                                ((0.5, "Hello there."), (5.0, "Good night.")), (3.0,))
+    return path
+
+
+def _export(window, qtbot, monkeypatch: pytest.MonkeyPatch, out: Path) -> list[object]:
+    from captioner_app.gui import file_commands
+
+    monkeypatch.setattr(file_commands.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    done: list[object] = []
+    window.session.renderer.finished.connect(done.append)
+    action(window, "Export Described Video…").trigger()
+    return done
+
+
+def test_export_described_video(make_window, wait_opened, qtbot, talking_video: Path, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import av
+
+    from captioner_app.core.tracks.track import Cue
+
+    window = make_window(auto_analyze=False)
+    window.session.open_paths([str(talking_video)])
+    wait_opened(window)
+    window.doc.model.add_cue(Cue(2000, 4500, "A door opens."))
+    out = tmp_path / "described.mp4"
+    done = _export(window, qtbot, monkeypatch, out)
+    assert window.files.progress_dialog.isVisible()  # progress with a Cancel button, keyboard reachable
+    qtbot.waitUntil(lambda: bool(done), timeout=120000)
+    assert done[0].ok, done[0].message
+    assert window.messages[-1].startswith("Exported the described video to") and "\n" not in window.messages[-1]
+    assert not window.files.progress_dialog.isVisible()
+    with av.open(str(out)) as container:
+        audio = [s for s in container.streams if s.type == "audio"]
+        assert len(container.streams.video) == 1 and len(audio) == 2
+        assert audio[1].metadata.get("title") == "Audio description"
+    assert [p.name for p in tmp_path.iterdir()] == ["described.mp4"]  # no temporary file left
+
+
+def test_export_cancelled_or_failing_writes_nothing(make_window, wait_opened, qtbot, talking_video: Path,
+                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from captioner_app.core.tracks.track import Cue
+
+    window = make_window(auto_analyze=False)
+    window.session.open_paths([str(talking_video)])
+    wait_opened(window)
+    window.doc.model.add_cue(Cue(2000, 4500, "A door opens."))
+    out = tmp_path / "cancelled.mkv"
+    done = _export(window, qtbot, monkeypatch, out)
+    window.files.progress_dialog.cancel()  # the dialog's Cancel (Esc)
+    qtbot.waitUntil(lambda: bool(done), timeout=120000)
+    assert done[0].cancelled and "cancelled" in window.messages[-1]
+    assert list(tmp_path.iterdir()) == []
+    # a cue whose narration does not fit: one line naming it, nothing written
+    window.doc.model.add_cue(Cue(5000, 5400, "A long grey train pulls slowly out of the station."))
+    out = tmp_path / "overrun.wav"
+    done = _export(window, qtbot, monkeypatch, out)
+    qtbot.waitUntil(lambda: bool(done), timeout=120000)
+    assert not done[0].ok and "cue 2" in done[0].message and "\n" not in done[0].message
+    assert window.messages[-1] == done[0].message and not out.exists()
