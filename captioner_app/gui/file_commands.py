@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
 from captioner_app.core.tracks import formats
 from captioner_app.core.tracks.project import EXTENSION
@@ -24,6 +24,7 @@ class FileCommands(QObject):
         self.window = window  # the dialogs' parent
         self.session = session
         self.settings = session.settings
+        self.progress_dialog: QProgressDialog | None = None  # the running described-video export's
 
     def open_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self.window, "Open videos", self.settings.last_folder, VIDEO_FILTER)
@@ -84,8 +85,6 @@ class FileCommands(QObject):
             path += ".mp4"
         if not self.session.export_described(path):
             return
-        from PySide6.QtWidgets import QProgressDialog
-
         renderer = self.session.renderer
         dialog = QProgressDialog(f"Exporting {Path(path).name}…", "Cancel", 0, 100, self.window)
         dialog.setWindowTitle("Export described video")
@@ -93,14 +92,20 @@ class FileCommands(QObject):
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(renderer.cancel)
-        renderer.progress.connect(lambda f: dialog.setValue(int(f * 100)) if dialog.isVisible() else None)
+        dialog.canceled.connect(renderer.cancel)  # the Cancel button
+        dialog.rejected.connect(renderer.cancel)  # Esc
+
+        def progress(fraction: float) -> None:
+            dialog.setValue(int(fraction * 100))
 
         def finished(_done: object) -> None:
+            renderer.progress.disconnect(progress)
             renderer.finished.disconnect(finished)
+            self.progress_dialog = None
             dialog.close()
             dialog.deleteLater()
 
+        renderer.progress.connect(progress)
         renderer.finished.connect(finished)
         self.progress_dialog = dialog
         dialog.show()

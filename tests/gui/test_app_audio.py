@@ -192,18 +192,20 @@ def test_export_described_video(make_window, wait_opened, qtbot, talking_video: 
     window.session.open_paths([str(talking_video)])
     wait_opened(window)
     window.doc.model.add_cue(Cue(2000, 4500, "A door opens."))
-    out = tmp_path / "described.mp4"
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "described.mp4"
     done = _export(window, qtbot, monkeypatch, out)
     assert window.files.progress_dialog.isVisible()  # progress with a Cancel button, keyboard reachable
     qtbot.waitUntil(lambda: bool(done), timeout=120000)
     assert done[0].ok, done[0].message
     assert window.messages[-1].startswith("Exported the described video to") and "\n" not in window.messages[-1]
-    assert not window.files.progress_dialog.isVisible()
+    assert window.files.progress_dialog is None  # closed
     with av.open(str(out)) as container:
         audio = [s for s in container.streams if s.type == "audio"]
         assert len(container.streams.video) == 1 and len(audio) == 2
-        assert audio[1].metadata.get("title") == "Audio description"
-    assert [p.name for p in tmp_path.iterdir()] == ["described.mp4"]  # no temporary file left
+        assert "Audio description" in audio[1].metadata.values()  # MP4 keeps the title as the handler name
+    assert [p.name for p in out_dir.iterdir()] == ["described.mp4"]  # no temporary file left
 
 
 def test_export_cancelled_or_failing_writes_nothing(make_window, wait_opened, qtbot, talking_video: Path,
@@ -214,15 +216,29 @@ def test_export_cancelled_or_failing_writes_nothing(make_window, wait_opened, qt
     window.session.open_paths([str(talking_video)])
     wait_opened(window)
     window.doc.model.add_cue(Cue(2000, 4500, "A door opens."))
-    out = tmp_path / "cancelled.mkv"
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "cancelled.mkv"
+    from PySide6.QtCore import Qt
+
+    from captioner_app.core.speech import render
+
+    original = render.speak
+
+    def slow_speak(*args, **kwargs):  # type: ignore[no-untyped-def]
+        window.session.renderer.cancel_event.wait(10)  # the render is still running when Esc comes
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(render, "speak", slow_speak)
     done = _export(window, qtbot, monkeypatch, out)
-    window.files.progress_dialog.cancel()  # the dialog's Cancel (Esc)
+    qtbot.keyClick(window.files.progress_dialog, Qt.Key.Key_Escape)  # Esc cancels
     qtbot.waitUntil(lambda: bool(done), timeout=120000)
     assert done[0].cancelled and "cancelled" in window.messages[-1]
-    assert list(tmp_path.iterdir()) == []
+    assert list(out_dir.iterdir()) == []
+    monkeypatch.setattr(render, "speak", original)
     # a cue whose narration does not fit: one line naming it, nothing written
     window.doc.model.add_cue(Cue(5000, 5400, "A long grey train pulls slowly out of the station."))
-    out = tmp_path / "overrun.wav"
+    out = out_dir / "overrun.wav"
     done = _export(window, qtbot, monkeypatch, out)
     qtbot.waitUntil(lambda: bool(done), timeout=120000)
     assert not done[0].ok and "cue 2" in done[0].message and "\n" not in done[0].message
