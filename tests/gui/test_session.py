@@ -147,7 +147,7 @@ def test_edits_find_and_the_recaption_rules(qtbot, opened: Session, tmp_path: Pa
     s.playback.seek(5990)
     assert not s.add_cue() or doc.model.track[-1].end_ms <= 6000
     findings, note = s.check("description")
-    assert note == "speech not checked (no analysis)" and isinstance(findings, list)
+    assert note.startswith("speech not checked (no analysis)") and isinstance(findings, list)
 
 
 def test_a_caption_run_is_one_job_with_progress(qtbot, opened: Session, tiny_model_dir: Path):
