@@ -62,6 +62,7 @@ def main() -> int:
 
     pump(lambda: window.last_frame is not None)
     pump(lambda: window.doc is not None and window.doc.analysis is not None)
+    pump(lambda: window.timeline.envelope is not None and window.timeline.envelope.complete, 120.0)
     window.placement_combo.setCurrentText("gaps")
     window.detail_combo.setCurrentText("auto")
     window.caption_video()
@@ -75,7 +76,9 @@ def main() -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))
-    print(f"wrote {out} ({len(window.doc.model.track)} cues)")
+    timeline = out.with_name(out.stem + "-timeline.png")
+    window.timeline.grab().save(str(timeline))
+    print(f"wrote {out} ({len(window.doc.model.track)} cues) and {timeline}")
     window.shutdown()
     window.close()
     shutil.rmtree(work, ignore_errors=True)
