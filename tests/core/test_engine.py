@@ -62,17 +62,17 @@ def test_out_of_memory_retries_with_smaller_batches(tiny_model_dir: Path, clips,
     real = MolmoEngine._generate
     sizes: list[int] = []
 
-    def small_memory(self, batch, cancel):
+    def small_memory(self, batch, cancel, inputs=None):
         sizes.append(len(batch))
         if len(batch) > 1:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real(self, batch, cancel)
+        return real(self, batch, cancel, inputs)
 
     monkeypatch.setattr(MolmoEngine, "_generate", small_memory)
     assert engine.caption(clips) == expected
     assert sizes[0] == 3 and engine.batch_size == 1
 
-    def no_memory(self, batch, cancel):
+    def no_memory(self, batch, cancel, inputs=None):
         raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
 
     monkeypatch.setattr(MolmoEngine, "_generate", no_memory)
