@@ -68,11 +68,15 @@ def speech_accuracy(workdir: Path, runs: int, seed: int) -> None:
         total_found += found_ms
         total_detected += detected_ms
         total_duration += duration
-        print(f"  {path.name:<10} {noise:>6.3f} {len(truth):>10} {found_ms / true_ms:>7.3f} "
-              f"{(detected_ms - found_ms) / 1000:>8.2f}")
+        print(
+            f"  {path.name:<10} {noise:>6.3f} {len(truth):>10} {found_ms / true_ms:>7.3f} "
+            f"{(detected_ms - found_ms) / 1000:>8.2f}"
+        )
     false_per_30 = (total_detected - total_found) / 1000 / (total_duration / 30)
-    print(f"  overall: recall of speech time {total_found / total_true:.3f} (target >= 0.9), "
-          f"false speech {false_per_30:.2f} s per 30 s (target <= 0.3)")
+    print(
+        f"  overall: recall of speech time {total_found / total_true:.3f} (target >= 0.9), "
+        f"false speech {false_per_30:.2f} s per 30 s (target <= 0.3)"
+    )
 
 
 def cut_accuracy(workdir: Path, runs: int, seed: int) -> None:
@@ -104,10 +108,14 @@ def cut_accuracy(workdir: Path, runs: int, seed: int) -> None:
         extra += len(unmatched)
         total += len(expected)
         worst = max([worst, *errors])
-        print(f"  {path.name:<9} {fps} fps: {len(expected)} cuts, found {len(found)}, "
-              f"largest error {max(errors, default=0):.2f} frames")
-    print(f"  overall: {total} cuts, {missed} missed, {extra} extra, largest error {worst:.2f} frames "
-          "(target: all within 1 frame)")
+        print(
+            f"  {path.name:<9} {fps} fps: {len(expected)} cuts, found {len(found)}, "
+            f"largest error {max(errors, default=0):.2f} frames"
+        )
+    print(
+        f"  overall: {total} cuts, {missed} missed, {extra} extra, largest error {worst:.2f} frames "
+        "(target: all within 1 frame)"
+    )
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
@@ -149,9 +157,35 @@ def make_long_video(workdir: Path, minutes: float, seed: int) -> Path:
         chains.append(f"[{i}:v]hue=h={(i * 97) % 360},noise=alls=3:allf=t,format=yuv420p[v{i}]")
     concat = "".join(f"[v{i}]" for i in range(len(scenes))) + f"concat=n={len(scenes)}:v=1:a=0[v]"
     tmp = path.with_suffix(".part.mp4")
-    cmd = [ffmpeg, "-v", "error", "-y", *inputs, "-i", str(wav), "-filter_complex", ";".join([*chains, concat]),
-           "-map", "[v]", "-map", f"{len(scenes)}:a", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-           "-g", "60", "-c:a", "aac", "-b:a", "96k", "-shortest", str(tmp)]
+    cmd = [
+        ffmpeg,
+        "-v",
+        "error",
+        "-y",
+        *inputs,
+        "-i",
+        str(wav),
+        "-filter_complex",
+        ";".join([*chains, concat]),
+        "-map",
+        "[v]",
+        "-map",
+        f"{len(scenes)}:a",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-g",
+        "60",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-shortest",
+        str(tmp),
+    ]
     print(f"making {path.name} ({len(scenes)} scenes; this takes a few minutes, once)...", flush=True)
     subprocess.run(cmd, check=True)
     tmp.rename(path)
@@ -161,8 +195,10 @@ def make_long_video(workdir: Path, minutes: float, seed: int) -> Path:
 def speed(workdir: Path, minutes: float, seed: int) -> None:
     path = make_long_video(workdir, minutes, seed)
     info = probe(path)
-    print(f"speed: {path.name}, {info.width}x{info.height} {info.fps:g} fps, {info.duration_s:.0f} s, "
-          f"{info.size_bytes / info.duration_s * 8 / 1e6:.1f} Mbit/s, {os.cpu_count()} cores")
+    print(
+        f"speed: {path.name}, {info.width}x{info.height} {info.fps:g} fps, {info.duration_s:.0f} s, "
+        f"{info.size_bytes / info.duration_s * 8 / 1e6:.1f} Mbit/s, {os.cpu_count()} cores"
+    )
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg:
         started = time.perf_counter()
@@ -172,8 +208,10 @@ def speed(workdir: Path, minutes: float, seed: int) -> None:
     analysis = analyze(info)
     elapsed = time.perf_counter() - started
     target = 60.0 * minutes / 10.0
-    print(f"  analyze: {elapsed:.1f} s for {info.duration_s / 60:.1f} min (target <= {target:.0f} s); "
-          f"{len(analysis.shots)} shots, {len(analysis.speech)} speech regions, {len(analysis.gaps)} gaps")
+    print(
+        f"  analyze: {elapsed:.1f} s for {info.duration_s / 60:.1f} min (target <= {target:.0f} s); "
+        f"{len(analysis.shots)} shots, {len(analysis.speech)} speech regions, {len(analysis.gaps)} gaps"
+    )
 
 
 def main() -> None:

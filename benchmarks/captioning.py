@@ -38,11 +38,14 @@ def build_random_full(device: str, batch_size: int | None):
         model = Molmo2ForConditionalGeneration(config).eval()
         torch.set_default_dtype(torch.float32)
     params = sum(p.numel() for p in model.parameters())
-    print(f"random Molmo2-4B-shaped model: {params / 1e9:.2f} B parameters, {dtype}, "
-          f"built in {time.perf_counter() - started:.1f} s")
+    print(
+        f"random Molmo2-4B-shaped model: {params / 1e9:.2f} B parameters, {dtype}, "
+        f"built in {time.perf_counter() - started:.1f} s"
+    )
     processor = build_processor(tokenizer, size=378)
-    return MolmoEngine(model, processor, model_id="random-full-size-molmo2", revision=None, device=device,
-                       batch_size=batch_size)
+    return MolmoEngine(
+        model, processor, model_id="random-full-size-molmo2", revision=None, device=device, batch_size=batch_size
+    )
 
 
 def main() -> int:
@@ -51,8 +54,9 @@ def main() -> int:
     parser.add_argument("--random-full", action="store_true", help="Molmo2-4B shapes with random weights")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--detail", default="medium", choices=["low", "medium", "high"])
-    parser.add_argument("--minutes", type=float, default=None, help="generated video length (default 2, or 60 "
-                        "with --random-full)")
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="generated video length (default 2, or 60 with --random-full)"
+    )
     parser.add_argument("--video", help="use this video instead of generating one")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--window", type=float, default=10.0)
@@ -111,16 +115,21 @@ def main() -> int:
     wall = time.perf_counter() - started
     tokens = engine.generated_tokens_total - tokens_before
 
-    print(f"\nmodel: {engine.model_id} on {engine.device}, batch size {engine.batch_size}, detail {args.detail}"
-          f"{' (output length forced to ' + str(forced) + ' tokens)' if forced else ''}")
+    print(
+        f"\nmodel: {engine.model_id} on {engine.device}, batch size {engine.batch_size}, detail {args.detail}"
+        f"{' (output length forced to ' + str(forced) + ' tokens)' if forced else ''}"
+    )
     print(f"video: {info.duration_s / 60:.1f} min, {windows} windows of {args.window:g} s at 2 fps")
     print(f"wall time:            {wall:.1f} s (first cue after {first_cue_s:.1f} s)")
     print(f"real-time factor:     {info.duration_s / wall:.1f}x (video seconds per wall second)")
     print(f"windows/s:            {windows / wall:.2f}")
     print(f"generated tokens/s:   {tokens / wall:.0f} ({tokens} tokens)")
     stages = {"decode": stats["decode"], **getattr(engine, "stage_seconds", {})}
-    print("stages (s):           " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
-          + f"; the model waited {stats['wait']:.1f} s for batches")
+    print(
+        "stages (s):           "
+        + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        + f"; the model waited {stats['wait']:.1f} s for batches"
+    )
     print(f"peak host memory:     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if device.startswith("cuda"):
         print(f"peak GPU memory:      {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")

@@ -44,11 +44,15 @@ def main() -> int:
         path = Path(tmp.name) / "clip1080.mp4"
         started = time.perf_counter()
         make_video(path, args.duration, size=(1920, 1080), texture=True, gop=60, preset="veryfast")
-        print(f"generated {args.duration:g} s 1080p H.264 clip in {time.perf_counter() - started:.1f} s "
-              f"({path.stat().st_size / 1e6:.1f} MB)")
+        print(
+            f"generated {args.duration:g} s 1080p H.264 clip in {time.perf_counter() - started:.1f} s "
+            f"({path.stat().st_size / 1e6:.1f} MB)"
+        )
     info = video.probe(path)
-    print(f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s, cores: {os.cpu_count()}, "
-          f"load: {os.getloadavg()[0]:.1f}")
+    print(
+        f"video: {info.width}x{info.height} {info.fps:g} fps {info.duration_s:.1f} s, cores: {os.cpu_count()}, "
+        f"load: {os.getloadavg()[0]:.1f}"
+    )
 
     def best(fn) -> tuple[float, int]:
         times, count = [], 0
@@ -61,9 +65,11 @@ def main() -> int:
     results: dict[str, tuple[float, int]] = {}
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg:
+
         def run_ffmpeg() -> int:
-            subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-vf", f"fps={args.fps:g}", "-f", "null", "-"],
-                           check=True)
+            subprocess.run(
+                [ffmpeg, "-v", "error", "-i", str(path), "-vf", f"fps={args.fps:g}", "-f", "null", "-"], check=True
+            )
             return int(info.duration_s * args.fps)
 
         results["ffmpeg -vf fps (reference)"] = best(run_ffmpeg)
@@ -73,9 +79,19 @@ def main() -> int:
     def ours(workers: int | None, max_side: int | None, exact: bool = True, threads: int | None = None):
         def run() -> int:
             targets = video.sample_times(0, info.duration_ms, args.fps)
-            return sum(1 for _ in video.sample_at(info, targets, workers=workers, max_side=max_side,
-                                                  tolerance_ms=None if exact else 500.0 / args.fps,
-                                                  hwaccel=None if exact else "auto", threads=threads))
+            return sum(
+                1
+                for _ in video.sample_at(
+                    info,
+                    targets,
+                    workers=workers,
+                    max_side=max_side,
+                    tolerance_ms=None if exact else 500.0 / args.fps,
+                    hwaccel=None if exact else "auto",
+                    threads=threads,
+                )
+            )
+
         return run
 
     results["captioner exact, 1 stream, full-size RGB frames"] = best(ours(1, None))

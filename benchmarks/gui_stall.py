@@ -28,8 +28,11 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--window", type=float, default=2.0)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--in-process", action="store_true",
-                    help="reference: the model in a thread of the app's process, as before the model process")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="reference: the model in a thread of the app's process, as before the model process",
+    )
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,8 +45,16 @@ def main() -> int:
         import subprocess
 
         model = str(work / "tiny-model")
-        subprocess.run([sys.executable, "-c", "import sys; from captioner_app.testing.tiny_molmo import "
-                        "build_tiny_model; build_tiny_model(sys.argv[1])", model], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from captioner_app.testing.tiny_molmo import "
+                "build_tiny_model; build_tiny_model(sys.argv[1])",
+                model,
+            ],
+            check=True,
+        )
     video = make_video(work / "clip.mp4", args.duration, size=(640, 360), scene_cuts_s=[args.duration / 2])
 
     from PySide6.QtCore import QTimer
@@ -80,8 +91,9 @@ def main() -> int:
 
             pool.model.warm.set()
 
-    window = MainWindow(Settings(window_s=args.window, autosave_s=1.0), model=model, device=args.device,
-                        check_recovery=False, pool=pool)
+    window = MainWindow(
+        Settings(window_s=args.window, autosave_s=1.0), model=model, device=args.device, check_recovery=False, pool=pool
+    )
     startup_ticks: list[float] = []
     startup_timer = QTimer()
     startup_timer.setInterval(5)
@@ -98,8 +110,11 @@ def main() -> int:
         time.sleep(0.001)
     startup_timer.stop()
     startup_gaps = sorted((b - a) * 1000 for a, b in zip(startup_ticks, startup_ticks[1:], strict=False)) or [0.0]
-    worst_at = max(zip(startup_ticks, startup_ticks[1:], strict=False), key=lambda ab: ab[1] - ab[0],
-                   default=(startup_ticks[0], startup_ticks[0]) if startup_ticks else (0.0, 0.0))
+    worst_at = max(
+        zip(startup_ticks, startup_ticks[1:], strict=False),
+        key=lambda ab: ab[1] - ab[0],
+        default=(startup_ticks[0], startup_ticks[0]) if startup_ticks else (0.0, 0.0),
+    )
     worst_offset_s = worst_at[0] - (startup_ticks[0] if startup_ticks else 0.0)
 
     ticks: list[float] = []
@@ -128,27 +143,38 @@ def main() -> int:
     p99 = gaps[int(0.99 * (len(gaps) - 1))]
     after = [t for t in ticks if loaded_at and t >= loaded_at[0]]
     run_gaps = sorted((b - a) * 1000 for a, b in zip(after, after[1:], strict=False)) or [0.0]
-    load_gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)
-                       if not loaded_at or b <= loaded_at[0])
+    load_gaps = sorted(
+        (b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False) if not loaded_at or b <= loaded_at[0]
+    )
     where = "in a thread of the app (--in-process reference)" if args.in_process else "in its own process"
-    print(f"machine: {os.cpu_count()} CPU cores; model {model if args.model else 'tiny test Molmo2'} on "
-          f"{args.device}, {where}; {args.duration:g} s video, {args.window:g} s windows")
-    print(f"captioned {cues} windows in {elapsed:.1f} s (model load included); autosave every 1 s; "
-          f"scrubbing every 100 ms")
+    print(
+        f"machine: {os.cpu_count()} CPU cores; model {model if args.model else 'tiny test Molmo2'} on "
+        f"{args.device}, {where}; {args.duration:g} s video, {args.window:g} s windows"
+    )
+    print(
+        f"captioned {cues} windows in {elapsed:.1f} s (model load included); autosave every 1 s; scrubbing every 100 ms"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"reference: the same timer on an idle GUI thread for 5 s: largest gap {idle_gap:.1f} ms "
-          f"(load average {load:.1f} on {os.cpu_count()} cores: gaps above this floor are the app's)")
-    print(f"start-up, before Caption (window, video, background imports): largest gap {startup_gaps[-1]:.1f} ms "
-          f"over {len(startup_ticks)} ticks (it began {worst_offset_s:.2f} s after the window was shown); "
-          f"p99 gap {startup_gaps[int(0.99 * (len(startup_gaps) - 1))]:.1f} ms")
-    print(f"GUI timer (5 ms) from Caption to done: {len(ticks)} ticks, largest gap {gaps[-1]:.1f} ms, "
-          f"p99 gap {p99:.1f} ms")
+    print(
+        f"reference: the same timer on an idle GUI thread for 5 s: largest gap {idle_gap:.1f} ms "
+        f"(load average {load:.1f} on {os.cpu_count()} cores: gaps above this floor are the app's)"
+    )
+    print(
+        f"start-up, before Caption (window, video, background imports): largest gap {startup_gaps[-1]:.1f} ms "
+        f"over {len(startup_ticks)} ticks (it began {worst_offset_s:.2f} s after the window was shown); "
+        f"p99 gap {startup_gaps[int(0.99 * (len(startup_gaps) - 1))]:.1f} ms"
+    )
+    print(
+        f"GUI timer (5 ms) from Caption to done: {len(ticks)} ticks, largest gap {gaps[-1]:.1f} ms, "
+        f"p99 gap {p99:.1f} ms"
+    )
     if load_gaps:
-        print(f"  while the model loads (weights, processor): largest gap "
-              f"{load_gaps[-1]:.1f} ms")
+        print(f"  while the model loads (weights, processor): largest gap {load_gaps[-1]:.1f} ms")
     print(f"  while captioning (model loaded): largest gap {run_gaps[-1]:.1f} ms over {len(after)} ticks")
-    print(f"target largest gap <= 50 ms: {'met' if startup_gaps[-1] <= 50 else 'NOT met'} at start-up, "
-          f"{'met' if gaps[-1] <= 50 else 'NOT met'} from Caption to done")
+    print(
+        f"target largest gap <= 50 ms: {'met' if startup_gaps[-1] <= 50 else 'NOT met'} at start-up, "
+        f"{'met' if gaps[-1] <= 50 else 'NOT met'} from Caption to done"
+    )
     heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
     print(f"heavy libraries imported by the app's process: {', '.join(heavy) or 'none'}")
     shutil.rmtree(work, ignore_errors=True)

@@ -31,8 +31,11 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--video", help="use this video instead of generating a 1080p clip")
     ap.add_argument("--noise", action="store_true", help="grainy picture (harder to decode, closer to film)")
-    ap.add_argument("--with-analysis", action="store_true",
-                    help="let the speech/shot analysis run on open, as it does by default (it competes for the CPU)")
+    ap.add_argument(
+        "--with-analysis",
+        action="store_true",
+        help="let the speech/shot analysis run on open, as it does by default (it competes for the CPU)",
+    )
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     work = Path(tempfile.mkdtemp(prefix="scrub-bench-"))
@@ -48,8 +51,10 @@ def main() -> int:
         t0 = time.perf_counter()
         video = make_video(work / "clip1080.mp4", args.duration, size=(1920, 1080), gop=60, noise=args.noise)
         grain = ", grain" if args.noise else ""
-        print(f"generated {video.name}: 1920x1080, {args.duration:g} s, 30 fps, GOP 60{grain} "
-              f"({time.perf_counter() - t0:.1f} s)")
+        print(
+            f"generated {video.name}: 1920x1080, {args.duration:g} s, 30 fps, GOP 60{grain} "
+            f"({time.perf_counter() - t0:.1f} s)"
+        )
     info = probe(video)
     rng = random.Random(7)
     times = [rng.randrange(0, info.duration_ms) for _ in range(args.seeks)]
@@ -101,8 +106,14 @@ def main() -> int:
         start = time.perf_counter()
         window.seek(drag_start + 40 * k)
         request = window.session.playback.frame_request
-        wait(lambda request=request: window.last_frame is not None and window.last_frame.request == request
-             and window.last_frame.exact and shown)
+        wait(
+            lambda request=request: (
+                window.last_frame is not None
+                and window.last_frame.request == request
+                and window.last_frame.exact
+                and shown
+            )
+        )
         drag_lat.append((time.perf_counter() - start) * 1000)
     window.shutdown()
     window.close()
@@ -114,22 +125,34 @@ def main() -> int:
         oneshot.append((time.perf_counter() - start) * 1000)
 
     cpu = os.cpu_count()
-    print(f"machine: {cpu} CPU cores; preview frames scaled to 960 px; speech/shot analysis on open: "
-          f"{'running' if args.with_analysis else 'off'}")
-    print(f"app random seek, first picture on screen ({len(latencies)} seeks, {interim_count} of them the "
-          f"keyframe first): p50 {pct(latencies, 50):.1f} ms, p95 {pct(latencies, 95):.1f} ms, "
-          f"max {max(latencies):.1f} ms")
-    print(f"app random seek, exact frame on screen: p50 {pct(exact_lat, 50):.1f} ms, "
-          f"p95 {pct(exact_lat, 95):.1f} ms, max {max(exact_lat):.1f} ms "
-          f"(decode part p50 {statistics.median(decode):.1f} ms)")
-    print(f"app drag-scrub, exact frames (100 steps of 40 ms): p50 {pct(drag_lat, 50):.1f} ms, "
-          f"p95 {pct(drag_lat, 95):.1f} ms")
-    print(f"core frame_at one-shot (20 seeks, reopen each time): p50 {pct(oneshot, 50):.1f} ms, "
-          f"p95 {pct(oneshot, 95):.1f} ms")
+    print(
+        f"machine: {cpu} CPU cores; preview frames scaled to 960 px; speech/shot analysis on open: "
+        f"{'running' if args.with_analysis else 'off'}"
+    )
+    print(
+        f"app random seek, first picture on screen ({len(latencies)} seeks, {interim_count} of them the "
+        f"keyframe first): p50 {pct(latencies, 50):.1f} ms, p95 {pct(latencies, 95):.1f} ms, "
+        f"max {max(latencies):.1f} ms"
+    )
+    print(
+        f"app random seek, exact frame on screen: p50 {pct(exact_lat, 50):.1f} ms, "
+        f"p95 {pct(exact_lat, 95):.1f} ms, max {max(exact_lat):.1f} ms "
+        f"(decode part p50 {statistics.median(decode):.1f} ms)"
+    )
+    print(
+        f"app drag-scrub, exact frames (100 steps of 40 ms): p50 {pct(drag_lat, 50):.1f} ms, "
+        f"p95 {pct(drag_lat, 95):.1f} ms"
+    )
+    print(
+        f"core frame_at one-shot (20 seeks, reopen each time): p50 {pct(oneshot, 50):.1f} ms, "
+        f"p95 {pct(oneshot, 95):.1f} ms"
+    )
     target = 100.0
     shutil.rmtree(work, ignore_errors=True)
-    print(f"target p95 <= {target:.0f} ms: first picture {'met' if pct(latencies, 95) <= target else 'NOT met'}, "
-          f"exact frame {'met' if pct(exact_lat, 95) <= target else 'NOT met'}")
+    print(
+        f"target p95 <= {target:.0f} ms: first picture {'met' if pct(latencies, 95) <= target else 'NOT met'}, "
+        f"exact frame {'met' if pct(exact_lat, 95) <= target else 'NOT met'}"
+    )
     return 0
 
 

@@ -60,8 +60,10 @@ def main() -> int:
         from captioner_app.testing.tiny_molmo import build_tiny_model
 
         model = str(build_tiny_model(work / "tiny-model"))
-    clips = [make_video(work / f"clip{i}.mp4", args.clip_seconds, scene_cuts_s=[args.clip_seconds / 2])
-             for i in range(args.clips)]
+    clips = [
+        make_video(work / f"clip{i}.mp4", args.clip_seconds, scene_cuts_s=[args.clip_seconds / 2])
+        for i in range(args.clips)
+    ]
     engine = load_engine(EngineOptions(model=model, device=args.device, batch_size=args.batch_size))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,8 +79,12 @@ def main() -> int:
 
         def one(i: int) -> float:
             started = time.monotonic()
-            out = client.run(MODEL_PATH, {"video": urls[i % len(urls)], "detail_level": args.detail},
-                             poll_interval=0.1, timeout=args.timeout)
+            out = client.run(
+                MODEL_PATH,
+                {"video": urls[i % len(urls)], "detail_level": args.detail},
+                poll_interval=0.1,
+                timeout=args.timeout,
+            )
             if not out["outputs"] or not isinstance(out["outputs"][0], str):
                 raise RuntimeError(f"job {i}: no caption in {out}")
             return time.monotonic() - started
@@ -100,19 +106,25 @@ def main() -> int:
         engine.close()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"server load: {args.jobs} concurrent jobs, {args.clips} clips of {args.clip_seconds:g} s, "
-          f"detail {args.detail}, model {'tiny' if args.model is None else args.model} on {args.device}, "
-          f"batch size {args.batch_size}")
+    print(
+        f"server load: {args.jobs} concurrent jobs, {args.clips} clips of {args.clip_seconds:g} s, "
+        f"detail {args.detail}, model {'tiny' if args.model is None else args.model} on {args.device}, "
+        f"batch size {args.batch_size}"
+    )
     print(f"  completed      {len(latencies)}/{args.jobs} (store: {counts})")
     if failures:
         print(f"  FAILED         {len(failures)}: {failures[0]}")
     if latencies:
         print(f"  wall time      {wall:.1f} s")
         print(f"  throughput     {len(latencies) / wall:.2f} jobs/s ({len(latencies) / wall * 60:.0f} jobs/min)")
-        print(f"  latency        p50 {percentile(latencies, 0.5):.1f} s, p95 {percentile(latencies, 0.95):.1f} s, "
-              f"max {max(latencies):.1f} s, mean {statistics.fmean(latencies):.1f} s")
-        print(f"  model batches  {batcher.batches} generate calls, largest {batcher.largest_batch} clips, "
-              f"mean {args.jobs / max(1, batcher.batches):.2f} jobs per call")
+        print(
+            f"  latency        p50 {percentile(latencies, 0.5):.1f} s, p95 {percentile(latencies, 0.95):.1f} s, "
+            f"max {max(latencies):.1f} s, mean {statistics.fmean(latencies):.1f} s"
+        )
+        print(
+            f"  model batches  {batcher.batches} generate calls, largest {batcher.largest_batch} clips, "
+            f"mean {args.jobs / max(1, batcher.batches):.2f} jobs per call"
+        )
     lost = args.jobs - counts["completed"] - counts["failed"]
     ok = not failures and counts["completed"] == args.jobs and lost == 0
     print(f"  result         {'all complete, none lost' if ok else f'NOT OK ({lost} lost)'}")

@@ -54,8 +54,9 @@ def main() -> int:
         first: list[float] = []
         done: list[float] = []
 
-        def show(update: WaveformUpdate, timeline: Timeline = timeline, first: list[float] = first,
-                 done: list[float] = done) -> None:
+        def show(
+            update: WaveformUpdate, timeline: Timeline = timeline, first: list[float] = first, done: list[float] = done
+        ) -> None:
             if update.envelope is not None:
                 timeline.set_envelope(update.envelope)
                 timeline.repaint()
@@ -77,9 +78,11 @@ def main() -> int:
         timer.stop()
         waveforms.shutdown()
         gaps = np.diff(np.array([start] + ticks)) * 1000 if ticks else np.array([0.0])
-        print(f"{label}: first draw after {(first[0] - start) if first else float('nan'):.2f} s, "
-              f"complete after {(done[0] - start) if done else float('nan'):.2f} s; GUI timer (5 ms): "
-              f"{len(ticks)} ticks, largest gap {gaps.max():.1f} ms, p99 {np.percentile(gaps, 99):.1f} ms")
+        print(
+            f"{label}: first draw after {(first[0] - start) if first else float('nan'):.2f} s, "
+            f"complete after {(done[0] - start) if done else float('nan'):.2f} s; GUI timer (5 ms): "
+            f"{len(ticks)} ticks, largest gap {gaps.max():.1f} ms, p99 {np.percentile(gaps, 99):.1f} ms"
+        )
         timeline.close()
     print("targets: largest gap <= 50 ms; first draw of the visible part <= 2 s")
     shutil.rmtree(work, ignore_errors=True)

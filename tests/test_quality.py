@@ -48,13 +48,21 @@ def test_cli_help_does_not_import_heavy_libraries():
 
 
 def test_no_module_is_longer_than_about_600_lines():
-    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "captioner_app").rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 620}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "captioner_app").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 620
+    }
     assert long == {}, "split these modules by what changes together"
 
 
 def test_tests_share_helpers_as_fixtures_not_by_importing_conftest():
-    importing = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
-                 if any(line.lstrip().startswith(("from conftest import", "import conftest"))
-                        for line in p.read_text(encoding="utf-8").splitlines())]
+    importing = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "tests").rglob("*.py")
+        if any(
+            line.lstrip().startswith(("from conftest import", "import conftest"))
+            for line in p.read_text(encoding="utf-8").splitlines()
+        )
+    ]
     assert importing == []

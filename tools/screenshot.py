@@ -37,9 +37,13 @@ def main() -> int:
         from captioner_app.testing.tiny_molmo import build_tiny_model
 
         model = str(build_tiny_model(work / "tiny-molmo2"))
-    video, _ = make_speech_video(work / "street-scene.mp4", 24.0,
-                                 ((1.0, PHRASES[0]), (9.5, PHRASES[4]), (17.0, PHRASES[2])),
-                                 (6.0, 12.0, 18.0), size=(640, 360))
+    video, _ = make_speech_video(
+        work / "street-scene.mp4",
+        24.0,
+        ((1.0, PHRASES[0]), (9.5, PHRASES[4]), (17.0, PHRASES[2])),
+        (6.0, 12.0, 18.0),
+        size=(640, 360),
+    )
     other = make_video(work / "interview.mp4", 5.0, size=(320, 180))
 
     from PySide6.QtWidgets import QApplication
@@ -48,8 +52,9 @@ def main() -> int:
     from captioner_app.gui.preferences import Settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(Settings(window_s=4.0, detail="low", autosave_s=600), model=model, device="cpu",
-                        check_recovery=False)
+    window = MainWindow(
+        Settings(window_s=4.0, detail="low", autosave_s=600), model=model, device="cpu", check_recovery=False
+    )
     window.resize(1360, 860)
     window.show()
     window.open_paths([str(video), str(other)])

@@ -27,10 +27,20 @@ def non_negative_float(text: str) -> float:
 
 
 def add_gap_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--min-gap", type=non_negative_float, default=DEFAULT_MIN_GAP_MS / 1000, metavar="S",
-                   help=f"shortest pause worth describing into, seconds (default {DEFAULT_MIN_GAP_MS / 1000:g})")
-    p.add_argument("--pad", type=non_negative_float, default=DEFAULT_PAD_MS / 1000, metavar="S",
-                   help=f"distance kept from speech on each side, seconds (default {DEFAULT_PAD_MS / 1000:g})")
+    p.add_argument(
+        "--min-gap",
+        type=non_negative_float,
+        default=DEFAULT_MIN_GAP_MS / 1000,
+        metavar="S",
+        help=f"shortest pause worth describing into, seconds (default {DEFAULT_MIN_GAP_MS / 1000:g})",
+    )
+    p.add_argument(
+        "--pad",
+        type=non_negative_float,
+        default=DEFAULT_PAD_MS / 1000,
+        metavar="S",
+        help=f"distance kept from speech on each side, seconds (default {DEFAULT_PAD_MS / 1000:g})",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -41,17 +51,32 @@ def register(subparsers: Any) -> None:
         "(PySceneDetect) in each video. A video without audio is all gap.",
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
-    p.add_argument("--json", action="store_true",
-                   help='one JSON object per video and line: {"duration", "shots", "speech", "gaps"}, '
-                   "times in seconds")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per video and line: {"duration", "shots", "speech", "gaps"}, times in seconds',
+    )
     add_gap_options(p)
-    p.add_argument("--speech-threshold", type=positive_float, default=0.5, metavar="P",
-                   help="speech probability above which audio counts as speech (default 0.5)")
-    p.add_argument("--shot-threshold", type=positive_float, default=DEFAULT_THRESHOLD, metavar="R",
-                   help="how far a frame's change must stand out from its neighbours' to make a cut "
-                   f"(PySceneDetect's adaptive ratio, default {DEFAULT_THRESHOLD:g}; lower finds more cuts)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="analyse again even when the app or an earlier run cached this file's analysis")
+    p.add_argument(
+        "--speech-threshold",
+        type=positive_float,
+        default=0.5,
+        metavar="P",
+        help="speech probability above which audio counts as speech (default 0.5)",
+    )
+    p.add_argument(
+        "--shot-threshold",
+        type=positive_float,
+        default=DEFAULT_THRESHOLD,
+        metavar="R",
+        help="how far a frame's change must stand out from its neighbours' to make a cut "
+        f"(PySceneDetect's adaptive ratio, default {DEFAULT_THRESHOLD:g}; lower finds more cuts)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse again even when the app or an earlier run cached this file's analysis",
+    )
     p.set_defaults(handler=run_analyze)
 
 
@@ -84,6 +109,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         shot_threshold=args.shot_threshold,
     )
     options.validate()
+
     def one(video: str) -> Analysis:
         info = probe(video)
         cached = None if args.no_cache else cache.load(info.path, options)

@@ -30,20 +30,38 @@ def register(subparsers: Any) -> None:
         "(or to -o/--output-dir). Existing output files are replaced atomically.",
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or http(s) URLs")
-    p.add_argument("--detail", default="medium", choices=Detail.choices(),
-                   help="how much to say per cue; auto: picked from each cue's narration budget")
-    p.add_argument("--placement", default="windows", choices=Placement.choices(),
-                   help="windows: every --window seconds (default); gaps: one cue per pause between "
-                   "speech; shots: one cue per shot")
-    p.add_argument("--wpm", type=positive_float, default=DEFAULT_WPM,
-                   help=f"narration rate: a cue may hold its length x this many words (default {DEFAULT_WPM:g})")
+    p.add_argument(
+        "--detail",
+        default="medium",
+        choices=Detail.choices(),
+        help="how much to say per cue; auto: picked from each cue's narration budget",
+    )
+    p.add_argument(
+        "--placement",
+        default="windows",
+        choices=Placement.choices(),
+        help="windows: every --window seconds (default); gaps: one cue per pause between "
+        "speech; shots: one cue per shot",
+    )
+    p.add_argument(
+        "--wpm",
+        type=positive_float,
+        default=DEFAULT_WPM,
+        help=f"narration rate: a cue may hold its length x this many words (default {DEFAULT_WPM:g})",
+    )
     add_gap_options(p)
     p.add_argument("--window", type=positive_float, default=10.0, metavar="S", help="window length, seconds")
-    p.add_argument("--stride", type=positive_float, default=None, metavar="S",
-                   help="seconds between window starts (default: the window length)")
+    p.add_argument(
+        "--stride",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="seconds between window starts (default: the window length)",
+    )
     p.add_argument("--fps", type=positive_float, default=2.0, help="frames sampled per second (default 2)")
-    p.add_argument("--format", choices=formats.FORMATS, default=None,
-                   help="output format (default: from -o's extension, else srt)")
+    p.add_argument(
+        "--format", choices=formats.FORMATS, default=None, help="output format (default: from -o's extension, else srt)"
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="FILE", help="output file (one input only)")
     out.add_argument("--output-dir", metavar="DIR", help="write NAME.EXT for each input into DIR")
@@ -57,8 +75,12 @@ def register(subparsers: Any) -> None:
         description="Print one description of each whole video (frames spread over its length).",
     )
     d.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or http(s) URLs")
-    d.add_argument("--detail", default="medium", choices=Detail.level_choices(),
-                   help="low: brief summary; medium: a paragraph; high: scene-by-scene breakdown")
+    d.add_argument(
+        "--detail",
+        default="medium",
+        choices=Detail.level_choices(),
+        help="low: brief summary; medium: a paragraph; high: scene-by-scene breakdown",
+    )
     d.add_argument("--max-frames", type=int, default=64, help="frames shown to the model (default 64)")
     add_model_options(d, batch=False)
     d.set_defaults(handler=run_describe)
@@ -79,10 +101,16 @@ def run_caption(args: argparse.Namespace) -> int:
     if args.output and len(args.videos) > 1:
         raise UsageError("-o/--output takes one input; use --output-dir for several videos")
     fmt = formats.format_for(args.output or "", args.format) if (args.format or args.output) else "srt"
-    options = CaptionOptions(detail=Detail.parse(args.detail), window_ms=seconds_to_ms(args.window),
-                             stride_ms=None if args.stride is None else seconds_to_ms(args.stride), fps=args.fps,
-                             placement=Placement.parse(args.placement), wpm=args.wpm,
-                             min_gap_ms=seconds_to_ms(args.min_gap), pad_ms=seconds_to_ms(args.pad))
+    options = CaptionOptions(
+        detail=Detail.parse(args.detail),
+        window_ms=seconds_to_ms(args.window),
+        stride_ms=None if args.stride is None else seconds_to_ms(args.stride),
+        fps=args.fps,
+        placement=Placement.parse(args.placement),
+        wpm=args.wpm,
+        min_gap_ms=seconds_to_ms(args.min_gap),
+        pad_ms=seconds_to_ms(args.pad),
+    )
     options.validate()
     if args.output_dir and not Path(args.output_dir).is_dir():
         raise UsageError(f"--output-dir {args.output_dir}: no such folder")
@@ -105,8 +133,14 @@ def run_caption(args: argparse.Namespace) -> int:
         engine.close()
 
 
-def _caption_all(args: argparse.Namespace, probed: list[tuple[str, VideoInfo]], engine: Any,
-                 options: CaptionOptions, fmt: str, code: int) -> int:
+def _caption_all(
+    args: argparse.Namespace,
+    probed: list[tuple[str, VideoInfo]],
+    engine: Any,
+    options: CaptionOptions,
+    fmt: str,
+    code: int,
+) -> int:
     cancel = threading.Event()
     for video, info in probed:
         target = _output_path(args, video, fmt)
@@ -150,14 +184,21 @@ def _keep_partial(track: Track, target: Path, fmt: str, why: str = "cancelled") 
     print(f"captioner: {why}; the {done} {'are' if len(track) != 1 else 'is'} in {partial}", file=sys.stderr)
 
 
-def _caption_one(info: VideoInfo, engine: Any, options: CaptionOptions, cancel: threading.Event,
-                 builder: TrackBuilder, quiet: bool) -> None:
+def _caption_one(
+    info: VideoInfo, engine: Any, options: CaptionOptions, cancel: threading.Event, builder: TrackBuilder, quiet: bool
+) -> None:
     """Caption one video into ``builder.track`` (filled as cues arrive, so a cancelled run keeps them)."""
     from tqdm import tqdm
 
     plan, results = caption(info, engine, options, cancel=cancel)  # gaps, shots: analyses the video first
-    bar = tqdm(total=len(plan), unit="window", desc=Path(info.path).name, disable=quiet or None,
-               file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(plan),
+        unit="window",
+        desc=Path(info.path).name,
+        disable=quiet or None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     try:
         builder.consume(results, lambda _result: bar.update(1))
     finally:

@@ -28,18 +28,36 @@ def register(subparsers: Any) -> None:
     p.add_argument("track", metavar="TRACK", help="track file (.srt, .vtt or .json)")
     p.add_argument("--video", metavar="V", help="the video the track describes (enables the speech checks)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
-    p.add_argument("--wpm", type=positive_float, default=DEFAULT_WPM,
-                   help=f"narration rate for the word budget (default {DEFAULT_WPM:g})")
-    p.add_argument("--kind", choices=KINDS, default="description",
-                   help="description (default) or caption: a caption track is also held to --max-cps")
-    p.add_argument("--max-cps", type=positive_float, default=DEFAULT_MAX_CPS,
-                   help=f"caption tracks: most characters per second (default {DEFAULT_MAX_CPS:g})")
+    p.add_argument(
+        "--wpm",
+        type=positive_float,
+        default=DEFAULT_WPM,
+        help=f"narration rate for the word budget (default {DEFAULT_WPM:g})",
+    )
+    p.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="description",
+        help="description (default) or caption: a caption track is also held to --max-cps",
+    )
+    p.add_argument(
+        "--max-cps",
+        type=positive_float,
+        default=DEFAULT_MAX_CPS,
+        help=f"caption tracks: most characters per second (default {DEFAULT_MAX_CPS:g})",
+    )
     add_gap_options(p)
-    p.add_argument("--voice", default=None, metavar="V",
-                   help="narration voice that times each cue (default: the track's language); "
-                   "`captioner voices` lists them")
-    p.add_argument("--no-narration", action="store_true",
-                   help="skip the narration-too-long check (which speaks every cue with the voice)")
+    p.add_argument(
+        "--voice",
+        default=None,
+        metavar="V",
+        help="narration voice that times each cue (default: the track's language); `captioner voices` lists them",
+    )
+    p.add_argument(
+        "--no-narration",
+        action="store_true",
+        help="skip the narration-too-long check (which speaks every cue with the voice)",
+    )
     p.set_defaults(handler=run_check)
 
 
@@ -66,8 +84,9 @@ def _narration_measure(args: argparse.Namespace, language: str) -> Callable[[str
 
 
 def run_check(args: argparse.Namespace) -> int:
-    options = CheckOptions(wpm=args.wpm, min_gap_ms=int(round(args.min_gap * 1000)), max_cps=args.max_cps,
-                           kind=args.kind)
+    options = CheckOptions(
+        wpm=args.wpm, min_gap_ms=int(round(args.min_gap * 1000)), max_cps=args.max_cps, kind=args.kind
+    )
     options.validate()
     analysis = None
     if args.video:
@@ -76,15 +95,17 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(f"captioner: warning: {problem}", file=sys.stderr)
     if args.video:
-        analysis = analyze(info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=int(round(args.pad * 1000)),
-                                                 shots=False))
+        analysis = analyze(
+            info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=int(round(args.pad * 1000)), shots=False)
+        )
     # findings are written as they are found: a million-cue track's report is never held whole
     findings = iter_findings(result.track, analysis, options, _narration_measure(args, result.track.language))
     out = sys.stdout
     errors = warnings = 0
     if args.json:
-        head = json.dumps({"track": args.track, "video": args.video, "cues": len(result.track)},
-                          ensure_ascii=False, indent=2)
+        head = json.dumps(
+            {"track": args.track, "video": args.video, "cues": len(result.track)}, ensure_ascii=False, indent=2
+        )
         out.write(head[:-2] + ',\n  "findings": [')
         for finding in findings:
             errors += finding.severity == ERROR
@@ -98,7 +119,9 @@ def run_check(args: argparse.Namespace) -> int:
         warnings += finding.severity != ERROR
         out.write(finding.line() + "\n")
     cues = len(result.track)
-    print(f"{args.track}: {cues} cue{'s' if cues != 1 else ''}, {errors} error{'s' if errors != 1 else ''}, "
-          f"{warnings} warning{'s' if warnings != 1 else ''}"
-          + ("" if args.video else " (no --video: speech not checked)"))
+    print(
+        f"{args.track}: {cues} cue{'s' if cues != 1 else ''}, {errors} error{'s' if errors != 1 else ''}, "
+        f"{warnings} warning{'s' if warnings != 1 else ''}"
+        + ("" if args.video else " (no --video: speech not checked)")
+    )
     return 0

@@ -30,8 +30,14 @@ from captioner_app import __version__
 from captioner_app.core.errors import CaptionerError
 
 # Each module has register(subparsers) and sets a handler through set_defaults(handler=...).
-COMMAND_MODULES = ["captioner_app.cli.caption", "captioner_app.cli.download", "captioner_app.cli.serve",
-                   "captioner_app.cli.analyze", "captioner_app.cli.check", "captioner_app.cli.render"]
+COMMAND_MODULES = [
+    "captioner_app.cli.caption",
+    "captioner_app.cli.download",
+    "captioner_app.cli.serve",
+    "captioner_app.cli.analyze",
+    "captioner_app.cli.check",
+    "captioner_app.cli.render",
+]
 
 
 class _Parser(argparse.ArgumentParser):

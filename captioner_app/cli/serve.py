@@ -24,36 +24,96 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
-    p.add_argument("--token", default=None,
-                   help="the API key clients must send; visible to other users in the process list, so "
-                   f"prefer ${TOKEN_ENV} or --token-file (default: a new random one, printed at start)")
-    p.add_argument("--token-file", default=None, metavar="FILE",
-                   help="read the API key from the first line of FILE (keep it chmod 600)")
-    p.add_argument("--allow-private-urls", action="store_true",
-                   help="let jobs fetch videos from private, loopback and local-network addresses")
-    p.add_argument("--max-duration", type=positive_float, default=None, metavar="S",
-                   help="refuse videos longer than S seconds (the hosted service caps at 120; default: no cap)")
-    p.add_argument("--max-upload-mb", type=positive_int, default=2048, metavar="MB",
-                   help="largest upload or URL download, in MiB (default 2048)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="jobs decoded and captioned at once (default: the batch size, at least 2)")
-    p.add_argument("--fetchers", type=positive_int, default=2,
-                   help="URL downloads at once (default 2); they never hold up captioning")
-    p.add_argument("--fetch-timeout", type=positive_float, default=FETCH_DEADLINE_S, metavar="S",
-                   help=f"longest a URL download may take, seconds (default {FETCH_DEADLINE_S:g})")
-    p.add_argument("--fetch-min-kbps", type=positive_float, default=10.0, metavar="K",
-                   help="drop a download slower than K KiB/s over 30 s (default 10)")
-    p.add_argument("--max-windows", type=positive_int, default=2000, metavar="N",
-                   help="most cue windows one timed-track job may ask for (default 2000)")
-    p.add_argument("--max-stored-mb", type=positive_int, default=20480, metavar="MB",
-                   help="all stored uploads together, in MiB (default 20480)")
-    p.add_argument("--expire-hours", type=positive_float, default=24.0, metavar="H",
-                   help="delete uploads and finished results this long after they were made (default 24)")
-    p.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="where jobs and uploads are kept (default: $CAPTIONER_DATA_DIR or the app's data folder)")
-    p.add_argument("--model-process", action="store_true",
-                   help="run the model in a child process: if it crashes (out of memory, a driver fault) the "
-                   "server stays up, the job goes back to the queue once and the model is loaded again")
+    p.add_argument(
+        "--token",
+        default=None,
+        help="the API key clients must send; visible to other users in the process list, so "
+        f"prefer ${TOKEN_ENV} or --token-file (default: a new random one, printed at start)",
+    )
+    p.add_argument(
+        "--token-file",
+        default=None,
+        metavar="FILE",
+        help="read the API key from the first line of FILE (keep it chmod 600)",
+    )
+    p.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let jobs fetch videos from private, loopback and local-network addresses",
+    )
+    p.add_argument(
+        "--max-duration",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="refuse videos longer than S seconds (the hosted service caps at 120; default: no cap)",
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=positive_int,
+        default=2048,
+        metavar="MB",
+        help="largest upload or URL download, in MiB (default 2048)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="jobs decoded and captioned at once (default: the batch size, at least 2)",
+    )
+    p.add_argument(
+        "--fetchers",
+        type=positive_int,
+        default=2,
+        help="URL downloads at once (default 2); they never hold up captioning",
+    )
+    p.add_argument(
+        "--fetch-timeout",
+        type=positive_float,
+        default=FETCH_DEADLINE_S,
+        metavar="S",
+        help=f"longest a URL download may take, seconds (default {FETCH_DEADLINE_S:g})",
+    )
+    p.add_argument(
+        "--fetch-min-kbps",
+        type=positive_float,
+        default=10.0,
+        metavar="K",
+        help="drop a download slower than K KiB/s over 30 s (default 10)",
+    )
+    p.add_argument(
+        "--max-windows",
+        type=positive_int,
+        default=2000,
+        metavar="N",
+        help="most cue windows one timed-track job may ask for (default 2000)",
+    )
+    p.add_argument(
+        "--max-stored-mb",
+        type=positive_int,
+        default=20480,
+        metavar="MB",
+        help="all stored uploads together, in MiB (default 20480)",
+    )
+    p.add_argument(
+        "--expire-hours",
+        type=positive_float,
+        default=24.0,
+        metavar="H",
+        help="delete uploads and finished results this long after they were made (default 24)",
+    )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="where jobs and uploads are kept (default: $CAPTIONER_DATA_DIR or the app's data folder)",
+    )
+    p.add_argument(
+        "--model-process",
+        action="store_true",
+        help="run the model in a child process: if it crashes (out of memory, a driver fault) the "
+        "server stays up, the job goes back to the queue once and the model is loaded again",
+    )
     add_model_options(p)
     p.set_defaults(handler=run_serve)
 
@@ -120,15 +180,25 @@ def run_serve(args: argparse.Namespace) -> int:
 
     token, generated = _token(args)
     if len(token) < 8 or any(ch.isspace() for ch in token):
-        raise UsageError("the token (--token, --token-file or $CAPTIONER_TOKEN) must be at least 8 characters "
-                         "without spaces")
+        raise UsageError(
+            "the token (--token, --token-file or $CAPTIONER_TOKEN) must be at least 8 characters without spaces"
+        )
     cap = args.max_upload_mb * 1024 * 1024
     config = ServerConfig(
-        token=token, data_dir=Path(args.data_dir).expanduser() if args.data_dir else data_dir(),
-        host=args.host, port=args.port, allow_private_urls=args.allow_private_urls,
-        max_upload_bytes=cap, url_max_bytes=cap, max_duration_s=args.max_duration, workers=args.workers,
-        fetchers=args.fetchers, url_deadline_s=args.fetch_timeout, url_min_rate_bps=args.fetch_min_kbps * 1024,
-        max_windows=args.max_windows, max_stored_bytes=args.max_stored_mb * 1024 * 1024,
+        token=token,
+        data_dir=Path(args.data_dir).expanduser() if args.data_dir else data_dir(),
+        host=args.host,
+        port=args.port,
+        allow_private_urls=args.allow_private_urls,
+        max_upload_bytes=cap,
+        url_max_bytes=cap,
+        max_duration_s=args.max_duration,
+        workers=args.workers,
+        fetchers=args.fetchers,
+        url_deadline_s=args.fetch_timeout,
+        url_min_rate_bps=args.fetch_min_kbps * 1024,
+        max_windows=args.max_windows,
+        max_stored_bytes=args.max_stored_mb * 1024 * 1024,
         expire_s=args.expire_hours * 3600,
     )
     _check_bind(args.host, args.port)  # before the (slow) model load
@@ -144,12 +214,17 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         server = CaptionServer(config, engine)
         through = f" through {pool}" if (pool := getattr(engine, "engine_url", None)) else ""
-        print(f"captioner: serving {engine.model_id}{through} at {server.url} (data in {config.data_dir})",
-              file=sys.stderr)
+        print(
+            f"captioner: serving {engine.model_id}{through} at {server.url} (data in {config.data_dir})",
+            file=sys.stderr,
+        )
         if generated:
             print(f"captioner: token: {token}", file=sys.stderr)
-        print(f"captioner: wavespeed.Client(api_key=TOKEN, base_url=\"{server.url}\"); Ctrl-C stops",
-              file=sys.stderr, flush=True)
+        print(
+            f'captioner: wavespeed.Client(api_key=TOKEN, base_url="{server.url}"); Ctrl-C stops',
+            file=sys.stderr,
+            flush=True,
+        )
         server.serve()
     finally:
         engine.close()

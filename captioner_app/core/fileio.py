@@ -99,7 +99,7 @@ def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
         return removed
     now = time.time()
     for candidate in candidates:
-        middle = candidate.name[len(prefix):-len(".tmp")]
+        middle = candidate.name[len(prefix) : -len(".tmp")]
         pid_text = middle.split(".", 1)[0]
         try:
             if not candidate.is_file():
@@ -169,8 +169,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
     return atomic_write_bytes(path, text.encode(encoding))
 
 
-def read_bytes(path: str | os.PathLike[str], what: str, error: type[CaptionerError] = TrackError,
-               max_bytes: int | None = None) -> bytes:
+def read_bytes(
+    path: str | os.PathLike[str], what: str, error: type[CaptionerError] = TrackError, max_bytes: int | None = None
+) -> bytes:
     """A regular file's bytes, or ``error`` with one line: missing, a folder, not a regular file (a
     pipe, a device: never waited on or read endlessly), over ``max_bytes``, unreadable. ``what``
     names the kind of file expected ("a track file", "a project file")."""
@@ -189,8 +190,13 @@ def read_bytes(path: str | os.PathLike[str], what: str, error: type[CaptionerErr
         if stat.S_ISDIR(info.st_mode):
             raise error(f"{p}: is a folder, not {what}")
         if not stat.S_ISREG(info.st_mode):
-            kind = "a pipe" if stat.S_ISFIFO(info.st_mode) else "a device" if (
-                stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)) else "a socket or other special file"
+            kind = (
+                "a pipe"
+                if stat.S_ISFIFO(info.st_mode)
+                else "a device"
+                if (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode))
+                else "a socket or other special file"
+            )
             raise error(f"{p}: is {kind}, not a regular file; only files can be read as {what}")
         if max_bytes is not None and info.st_size > max_bytes:
             raise error(f"{p}: the file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit for {what}")
@@ -211,9 +217,13 @@ def decode_text(data: bytes, name: str = "file") -> tuple[str, str]:
     Returns ``(text, encoding)``; line ends are normalised to ``\\n``.
     """
     # UTF-32's marks first: the little-endian one begins with UTF-16's (FF FE)
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
-                     (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 text = data.decode(enc)

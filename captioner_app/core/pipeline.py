@@ -352,8 +352,13 @@ def run(
             # one stream decoding with all cores (frame threads): frames arrive in order from the start,
             # so the first batch is ready as early as it can be (parallel segments finish together)
             frames: Generator[Frame] = sample_at(
-                info, all_times, max_side=options.max_side, cancel=halt, workers=1,
-                tolerance_ms=500.0 / options.fps, hwaccel="auto",
+                info,
+                all_times,
+                max_side=options.max_side,
+                cancel=halt,
+                workers=1,
+                tolerance_ms=500.0 / options.fps,
+                hwaccel="auto",
             )
             try:
                 t0 = time.perf_counter()
@@ -412,7 +417,8 @@ def run(
                     stop = VideoError(
                         f"{info.path}: no pictures from {stale_from / 1000:.0f} s to {wins[i].end_ms / 1000:.0f} s "
                         f"of the {info.duration_s:.0f} s the file declares (it holds less than it says); "
-                        "the run was stopped")
+                        "the run was stopped"
+                    )
                     indices, requests = indices[:k], requests[:k]
                     break
             usable = [k for k, r in enumerate(requests) if r.frames]

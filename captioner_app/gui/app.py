@@ -15,15 +15,25 @@ from captioner_app.core.model.engine import MODEL_ENV
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="captioner-gui", description="Write audio-description tracks for videos.")
     p.add_argument("files", nargs="*", metavar="FILE", help="videos, projects (.adproj) to open")
-    p.add_argument("--model", default=None,
-                   help=f"hub id or local model folder (default: ${MODEL_ENV}, then the saved setting, "
-                        "then allenai/Molmo2-4B)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help=f"hub id or local model folder (default: ${MODEL_ENV}, then the saved setting, then allenai/Molmo2-4B)",
+    )
     p.add_argument("--device", default=None, choices=("auto", "cpu", "cuda", "mps"), help="where the model runs")
-    p.add_argument("--autosave", type=float, default=None, metavar="S",
-                   help="seconds between autosaves (default: the saved setting, 10)")
+    p.add_argument(
+        "--autosave",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds between autosaves (default: the saved setting, 10)",
+    )
     p.add_argument("--no-restore", action="store_true", help="do not look for work left by a crashed session")
-    p.add_argument("--verbose", action="store_true",
-                   help="also print the status bar's messages on standard error (for bug reports and scripts)")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print the status bar's messages on standard error (for bug reports and scripts)",
+    )
     return p.parse_args(argv)
 
 
@@ -107,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     opener = _open_files_from_desktop(app, window.open_paths)
     if args.verbose:
         window.statusBar().messageChanged.connect(
-            lambda text: print(f"captioner-gui: {text}", file=sys.stderr, flush=True) if text else None)
+            lambda text: print(f"captioner-gui: {text}", file=sys.stderr, flush=True) if text else None
+        )
     window.show()
     if args.files:
         window.open_paths([os.fspath(f) for f in args.files])

@@ -93,8 +93,7 @@ class Waveforms(QObject):
                 self.updated.emit(WaveformUpdate(video, envelope, False))
 
         try:
-            envelope = envelope_for(video, first=first, cancel=cancel, on_partial=partial,
-                                    folder=self.cache_folder)
+            envelope = envelope_for(video, first=first, cancel=cancel, on_partial=partial, folder=self.cache_folder)
         except CancelledError:
             return
         except Exception as err:
@@ -126,8 +125,7 @@ class Waveforms(QObject):
 
 # -- the narration voice ------------------------------------------------------------------------------
 
-NO_OUTPUT = ("not played: no audio output here (playing needs QtMultimedia from PySide6-Addons, "
-             "which is not installed)")
+NO_OUTPUT = "not played: no audio output here (playing needs QtMultimedia from PySide6-Addons, which is not installed)"
 
 
 def audio_output_reason() -> str | None:
@@ -213,8 +211,18 @@ class Narrator(QObject):
             except Exception as err:
                 self.spoken.emit(Spoken(row, text, available_ms, error=_error_line(err)))
                 return
-            self.spoken.emit(Spoken(row, text, available_ms, narration.duration_ms, narration.voice,
-                                    narration.wpm, narration.samples, narration.sample_rate))
+            self.spoken.emit(
+                Spoken(
+                    row,
+                    text,
+                    available_ms,
+                    narration.duration_ms,
+                    narration.voice,
+                    narration.wpm,
+                    narration.samples,
+                    narration.sample_rate,
+                )
+            )
 
         self._threads.start("speak", work)
 
@@ -298,8 +306,9 @@ class Renderer(QObject):
             from captioner_app.core.speech.render import NarrationOverrunError, render
 
             try:
-                result = render(video, track, output, options, track_name=track_name, cancel=cancel,
-                                progress=self.progress.emit)
+                result = render(
+                    video, track, output, options, track_name=track_name, cancel=cancel, progress=self.progress.emit
+                )
             except CancelledError:
                 self.finished.emit(RenderDone(output, False, f"Export cancelled; {output} not written", True))
                 return
@@ -311,11 +320,16 @@ class Renderer(QObject):
                 self.finished.emit(RenderDone(output, False, f"Export failed: {_error_line(err)}"))
                 return
             extended = len(result.plan.pauses)
-            self.finished.emit(RenderDone(
-                output, True,
-                f"Exported the described video to {os.fspath(result.output)} (voice {result.voice}, "
-                f"{result.wpm} wpm" + (f", {extended} extended pause{'s' if extended != 1 else ''}" if extended else "")
-                + ")"))
+            self.finished.emit(
+                RenderDone(
+                    output,
+                    True,
+                    f"Exported the described video to {os.fspath(result.output)} (voice {result.voice}, "
+                    f"{result.wpm} wpm"
+                    + (f", {extended} extended pause{'s' if extended != 1 else ''}" if extended else "")
+                    + ")",
+                )
+            )
 
         self._threads.start("render", work)
         return True

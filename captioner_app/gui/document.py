@@ -56,5 +56,11 @@ class Document(QObject):
         track.video = self.video
         if self.info is not None:
             track.duration_ms = self.info.duration_ms
-        return Project(video=self.video, track=track, caption=dict(self.caption), model=model,
-                       device=device, path=self.project_path)
+        return Project(
+            video=self.video,
+            track=track,
+            caption=dict(self.caption),
+            model=model,
+            device=device,
+            path=self.project_path,
+        )

@@ -77,8 +77,11 @@ class FileCommands(QObject):
         base = Path(doc.video)
         base = base.with_name(f"{base.stem}.described.mp4")
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export described video", str(base),
-            "Described video (*.mp4 *.mkv);;Described audio (*.wav *.flac *.m4a)")
+            self.window,
+            "Export described video",
+            str(base),
+            "Described video (*.mp4 *.mkv);;Described audio (*.wav *.flac *.m4a)",
+        )
         if not path:
             return
         if not Path(path).suffix:

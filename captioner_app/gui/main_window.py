@@ -95,8 +95,15 @@ class MainWindow(QMainWindow):
     analyze_video = _forward("session.jobs.analyze")
     cancel_analysis = _forward("session.jobs.cancel_analysis")
 
-    def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None,
-                 pool: WorkerPool | None = None, check_recovery: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        model: str | None = None,
+        device: str | None = None,
+        pool: WorkerPool | None = None,
+        check_recovery: bool = True,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.session = Session(settings, pool, self)
@@ -132,8 +139,9 @@ class MainWindow(QMainWindow):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        self.preview = named(PreviewPane(), "Video preview",
-                             "The frame at the playhead. Left/Right step frames when focused.")
+        self.preview = named(
+            PreviewPane(), "Video preview", "The frame at the playhead. Left/Right step frames when focused."
+        )
         self.preview.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         ll.addWidget(self.preview, 1)
         self.transport = Transport()
@@ -176,31 +184,58 @@ class MainWindow(QMainWindow):
 
         # the panels' main controls under the names the window has always had (tests, tools, benchmarks)
         p = self.caption_panel
-        self.detail_combo, self.placement_combo, self.window_spin, self.stride_spin = \
-            p.detail_combo, p.placement_combo, p.window_spin, p.stride_spin
-        self.model_edit, self.device_combo, self.progress, self.progress_label = \
-            p.model_edit, p.device_combo, p.progress, p.progress_label
-        self.caption_button, self.cancel_button, self.recaption_button = \
-            p.caption_button, p.cancel_button, p.recaption_button
-        self.analysis_progress, self.analysis_label, self.analysis_cancel_button = \
-            p.analysis_progress, p.analysis_label, p.analysis_cancel_button
-        self.play_button, self.slider, self.time_label = \
-            self.transport.play_button, self.transport.slider, self.transport.time_label
-        self.find_edit, self.find_button, self.count_label = \
-            self.find_bar.find_edit, self.find_bar.find_button, self.find_bar.count_label
+        self.detail_combo, self.placement_combo, self.window_spin, self.stride_spin = (
+            p.detail_combo,
+            p.placement_combo,
+            p.window_spin,
+            p.stride_spin,
+        )
+        self.model_edit, self.device_combo, self.progress, self.progress_label = (
+            p.model_edit,
+            p.device_combo,
+            p.progress,
+            p.progress_label,
+        )
+        self.caption_button, self.cancel_button, self.recaption_button = (
+            p.caption_button,
+            p.cancel_button,
+            p.recaption_button,
+        )
+        self.analysis_progress, self.analysis_label, self.analysis_cancel_button = (
+            p.analysis_progress,
+            p.analysis_label,
+            p.analysis_cancel_button,
+        )
+        self.play_button, self.slider, self.time_label = (
+            self.transport.play_button,
+            self.transport.slider,
+            self.transport.time_label,
+        )
+        self.find_edit, self.find_button, self.count_label = (
+            self.find_bar.find_edit,
+            self.find_bar.find_button,
+            self.find_bar.count_label,
+        )
         self.banner, self.banner_label = self.recovery_bar, self.recovery_bar.label
-        self.restore_button, self.discard_button = \
-            self.recovery_bar.restore_button, self.recovery_bar.discard_button
-        self.queue_dock, self.history_dock, self.checks_dock = \
-            (self.docks[n][0] for n in ("queue", "history", "checks"))
-        for name, panel in (("recovery", self.recovery_bar), ("transport", self.transport),
-                            ("caption", self.caption_panel), ("find", self.find_bar), ("table", self.table),
-                            ("preview", self.preview), ("timeline", self.timeline)):
+        self.restore_button, self.discard_button = self.recovery_bar.restore_button, self.recovery_bar.discard_button
+        self.queue_dock, self.history_dock, self.checks_dock = (
+            self.docks[n][0] for n in ("queue", "history", "checks")
+        )
+        for name, panel in (
+            ("recovery", self.recovery_bar),
+            ("transport", self.transport),
+            ("caption", self.caption_panel),
+            ("find", self.find_bar),
+            ("table", self.table),
+            ("preview", self.preview),
+            ("timeline", self.timeline),
+        ):
             setattr(self.panels, name, panel)
         self.resize(1280, 860)
 
-    def add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea,
-                 focus: QWidget | None = None) -> QDockWidget:
+    def add_dock(
+        self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, focus: QWidget | None = None
+    ) -> QDockWidget:
         """Dock a panel; View > (its action with handler ``focus_dock`` and args ``(name,)``) shows it."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -216,10 +251,12 @@ class MainWindow(QMainWindow):
         widget.setFocus()
 
     def _build_actions(self) -> None:
-        self.actions_by_id = build_menus(self.menuBar(), self, lambda spec: self.run_action(spec),
-                                          self._fill_submenu, ACTIONS)
-        self.all_actions: list[QAction] = [a for spec in ACTIONS if not spec.submenu
-                                           for a in [self.actions_by_id[spec.id]]]
+        self.actions_by_id = build_menus(
+            self.menuBar(), self, lambda spec: self.run_action(spec), self._fill_submenu, ACTIONS
+        )
+        self.all_actions: list[QAction] = [
+            a for spec in ACTIONS if not spec.submenu for a in [self.actions_by_id[spec.id]]
+        ]
         self.undo_action, self.redo_action = self.actions_by_id["edit.undo"], self.actions_by_id["edit.redo"]
         self.recent_menu = self.actions_by_id["file.recent"].menu()
         self.key_guard = KeyGuard(self, ACTIONS)
@@ -257,7 +294,8 @@ class MainWindow(QMainWindow):
         jobs.modelMissing.connect(self.show_model_dialog)
         jobs.analysisChanged.connect(lambda doc: self._show_analysis() if doc is self.doc else None)
         jobs.analysisProgress.connect(
-            lambda doc, fraction: panel.show_analysis_progress(fraction) if doc is self.doc else None)
+            lambda doc, fraction: panel.show_analysis_progress(fraction) if doc is self.doc else None
+        )
         playback.positionChanged.connect(self._position_changed)
         playback.frameShown.connect(self._frame_shown)
         playback.frameFailed.connect(self._frame_failed)
@@ -280,8 +318,7 @@ class MainWindow(QMainWindow):
         self.checks.kindChanged.connect(lambda _kind: self.refresh_checks())
         self.find_bar.findRequested.connect(self._find)
         self.table.rowsSelected.connect(self._rows_selected)
-        self.queue.documentChosen.connect(
-            lambda row: s.activate(s.documents[row]) if row < len(s.documents) else None)
+        self.queue.documentChosen.connect(lambda row: s.activate(s.documents[row]) if row < len(s.documents) else None)
 
     # -- messages ------------------------------------------------------------------------------------
 
@@ -359,9 +396,11 @@ class MainWindow(QMainWindow):
         self.timeline.set_analysis(analysis)
         description = TIMELINE_HELP
         if analysis is not None:
-            description += (f" Speech regions are drawn under the ruler, shot changes as dashed lines "
-                            f"({len(analysis.speech)} speech regions, {len(analysis.cuts_ms)} shot changes); "
-                            "dragged edges snap to them, hold Shift to place freely.")
+            description += (
+                f" Speech regions are drawn under the ruler, shot changes as dashed lines "
+                f"({len(analysis.speech)} speech regions, {len(analysis.cuts_ms)} shot changes); "
+                "dragged edges snap to them, hold Shift to place freely."
+            )
         self.timeline.setAccessibleDescription(description)
         self.refresh_checks()
 
@@ -515,8 +554,9 @@ class MainWindow(QMainWindow):
 
     def caption_selection(self) -> int | None:
         """Caption the selected cues again (each cue's time range is one window) at the chosen detail."""
-        return self.session.jobs.caption_selection(self.selected_rows(), self.caption_options(placement="windows"),
-                                                   self.engine_options())
+        return self.session.jobs.caption_selection(
+            self.selected_rows(), self.caption_options(placement="windows"), self.engine_options()
+        )
 
     def caption_range(self) -> int | None:
         """Describe the marked range (Mark In, Mark Out) as one new cue at the chosen detail level."""
@@ -525,8 +565,9 @@ class MainWindow(QMainWindow):
     def show_model_dialog(self, reason: str) -> None:
         from captioner_app.gui.dialogs.model_dialog import ModelDialog
 
-        dialog = ModelDialog(self.pool, self.model_edit.text().strip() or DEFAULT_MODEL, reason, self,
-                             engine=self.settings.engine)
+        dialog = ModelDialog(
+            self.pool, self.model_edit.text().strip() or DEFAULT_MODEL, reason, self, engine=self.settings.engine
+        )
         dialog.modelChosen.connect(self._model_chosen)
         dialog.serverChosen.connect(self._server_chosen)
         self.model_dialog = dialog
@@ -572,8 +613,10 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
         skipped = len(urls) - len(paths)
         if skipped:
-            self.report(f"{skipped} dropped item{'s are' if skipped > 1 else ' is'} not a local file; "
-                        "download it first", "Cannot open")
+            self.report(
+                f"{skipped} dropped item{'s are' if skipped > 1 else ' is'} not a local file; download it first",
+                "Cannot open",
+            )
         if paths:
             event.acceptProposedAction()
             self.open_paths(paths)

@@ -62,8 +62,7 @@ class Settings:
             value = data[f.name]
             default = getattr(settings, f.name)
             if f.name == "stride_s":
-                if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                     and value > 0):
+                if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
                     settings.stride_s = None if value is None else float(value)
             elif f.name == "recent_files":
                 if isinstance(value, list):

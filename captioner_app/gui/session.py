@@ -293,8 +293,14 @@ class Session(QObject):
             self.report(f"cue {rows[0] + 1} has no text to speak", "Cannot speak")
             return False
         self.status.emit(f"Speaking cue {rows[0] + 1}…")
-        self.narrator.speak(rows[0], cue.text, cue.duration_ms, self.settings.narration_voice,
-                            doc.model.track.language, self.narration_wpm)
+        self.narrator.speak(
+            rows[0],
+            cue.text,
+            cue.duration_ms,
+            self.settings.narration_voice,
+            doc.model.track.language,
+            self.narration_wpm,
+        )
         return True
 
     def _spoken(self, spoken: Spoken) -> None:
@@ -302,10 +308,15 @@ class Session(QObject):
         if spoken.error:
             self.note(f"cue {spoken.row + 1} cannot be spoken: {spoken.error}")
             return
-        fit = (f"{(spoken.duration_ms - spoken.available_ms) / 1000:.1f} s too long"
-               if spoken.duration_ms > spoken.available_ms else "fits")
-        line = (f"Cue {spoken.row + 1}: narration takes {spoken.duration_ms / 1000:.1f} s with voice {spoken.voice} "
-                f"at {spoken.wpm} wpm, the cue lasts {spoken.available_ms / 1000:.1f} s ({fit})")
+        fit = (
+            f"{(spoken.duration_ms - spoken.available_ms) / 1000:.1f} s too long"
+            if spoken.duration_ms > spoken.available_ms
+            else "fits"
+        )
+        line = (
+            f"Cue {spoken.row + 1}: narration takes {spoken.duration_ms / 1000:.1f} s with voice {spoken.voice} "
+            f"at {spoken.wpm} wpm, the cue lasts {spoken.available_ms / 1000:.1f} s ({fit})"
+        )
         reason = audio_output_reason()
         self.note(f"{line}; {reason}" if reason else line)
 
@@ -347,15 +358,17 @@ class Session(QObject):
             def narration(text: str) -> int:
                 return self.narrator.length(voice, language, wpm, text) or 0
 
-            if any(c.text.strip() and self.narrator.length(voice, language, wpm, c.text) is None
-                   for c in doc.model.track):
+            if any(
+                c.text.strip() and self.narrator.length(voice, language, wpm, c.text) is None for c in doc.model.track
+            ):
                 notes.append("narration length being measured")
         findings = check_track(doc.model.track, doc.analysis, options, narration_ms=narration)
         if doc.analysis is None:
-            notes.insert(0,
+            notes.insert(
+                0,
                 "speech checks wait for the analysis"
                 if doc.analysis_job is not None
-                else "speech not checked (no analysis)"
+                else "speech not checked (no analysis)",
             )
         return list(findings), "; ".join(notes)
 

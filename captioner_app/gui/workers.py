@@ -167,9 +167,19 @@ class FrameWorker(QObject):
 
                 self._decoder = PreviewDecoder(info, self.max_side)
                 self._decoder_path = info.path
+
             def interim(approx: Any) -> None:
-                self.frameReady.emit(FrameReady(request, info.path, approx.time_ms, time_ms,
-                                                to_qimage(approx.image), time.perf_counter() - started, False))
+                self.frameReady.emit(
+                    FrameReady(
+                        request,
+                        info.path,
+                        approx.time_ms,
+                        time_ms,
+                        to_qimage(approx.image),
+                        time.perf_counter() - started,
+                        False,
+                    )
+                )
 
             frame = self._decoder.frame_at(time_ms, interim=interim, abort=lambda: self._pending is not None)
             image = to_qimage(frame.image)
@@ -183,8 +193,9 @@ class FrameWorker(QObject):
             self._close_decoder()
             self.failed.emit(Failure("preview", info.path, f"{info.path}: preview failed ({err})"))
             return
-        self.frameReady.emit(FrameReady(request, info.path, frame.time_ms, time_ms, image,
-                                        time.perf_counter() - started))
+        self.frameReady.emit(
+            FrameReady(request, info.path, frame.time_ms, time_ms, image, time.perf_counter() - started)
+        )
 
     def _close_decoder(self) -> None:
         if self._decoder is not None:
@@ -283,8 +294,7 @@ class ModelWorker(QObject):
             needed = analysis_options(job.options) if job.windows is None and analysis is None else None
             if needed is not None and self._loader is None:  # analysed in the model process, not here
                 analysis = self.process.analyze(job.info, needed, cancel=self.cancel_event)
-            plan = prepare(job.info, job.options, windows=job.windows, analysis=analysis,
-                           cancel=self.cancel_event)
+            plan = prepare(job.info, job.options, windows=job.windows, analysis=analysis, cancel=self.cancel_event)
             total = len(plan)
             engine = self._ensure_engine(job.engine)
             if self.cancel_event.is_set():
@@ -307,8 +317,7 @@ class ModelWorker(QObject):
             self.done.emit(CaptionDone(job.job, done, total, False, str(err)))
             return
         except Exception as err:  # keep the app up; say what failed
-            self.done.emit(CaptionDone(job.job, done, total, False,
-                                       f"captioning failed ({type(err).__name__}: {err})"))
+            self.done.emit(CaptionDone(job.job, done, total, False, f"captioning failed ({type(err).__name__}: {err})"))
             return
         self.done.emit(CaptionDone(job.job, done, total, cancelled=False))
 
@@ -422,19 +431,25 @@ class AnalysisWorker(QObject):
             if job.use_cache:
                 cached = analysis_cache.load(path, job.options, self.cache_folder)
                 if cached is not None:
-                    self.done.emit(AnalysisDone(job.job, path, cached, cached=True,
-                                                seconds=time.perf_counter() - started))
+                    self.done.emit(
+                        AnalysisDone(job.job, path, cached, cached=True, seconds=time.perf_counter() - started)
+                    )
                     return
-            result = self.process.analyze(job.info, job.options, cancel=cancel,
-                                          progress=lambda f: self.progress.emit(AnalysisProgress(job.job, f)))
+            result = self.process.analyze(
+                job.info,
+                job.options,
+                cancel=cancel,
+                progress=lambda f: self.progress.emit(AnalysisProgress(job.job, f)),
+            )
             analysis_cache.save(result, job.options, self.cache_folder)
         except CancelledError:
             self.done.emit(AnalysisDone(job.job, path, None, cancelled=True))
         except CaptionerError as err:
             self.done.emit(AnalysisDone(job.job, path, None, error=str(err)))
         except Exception as err:  # keep the app up; say what failed
-            self.done.emit(AnalysisDone(job.job, path, None,
-                                        error=f"{path}: analysis failed ({type(err).__name__}: {err})"))
+            self.done.emit(
+                AnalysisDone(job.job, path, None, error=f"{path}: analysis failed ({type(err).__name__}: {err})")
+            )
         else:
             self.done.emit(AnalysisDone(job.job, path, result, seconds=time.perf_counter() - started))
         finally:
@@ -486,11 +501,18 @@ class TaskWorker(QObject):
     def download(self, task: int, model: str, revision: object) -> None:
         self.cancel_download.clear()
         try:
-            path = download_with_progress(model, revision if isinstance(revision, str) else None,
-                                          self.cancel_download, self._report)
+            path = download_with_progress(
+                model, revision if isinstance(revision, str) else None, self.cancel_download, self._report
+            )
         except CancelledError:
-            self.finished.emit(TaskDone(task, None, "download cancelled; partial files are kept and the "
-                                        "next download resumes", {"cancelled": True}))
+            self.finished.emit(
+                TaskDone(
+                    task,
+                    None,
+                    "download cancelled; partial files are kept and the next download resumes",
+                    {"cancelled": True},
+                )
+            )
             return
         except CaptionerError as err:
             self.finished.emit(TaskDone(task, None, str(err)))
@@ -504,9 +526,15 @@ class TaskWorker(QObject):
         self.downloadProgress.emit(DownloadProgress(done, total))
 
 
-def download_with_progress(model: str, revision: str | None, cancel: threading.Event,
-                           report: Callable[[int, int], None], *, cache_dir: str | None = None,
-                           endpoint: str | None = None) -> Any:
+def download_with_progress(
+    model: str,
+    revision: str | None,
+    cancel: threading.Event,
+    report: Callable[[int, int], None],
+    *,
+    cache_dir: str | None = None,
+    endpoint: str | None = None,
+) -> Any:
     """:func:`~captioner_app.core.model.hub.download_model` with byte progress and cancel.
 
     Partial files stay in the cache and the next call resumes them.
@@ -534,8 +562,10 @@ def download_with_progress(model: str, revision: str | None, cancel: threading.E
     except CaptionerError:
         raise
     except Exception as err:
-        raise ModelError(f"model {model} cannot be downloaded ({describe_failure(err)}); partial files are kept "
-                         "and the next try resumes") from None
+        raise ModelError(
+            f"model {model} cannot be downloaded ({describe_failure(err)}); partial files are kept "
+            "and the next try resumes"
+        ) from None
 
 
 # -- the pool ----------------------------------------------------------------------------------
@@ -557,17 +587,26 @@ class WorkerPool(QObject):
     _call = Signal(int, object)
     _download = Signal(int, str, object)
 
-    def __init__(self, parent: QObject | None = None,
-                 loader: Callable[[EngineOptions], Any] | None = None, *,
-                 model_process: Any = None, analysis_process: Any = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        loader: Callable[[EngineOptions], Any] | None = None,
+        *,
+        model_process: Any = None,
+        analysis_process: Any = None,
+    ) -> None:
         super().__init__(parent)
         self.threads: list[QThread] = []
         self.model = ModelWorker(loader, model_process)
         self.frames = FrameWorker()
         self.tasks = TaskWorker()
         self.analysis = AnalysisWorker(process=analysis_process)
-        for name, worker in (("model", self.model), ("frames", self.frames), ("tasks", self.tasks),
-                             ("analysis", self.analysis)):
+        for name, worker in (
+            ("model", self.model),
+            ("frames", self.frames),
+            ("tasks", self.tasks),
+            ("analysis", self.analysis),
+        ):
             thread = QThread()
             thread.setObjectName(f"captioner-{name}")
             worker.moveToThread(thread)

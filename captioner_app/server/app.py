@@ -38,8 +38,12 @@ from captioner_app.server.worker import Worker
 
 DETAILS = Detail.level_choices()
 FORMATS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "webvtt": "vtt", "json": "json"}
-TRACK_TYPES = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
-               "vtt": "text/vtt; charset=utf-8", "json": "application/json"}
+TRACK_TYPES = {
+    "txt": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "json": "application/json",
+}
 UPLOAD_PATH = "/api/v3/media/uploads/"
 FILES_PATH = "/api/v3/media/files/"
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -144,8 +148,10 @@ class Guard:
         hosts = headers.get(b"host", [])
         if len(hosts) != 1 or not self.hosts.accepts(hosts[0].decode("latin-1")):
             shown = hosts[0].decode("latin-1")[:80] if hosts else "(none)"
-            return 400, (f"Host header {shown!r} does not name this server ({self.config.host}:{self.config.port}); "
-                         "requests for other host names are refused")
+            return 400, (
+                f"Host header {shown!r} does not name this server ({self.config.host}:{self.config.port}); "
+                "requests for other host names are refused"
+            )
         auth = headers.get(b"authorization", [])
         if not auth:
             return 401, "missing API key: send the server's token as 'Authorization: Bearer TOKEN'"
@@ -307,8 +313,10 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        message = {404: f"no such endpoint: {request.method} {request.url.path}",
-                   405: f"{request.method} is not allowed on {request.url.path}"}.get(err.status_code, str(err.detail))
+        message = {
+            404: f"no such endpoint: {request.method} {request.url.path}",
+            405: f"{request.method} is not allowed on {request.url.path}",
+        }.get(err.status_code, str(err.detail))
         return error_response(err.status_code, message)
 
     @app.exception_handler(RequestValidationError)
@@ -327,13 +335,19 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         """507 unless ``size`` more bytes fit the stored-uploads limit and the disk."""
         held = store.upload_bytes()
         if held + size > config.max_stored_bytes:
-            raise ApiError(507, f"stored uploads hold {held:,} bytes; {size:,} more would pass this server's "
-                                f"{config.max_stored_bytes:,}-byte limit (uploads are deleted "
-                                f"{config.expire_s / 3600:g} h after they are made)")
+            raise ApiError(
+                507,
+                f"stored uploads hold {held:,} bytes; {size:,} more would pass this server's "
+                f"{config.max_stored_bytes:,}-byte limit (uploads are deleted "
+                f"{config.expire_s / 3600:g} h after they are made)",
+            )
         free = shutil.disk_usage(config.data_dir).free
         if free < size + DISK_MARGIN:
-            raise ApiError(507, f"the server's disk has {free:,} bytes free, not enough for {size:,} more; "
-                                "try again when space is freed")
+            raise ApiError(
+                507,
+                f"the server's disk has {free:,} bytes free, not enough for {size:,} more; "
+                "try again when space is freed",
+            )
 
     def own_upload(video: str) -> str | None:
         """The upload id when ``video`` is this server's download URL for an upload."""
@@ -343,7 +357,7 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
             return None
         if parts.scheme != "http" or not hosts.accepts(parts.netloc) or not parts.path.startswith(FILES_PATH):
             return None
-        upload_id = parts.path[len(FILES_PATH):].strip("/")
+        upload_id = parts.path[len(FILES_PATH) :].strip("/")
         return upload_id if _ID.match(upload_id) else None
 
     def resolve_upload(video: str) -> Path | None:
@@ -380,8 +394,9 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
             if placement is not None:
                 available = placements()
                 if placement not in available:
-                    raise ApiError(422, f"placement {placement!r} is not available; this server offers "
-                                        f"{', '.join(available)}")
+                    raise ApiError(
+                        422, f"placement {placement!r} is not available; this server offers {', '.join(available)}"
+                    )
                 job_input["placement"] = placement
         return job_input
 
@@ -424,13 +439,14 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
     async def track(job_id: str) -> Response:
         job = job_or_404(job_id)
         if job.input.get("format") is None:
-            raise ApiError(404, f"prediction {job_id} asked for no timed track (send \"format\" to get one)")
+            raise ApiError(404, f'prediction {job_id} asked for no timed track (send "format" to get one)')
         if job.status == "failed":
             raise ApiError(404, f"prediction {job_id} failed: {job.error}")
         if job.status != "completed" or job.track is None:
             raise ApiError(409, f"prediction {job_id} is {job.status}; its track is not ready yet")
-        return Response(job.track.encode("utf-8"), media_type=TRACK_TYPES[job.track_format or "txt"],
-                        headers=SAFE_HEADERS)
+        return Response(
+            job.track.encode("utf-8"), media_type=TRACK_TYPES[job.track_format or "txt"], headers=SAFE_HEADERS
+        )
 
     @app.post("/api/v3/media/uploads")
     async def new_upload(request: Request) -> JSONResponse:
@@ -441,23 +457,28 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ApiError(400, "size must be the file's size in bytes (a whole number above 0)")
         if size > config.max_upload_bytes:
-            raise ApiError(413, f"the file is {size:,} bytes, over this server's {config.max_upload_bytes:,}-byte "
-                                "upload limit")
+            raise ApiError(
+                413, f"the file is {size:,} bytes, over this server's {config.max_upload_bytes:,}-byte upload limit"
+            )
         room_for(size)
         if content_type is not None and (not isinstance(content_type, str) or not _MEDIA_TYPE.match(content_type)):
             shown = repr(content_type)[:80] if isinstance(content_type, str) else type(content_type).__name__
-            raise ApiError(422, f"content_type {shown} is not accepted: send a video or audio type such as "
-                                "video/mp4, or leave it out")
+            raise ApiError(
+                422,
+                f"content_type {shown} is not accepted: send a video or audio type such as video/mp4, or leave it out",
+            )
         upload = store.add_upload(filename, size, content_type)
         headers = {"Authorization": f"Bearer {config.token}"}
         if content_type:
             headers["Content-Type"] = content_type
         root = base(request)
-        return success({
-            "upload": {"method": "PUT", "url": f"{root}{UPLOAD_PATH}{upload.id}", "headers": headers},
-            "download_url": f"{root}{FILES_PATH}{upload.id}",
-            "id": upload.id,
-        })
+        return success(
+            {
+                "upload": {"method": "PUT", "url": f"{root}{UPLOAD_PATH}{upload.id}", "headers": headers},
+                "download_url": f"{root}{FILES_PATH}{upload.id}",
+                "id": upload.id,
+            }
+        )
 
     @app.put(UPLOAD_PATH + "{upload_id}")
     async def put_upload(upload_id: str, request: Request) -> JSONResponse:
@@ -524,13 +545,22 @@ def create_app(config: ServerConfig, store: JobStore, worker: Worker, uploads_di
         stored = upload.content_type if upload and upload.content_type else ""
         media_type = stored if _MEDIA_TYPE.match(stored) else "application/octet-stream"  # older databases
         label = re.sub(r"[^A-Za-z0-9._-]+", "_", upload.filename if upload else "").strip("._")[:100] or upload_id
-        return FileResponse(path, media_type=media_type, headers={
-            **SAFE_HEADERS, "Content-Disposition": f'attachment; filename="{label}"'})
+        return FileResponse(
+            path,
+            media_type=media_type,
+            headers={**SAFE_HEADERS, "Content-Disposition": f'attachment; filename="{label}"'},
+        )
 
     @app.get("/api/v3/status")
     async def status() -> JSONResponse:
-        return success({"model": MODEL_PATH, "engine": worker.batcher.model_id, "jobs": store.counts(),
-                        "placements": list(placements())})
+        return success(
+            {
+                "model": MODEL_PATH,
+                "engine": worker.batcher.model_id,
+                "jobs": store.counts(),
+                "placements": list(placements()),
+            }
+        )
 
     @app.post("/api/v3/{model:path}")  # last: other models' paths
     async def unknown_model(model: str) -> JSONResponse:

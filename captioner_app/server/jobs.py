@@ -122,10 +122,11 @@ class JobStore:
     def create(self, model: str, job_input: dict[str, Any], *, fetch: bool = True) -> Job:
         """Queue a job; ``fetch`` says whether its video must be downloaded first (a URL) or is
         already here (an upload), so that slow downloads never hold up jobs ready to caption."""
-        job = Job(id=uuid.uuid4().hex, model=model, status="created", input=dict(job_input),
-                  created_at=time.time())
-        self._write("INSERT INTO jobs (id, model, status, input, created_at, fetch) VALUES (?, ?, ?, ?, ?, ?)",
-                    (job.id, job.model, job.status, json.dumps(job.input), job.created_at, int(fetch)))
+        job = Job(id=uuid.uuid4().hex, model=model, status="created", input=dict(job_input), created_at=time.time())
+        self._write(
+            "INSERT INTO jobs (id, model, status, input, created_at, fetch) VALUES (?, ?, ?, ?, ?, ?)",
+            (job.id, job.model, job.status, json.dumps(job.input), job.created_at, int(fetch)),
+        )
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -140,14 +141,15 @@ class JobStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM jobs WHERE {where} ORDER BY seq LIMIT 1").fetchone()
+                row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE {where} ORDER BY seq LIMIT 1").fetchone()
                 if row is None:
                     self._db.execute("COMMIT")
                     return None
                 now = time.time()
-                self._db.execute("UPDATE jobs SET status = 'processing', started_at = ?, attempts = attempts + 1 "
-                                 "WHERE id = ?", (now, row[0]))
+                self._db.execute(
+                    "UPDATE jobs SET status = 'processing', started_at = ?, attempts = attempts + 1 WHERE id = ?",
+                    (now, row[0]),
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -155,22 +157,36 @@ class JobStore:
         job = _job(row)
         return Job(**{**job.__dict__, "status": "processing", "started_at": now, "attempts": job.attempts + 1})
 
-    def complete(self, job_id: str, outputs: list[str], inference_ms: int, *, track: str | None = None,
-                 track_format: str | None = None) -> None:
-        self._write("UPDATE jobs SET status = 'completed', outputs = ?, error = NULL, inference_ms = ?, track = ?, "
-                    "track_format = ?, completed_at = ? WHERE id = ?",
-                    (json.dumps(outputs), inference_ms, track, track_format, time.time(), job_id))
+    def complete(
+        self,
+        job_id: str,
+        outputs: list[str],
+        inference_ms: int,
+        *,
+        track: str | None = None,
+        track_format: str | None = None,
+    ) -> None:
+        self._write(
+            "UPDATE jobs SET status = 'completed', outputs = ?, error = NULL, inference_ms = ?, track = ?, "
+            "track_format = ?, completed_at = ? WHERE id = ?",
+            (json.dumps(outputs), inference_ms, track, track_format, time.time(), job_id),
+        )
 
     def fail(self, job_id: str, error: str) -> None:
-        self._write("UPDATE jobs SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
-                    (" ".join(error.split()), time.time(), job_id))
+        self._write(
+            "UPDATE jobs SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
+            (" ".join(error.split()), time.time(), job_id),
+        )
 
     def release(self, job_id: str, *, counted: bool = False) -> None:
         """Put a job that was being worked on back in the queue. When the server is stopping cleanly the
         attempt does not count against the job; ``counted``: it does (the model process died under it)."""
         attempts = "attempts" if counted else "MAX(attempts - 1, 0)"
-        self._write(f"UPDATE jobs SET status = 'created', started_at = NULL, attempts = {attempts} "
-                    "WHERE id = ? AND status = 'processing'", (job_id,))
+        self._write(
+            f"UPDATE jobs SET status = 'created', started_at = NULL, attempts = {attempts} "
+            "WHERE id = ? AND status = 'processing'",
+            (job_id,),
+        )
 
     def requeue_unfinished(self, max_attempts: int | None = None) -> int:
         """Put jobs left ``processing`` by a stopped server back in the queue; returns how many.
@@ -178,10 +194,16 @@ class JobStore:
         A job that has already been started ``max_attempts`` times (each time the server died
         under it, e.g. killed for memory) fails instead, with the reason, so it cannot loop forever."""
         if max_attempts is not None:
-            self._write("UPDATE jobs SET status = 'failed', completed_at = ?, error = ? "
-                        "WHERE status = 'processing' AND attempts >= ?",
-                        (time.time(), f"the server stopped or crashed while working on this job {max_attempts} "
-                         "times; it is not retried again (a video this server cannot handle?)", max_attempts))
+            self._write(
+                "UPDATE jobs SET status = 'failed', completed_at = ?, error = ? "
+                "WHERE status = 'processing' AND attempts >= ?",
+                (
+                    time.time(),
+                    f"the server stopped or crashed while working on this job {max_attempts} "
+                    "times; it is not retried again (a video this server cannot handle?)",
+                    max_attempts,
+                ),
+            )
         return self._write("UPDATE jobs SET status = 'created', started_at = NULL WHERE status = 'processing'", ())
 
     def counts(self) -> dict[str, int]:
@@ -195,14 +217,17 @@ class JobStore:
 
     def add_upload(self, filename: str, size: int, content_type: str | None) -> Upload:
         upload = Upload(uuid.uuid4().hex, filename, size, content_type, time.time(), False)
-        self._write("INSERT INTO uploads (id, filename, size, content_type, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (upload.id, upload.filename, upload.size, upload.content_type, upload.created_at))
+        self._write(
+            "INSERT INTO uploads (id, filename, size, content_type, created_at) VALUES (?, ?, ?, ?, ?)",
+            (upload.id, upload.filename, upload.size, upload.content_type, upload.created_at),
+        )
         return upload
 
     def get_upload(self, upload_id: str) -> Upload | None:
         with self._lock:
-            row = self._db.execute("SELECT id, filename, size, content_type, created_at, received FROM uploads "
-                                   "WHERE id = ?", (upload_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT id, filename, size, content_type, created_at, received FROM uploads WHERE id = ?", (upload_id,)
+            ).fetchone()
         if row is None:
             return None
         return Upload(row[0], row[1], int(row[2]), row[3], float(row[4]), bool(row[5]))
@@ -224,11 +249,13 @@ class JobStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                jobs = self._db.execute("DELETE FROM jobs WHERE status IN ('completed', 'failed') "
-                                        "AND completed_at < ?", (older_than,)).rowcount
+                jobs = self._db.execute(
+                    "DELETE FROM jobs WHERE status IN ('completed', 'failed') AND completed_at < ?", (older_than,)
+                ).rowcount
                 rows = self._db.execute("SELECT id FROM uploads WHERE created_at < ?", (older_than,)).fetchall()
-                live = " ".join(r[0] for r in self._db.execute(
-                    "SELECT input FROM jobs WHERE status IN ('created', 'processing')"))
+                live = " ".join(
+                    r[0] for r in self._db.execute("SELECT input FROM jobs WHERE status IN ('created', 'processing')")
+                )
                 gone = [str(r[0]) for r in rows if str(r[0]) not in live]
                 self._db.executemany("DELETE FROM uploads WHERE id = ?", [(i,) for i in gone])
                 self._db.execute("COMMIT")
@@ -238,13 +265,25 @@ class JobStore:
         return gone, int(jobs)
 
 
-_COLUMNS = ("id, model, status, input, created_at, outputs, error, track, track_format, started_at, "
-            "completed_at, inference_ms, attempts")
+_COLUMNS = (
+    "id, model, status, input, created_at, outputs, error, track, track_format, started_at, "
+    "completed_at, inference_ms, attempts"
+)
 
 
 def _job(row: tuple[Any, ...]) -> Job:
     return Job(
-        id=row[0], model=row[1], status=row[2], input=json.loads(row[3]), created_at=float(row[4]),
-        outputs=list(json.loads(row[5] or "[]")), error=row[6], track=row[7], track_format=row[8],
-        started_at=row[9], completed_at=row[10], inference_ms=row[11], attempts=int(row[12]),
+        id=row[0],
+        model=row[1],
+        status=row[2],
+        input=json.loads(row[3]),
+        created_at=float(row[4]),
+        outputs=list(json.loads(row[5] or "[]")),
+        error=row[6],
+        track=row[7],
+        track_format=row[8],
+        started_at=row[9],
+        completed_at=row[10],
+        inference_ms=row[11],
+        attempts=int(row[12]),
     )

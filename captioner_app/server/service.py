@@ -61,9 +61,18 @@ class CaptionServer:
                     for sig, handler in original.items():
                         signal.signal(sig, handler)
 
-        cfg = uvicorn.Config(self.app, host=self.config.host, port=self.config.port, log_level="warning",
-                             access_log=False, server_header=False, proxy_headers=False, lifespan="off",
-                             timeout_graceful_shutdown=3, ws="none")
+        cfg = uvicorn.Config(
+            self.app,
+            host=self.config.host,
+            port=self.config.port,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+            ws="none",
+        )
         return Server(cfg)
 
     def serve(self) -> None:

@@ -133,7 +133,7 @@ class BatchingEngine:
             return
         start = 0
         for pending in taken:
-            pending.result = texts[start:start + len(pending.requests)]
+            pending.result = texts[start : start + len(pending.requests)]
             start += len(pending.requests)
             pending.done.set()
 
@@ -155,9 +155,15 @@ class Worker:
     a fetched one is handed over when its download is probed, so slow downloads never hold up
     captioning. A sweeper deletes expired uploads and results."""
 
-    def __init__(self, store: JobStore, engine: CaptionEngine, config: ServerConfig,
-                 resolve_upload: Callable[[str], Path | None] | None = None, threads: int | None = None,
-                 fetchers: int | None = None) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        engine: CaptionEngine,
+        config: ServerConfig,
+        resolve_upload: Callable[[str], Path | None] | None = None,
+        threads: int | None = None,
+        fetchers: int | None = None,
+    ) -> None:
         self.store = store
         self.config = config
         self.batcher = BatchingEngine(engine)
@@ -170,10 +176,13 @@ class Worker:
         self._listeners: list[Callable[[str], None]] = []
         count = threads or config.workers or max(2, self.batcher.batch_size)
         self._ready_limit = count
-        self._threads = [threading.Thread(target=self._caption_loop, name=f"captioner-job-{i}", daemon=True)
-                         for i in range(count)]
-        self._threads += [threading.Thread(target=self._fetch_loop, name=f"captioner-fetch-{i}", daemon=True)
-                          for i in range(max(1, fetchers or config.fetchers))]
+        self._threads = [
+            threading.Thread(target=self._caption_loop, name=f"captioner-job-{i}", daemon=True) for i in range(count)
+        ]
+        self._threads += [
+            threading.Thread(target=self._fetch_loop, name=f"captioner-fetch-{i}", daemon=True)
+            for i in range(max(1, fetchers or config.fetchers))
+        ]
         self._threads.append(threading.Thread(target=self._sweep_loop, name="captioner-sweep", daemon=True))
 
     def add_listener(self, callback: Callable[[str], None]) -> None:
@@ -305,8 +314,13 @@ class Worker:
         while True:
             try:
                 if outcome is not None:
-                    self.store.complete(job.id, [outcome.text], outcome.inference_ms, track=outcome.track,
-                                        track_format=outcome.track_format)
+                    self.store.complete(
+                        job.id,
+                        [outcome.text],
+                        outcome.inference_ms,
+                        track=outcome.track,
+                        track_format=outcome.track_format,
+                    )
                 else:
                     self.store.fail(job.id, error or "failed")
                 break
@@ -339,13 +353,18 @@ class Worker:
         else:
             folder = self.work_dir / job.id
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            info = fetch_video(video, folder, allow_private=self.config.allow_private_urls,
-                               max_bytes=self.config.url_max_bytes,
-                               connect_timeout=self.config.url_connect_timeout_s,
-                               read_timeout=self.config.url_read_timeout_s,
-                               deadline_s=self.config.url_deadline_s,
-                               min_rate_bps=self.config.url_min_rate_bps,
-                               rate_window_s=self.config.url_rate_window_s, cancel=self._stop)
+            info = fetch_video(
+                video,
+                folder,
+                allow_private=self.config.allow_private_urls,
+                max_bytes=self.config.url_max_bytes,
+                connect_timeout=self.config.url_connect_timeout_s,
+                read_timeout=self.config.url_read_timeout_s,
+                deadline_s=self.config.url_deadline_s,
+                min_rate_bps=self.config.url_min_rate_bps,
+                rate_window_s=self.config.url_rate_window_s,
+                cancel=self._stop,
+            )
         cap = self.config.max_duration_s
         if cap is not None and info.duration_s > cap:
             raise VideoError(f"the video is {info.duration_s:.1f} s long; this server takes at most {cap:g} s")
@@ -370,13 +389,17 @@ class Worker:
         track_text = fmt = None
         if params.get("format") is not None:
             fmt = str(params["format"])
-            options = CaptionOptions(detail=Detail.parse(params.get("detail_level", "medium")),
-                                     window_ms=seconds_to_ms(params.get("window") or 10.0),
-                                     placement=Placement.parse(params.get("placement") or "windows"))
+            options = CaptionOptions(
+                detail=Detail.parse(params.get("detail_level", "medium")),
+                window_ms=seconds_to_ms(params.get("window") or 10.0),
+                placement=Placement.parse(params.get("placement") or "windows"),
+            )
             limit = self.config.max_windows
             if options.placement is Placement.WINDOWS and info.duration_ms / max(1, options.window_ms) > limit:
-                raise UsageError(f"a {info.duration_s:.0f} s video in {options.window_ms / 1000:g} s windows needs "
-                                 f"more than {limit:,} windows, this server's limit; ask for a longer window")
+                raise UsageError(
+                    f"a {info.duration_s:.0f} s video in {options.window_ms / 1000:g} s windows needs "
+                    f"more than {limit:,} windows, this server's limit; ask for a longer window"
+                )
             analysis = None
             needed = analysis_options(options)
             in_child = getattr(self.batcher.engine, "analyze", None)  # --model-process: analysed there
@@ -384,8 +407,7 @@ class Worker:
                 analysis = in_child(info, needed, cancel=self._stop)
             the_plan = prepare(info, options, analysis=analysis, cancel=self._stop)
             if len(the_plan) > limit:
-                raise UsageError(f"the track would have {len(the_plan):,} cues, over this server's limit of "
-                                 f"{limit:,}")
+                raise UsageError(f"the track would have {len(the_plan):,} cues, over this server's limit of {limit:,}")
             builder = TrackBuilder(info, video=str(params.get("name") or "video"))
             track = builder.consume(run(the_plan, self.batcher, self._stop))
             track_text = formats.render(track, fmt)

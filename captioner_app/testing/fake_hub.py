@@ -92,8 +92,9 @@ class FakeHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-hub", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-hub", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -101,8 +102,14 @@ class FakeHub:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def add_repo(self, repo_id: str, folder: str | Path, *, branches: tuple[str, ...] = ("main",),
-                 extra: dict[str, bytes] | None = None) -> str:
+    def add_repo(
+        self,
+        repo_id: str,
+        folder: str | Path,
+        *,
+        branches: tuple[str, ...] = ("main",),
+        extra: dict[str, bytes] | None = None,
+    ) -> str:
         """Serve every file under ``folder`` (plus ``extra`` name -> bytes) as ``repo_id``; returns its commit."""
         if repo_id.count("/") != 1:
             raise ValueError(f"repo id {repo_id!r} is not namespace/name")
@@ -155,8 +162,9 @@ class FakeHub:
     def __enter__(self) -> FakeHub:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -212,16 +220,24 @@ class _Handler(BaseHTTPRequestHandler):
         repo = self.owner._repos.get(repo_id)
         if repo is None:
             self._record(path, None, 401)
-            self._answer(401, b"Repository not found", head,
-                         {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"})
+            self._answer(
+                401,
+                b"Repository not found",
+                head,
+                {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"},
+            )
         return repo
 
     def _commit(self, repo: _Repo, revision: str, head: bool, path: str | None = None) -> str | None:
         if revision == repo.commit or revision in repo.refs:
             return repo.refs.get(revision, repo.commit)
         self._record(path, None, 404)
-        self._answer(404, f"Invalid rev id: {revision}".encode(), head,
-                     {"X-Error-Code": "RevisionNotFound", "X-Error-Message": f"Invalid rev id: {revision}"})
+        self._answer(
+            404,
+            f"Invalid rev id: {revision}".encode(),
+            head,
+            {"X-Error-Code": "RevisionNotFound", "X-Error-Message": f"Invalid rev id: {revision}"},
+        )
         return None
 
     def _api(self, repo_id: str, rest: list[str], head: bool) -> None:
@@ -232,8 +248,15 @@ class _Handler(BaseHTTPRequestHandler):
             commit = self._commit(repo, rest[1] if len(rest) > 1 else "main", head)
             if commit is None:
                 return
-            body = {"id": repo_id, "modelId": repo_id, "sha": commit, "private": False, "gated": False,
-                    "disabled": False, "siblings": [{"rfilename": name} for name in repo.files]}
+            body = {
+                "id": repo_id,
+                "modelId": repo_id,
+                "sha": commit,
+                "private": False,
+                "gated": False,
+                "disabled": False,
+                "siblings": [{"rfilename": name} for name in repo.files],
+            }
         elif rest[0] == "tree" and len(rest) >= 2:
             commit = self._commit(repo, rest[1], head)
             if commit is None:
@@ -264,15 +287,27 @@ class _Handler(BaseHTTPRequestHandler):
         f = repo.files.get(path)
         if f is None:
             self._record(path, None, 404)
-            self._answer(404, b"Entry not found", head, {"X-Error-Code": "EntryNotFound",
-                                                         "X-Error-Message": "Entry not found", "X-Repo-Commit": commit})
+            self._answer(
+                404,
+                b"Entry not found",
+                head,
+                {"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found", "X-Repo-Commit": commit},
+            )
             return
         if f.lfs:
             self._record(path, None, 302)
-            self._answer(302, b"", head, {
-                "Location": f"/lfs/{f.sha256}?repo={quote(repo_id, safe='')}&file={quote(path, safe='')}",
-                "X-Repo-Commit": commit, "X-Linked-Etag": f'"{f.sha256}"', "X-Linked-Size": str(len(f.data)),
-                "ETag": f'"{f.git_oid}"'})
+            self._answer(
+                302,
+                b"",
+                head,
+                {
+                    "Location": f"/lfs/{f.sha256}?repo={quote(repo_id, safe='')}&file={quote(path, safe='')}",
+                    "X-Repo-Commit": commit,
+                    "X-Linked-Etag": f'"{f.sha256}"',
+                    "X-Linked-Size": str(len(f.data)),
+                    "ETag": f'"{f.git_oid}"',
+                },
+            )
             return
         self._send_file(f, commit, f'"{f.git_oid}"', head)
 
@@ -316,8 +351,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(416, b"", head, {"Content-Range": f"bytes */{size}"})
                 return
         self._record(f.path, start if match else None, 206 if match else 200)
-        headers = {"ETag": etag, "X-Repo-Commit": commit, "Accept-Ranges": "bytes",
-                   "Content-Type": "application/octet-stream"}
+        headers = {
+            "ETag": etag,
+            "X-Repo-Commit": commit,
+            "Accept-Ranges": "bytes",
+            "Content-Type": "application/octet-stream",
+        }
         if match:
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         self.send_response(206 if match else 200)

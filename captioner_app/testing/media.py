@@ -12,7 +12,12 @@ from typing import Any
 import numpy as np
 
 DEFAULT_COLOURS: tuple[tuple[int, int, int], ...] = (
-    (200, 40, 40), (40, 160, 60), (40, 60, 200), (220, 200, 40), (160, 40, 180), (30, 190, 190),
+    (200, 40, 40),
+    (40, 160, 60),
+    (40, 60, 200),
+    (220, 200, 40),
+    (160, 40, 180),
+    (30, 190, 190),
 )
 
 
@@ -70,13 +75,13 @@ def make_video(
             img[:] = colour
             if pattern is not None:
                 shift = (i * 7) % width
-                img = np.clip(img.astype(np.int16) + pattern[:, shift:shift + width], 0, 255).astype(np.uint8)
+                img = np.clip(img.astype(np.int16) + pattern[:, shift : shift + width], 0, 255).astype(np.uint8)
             if noise:
                 img = np.clip(img.astype(np.int16) + rng.integers(-40, 40, img.shape), 0, 255).astype(np.uint8)
             bw = max(2, width // 10)
             x = int((width - bw) * (0.5 + 0.5 * math.sin(2 * math.pi * t / 3)))
             y = height // 3
-            img[y:y + bw, x:x + bw] = 255
+            img[y : y + bw, x : x + bw] = 255
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = i
             frame.time_base = Fraction(1, fps)
@@ -93,8 +98,7 @@ def _encode_audio(container: Any, stream: Any, samples: np.ndarray, sample_rate:
     import av
 
     for start in range(0, len(samples), 1024):
-        frame = av.AudioFrame.from_ndarray(samples[start:start + 1024].reshape(1, -1), format="fltp",
-                                           layout="mono")
+        frame = av.AudioFrame.from_ndarray(samples[start : start + 1024].reshape(1, -1), format="fltp", layout="mono")
         frame.sample_rate = sample_rate
         frame.pts = start
         frame.time_base = Fraction(1, sample_rate)

@@ -34,7 +34,9 @@ def _espeak() -> str:
 def _say(text: str, voice: str, rate_wpm: int) -> tuple[np.ndarray, int]:
     out = subprocess.run(
         [_espeak(), "-v", voice, "-s", str(rate_wpm), "--stdout", text],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     ).stdout
     with wave.open(io.BytesIO(out)) as w:
         rate = w.getframerate()
@@ -56,7 +58,7 @@ def synthesize(text: str, sample_rate: int = 16000, voice: str = "en", rate_wpm:
     loud = np.flatnonzero(np.abs(samples) > 0.02)
     if len(loud) == 0:
         raise RuntimeError(f"espeak-ng produced silence for {text!r}")
-    return samples[loud[0]:loud[-1] + 1]
+    return samples[loud[0] : loud[-1] + 1]
 
 
 def speech_track(

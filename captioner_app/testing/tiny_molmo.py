@@ -12,8 +12,20 @@ from pathlib import Path
 from typing import Any
 
 SPECIAL_TOKENS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<im_start>", "<im_end>", "<im_patch>", "<im_col>",
-    "<low_res_im_start>", "<frame_start>", "<frame_end>", "<im_low>", "<|image|>", "<|video|>", "<|pad|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<im_start>",
+    "<im_end>",
+    "<im_patch>",
+    "<im_col>",
+    "<low_res_im_start>",
+    "<frame_start>",
+    "<frame_end>",
+    "<im_low>",
+    "<|image|>",
+    "<|video|>",
+    "<|pad|>",
 ]
 
 CHAT_TEMPLATE = (
@@ -61,8 +73,9 @@ def build_tokenizer(vocab_size: int = 600) -> Any:
     )
 
 
-def _config(tokenizer: Any, text: dict[str, Any], vision: dict[str, Any], adapter: dict[str, Any],
-            vocab_size: int | None = None) -> Any:
+def _config(
+    tokenizer: Any, text: dict[str, Any], vision: dict[str, Any], adapter: dict[str, Any], vocab_size: int | None = None
+) -> Any:
     from transformers import Molmo2Config
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
@@ -86,12 +99,34 @@ def _config(tokenizer: Any, text: dict[str, Any], vision: dict[str, Any], adapte
 def tiny_config(tokenizer: Any) -> Any:
     return _config(
         tokenizer,
-        text=dict(hidden_size=64, num_attention_heads=2, num_key_value_heads=1, head_dim=32,
-                  num_hidden_layers=2, intermediate_size=128, max_position_embeddings=8192),
-        vision=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                    num_key_value_heads=2, head_dim=16, image_size=[28, 28], patch_size=14),
-        adapter=dict(vision_feature_layer=[-1, -2], hidden_size=32, num_attention_heads=2,
-                     num_key_value_heads=2, head_dim=16, intermediate_size=64, text_hidden_size=64),
+        text=dict(
+            hidden_size=64,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=32,
+            num_hidden_layers=2,
+            intermediate_size=128,
+            max_position_embeddings=8192,
+        ),
+        vision=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            head_dim=16,
+            image_size=[28, 28],
+            patch_size=14,
+        ),
+        adapter=dict(
+            vision_feature_layer=[-1, -2],
+            hidden_size=32,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            head_dim=16,
+            intermediate_size=64,
+            text_hidden_size=64,
+        ),
     )
 
 
@@ -99,13 +134,36 @@ def full_size_config(tokenizer: Any) -> Any:
     """Molmo2-4B's shapes: a Qwen3-4B decoder, a SigLIP2-so400m encoder at 378 px, 3x3 video pooling."""
     return _config(
         tokenizer,
-        text=dict(hidden_size=2560, num_attention_heads=32, num_key_value_heads=8, head_dim=128,
-                  num_hidden_layers=36, intermediate_size=9728, max_position_embeddings=36864,
-                  additional_vocab_size=128, rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0}),
-        vision=dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=25, num_attention_heads=16,
-                    num_key_value_heads=16, head_dim=72, image_size=[378, 378], patch_size=14),
-        adapter=dict(vision_feature_layer=[-3, -9], hidden_size=1152, num_attention_heads=16,
-                     num_key_value_heads=16, head_dim=72, intermediate_size=9728, text_hidden_size=2560),
+        text=dict(
+            hidden_size=2560,
+            num_attention_heads=32,
+            num_key_value_heads=8,
+            head_dim=128,
+            num_hidden_layers=36,
+            intermediate_size=9728,
+            max_position_embeddings=36864,
+            additional_vocab_size=128,
+            rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0},
+        ),
+        vision=dict(
+            hidden_size=1152,
+            intermediate_size=4304,
+            num_hidden_layers=25,
+            num_attention_heads=16,
+            num_key_value_heads=16,
+            head_dim=72,
+            image_size=[378, 378],
+            patch_size=14,
+        ),
+        adapter=dict(
+            vision_feature_layer=[-3, -9],
+            hidden_size=1152,
+            num_attention_heads=16,
+            num_key_value_heads=16,
+            head_dim=72,
+            intermediate_size=9728,
+            text_hidden_size=2560,
+        ),
         vocab_size=151936,
     )
 
@@ -114,10 +172,16 @@ def build_processor(tokenizer: Any, size: int = 28) -> Any:
     from transformers import Molmo2ImageProcessor, Molmo2Processor, Molmo2VideoProcessor
 
     return Molmo2Processor(
-        image_processor=Molmo2ImageProcessor(size={"height": size, "width": size}, max_crops=1,
-                                             overlap_margins=[1, 1], patch_size=14, pooling_size=[2, 2]),
-        video_processor=Molmo2VideoProcessor(size={"height": size, "width": size}, patch_size=14,
-                                             pooling_size=[3, 3], num_frames=384, max_fps=2),
+        image_processor=Molmo2ImageProcessor(
+            size={"height": size, "width": size},
+            max_crops=1,
+            overlap_margins=[1, 1],
+            patch_size=14,
+            pooling_size=[2, 2],
+        ),
+        video_processor=Molmo2VideoProcessor(
+            size={"height": size, "width": size}, patch_size=14, pooling_size=[3, 3], num_frames=384, max_fps=2
+        ),
         tokenizer=tokenizer,
         chat_template=CHAT_TEMPLATE,
     )

@@ -24,8 +24,9 @@ def test_analyze_json(speech_video, video_short: Path, capsys: pytest.CaptureFix
     talk, silent = (json.loads(line) for line in lines)
     assert {"duration", "shots", "speech", "gaps"} <= talk.keys()
     assert talk["duration"] == pytest.approx(20.0, abs=0.05)
-    assert all(isinstance(x, float) for s in talk["shots"] + talk["speech"] + talk["gaps"]
-               for x in (s["start"], s["end"]))
+    assert all(
+        isinstance(x, float) for s in talk["shots"] + talk["speech"] + talk["gaps"] for x in (s["start"], s["end"])
+    )
     cuts = [s["start"] for s in talk["shots"][1:]]
     assert cuts == pytest.approx([first_frame_at_or_after(c, 30) / 1000 for c in SCENE_CUTS_S], abs=1 / 30)
     assert len(talk["speech"]) == len(truth)
@@ -68,8 +69,9 @@ def test_analyze_bad_inputs(tmp_path: Path, speech_video, capsys: pytest.Capture
     assert exit_info.value.code == 2
 
 
-def test_analyze_uses_the_same_cache_as_the_app(video_short: Path, capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch):
+def test_analyze_uses_the_same_cache_as_the_app(
+    video_short: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
     from captioner_app.core.analysis import analyze as analysis_module
     from captioner_app.core.analysis import cache
     from captioner_app.core.analysis.analyze import AnalysisOptions

@@ -21,17 +21,20 @@ def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_speech_video(tmp_path_factory.mktemp("check-speech") / "talk.mp4")[0]
 
 
-CLEAN = Track([
-    Cue(5000, 7200, "A woman opens the red door."),
-    Cue(11_400, 13_600, "She picks up a letter."),
-])
-BROKEN = Track([
-    Cue(2000, 4000, "We see a woman who was opening the door and smiling at everyone in the room."),
-    Cue(3000, 4500, ""),
-    Cue(11_400, 13_600, "The camera shows a long hallway with paintings on both walls and a cat."),
-    Cue(14_500, 16_000, "A cat jumps onto the table, knocks over a glass and runs out of the door.",
-        extended=True),
-])
+CLEAN = Track(
+    [
+        Cue(5000, 7200, "A woman opens the red door."),
+        Cue(11_400, 13_600, "She picks up a letter."),
+    ]
+)
+BROKEN = Track(
+    [
+        Cue(2000, 4000, "We see a woman who was opening the door and smiling at everyone in the room."),
+        Cue(3000, 4500, ""),
+        Cue(11_400, 13_600, "The camera shows a long hallway with paintings on both walls and a cat."),
+        Cue(14_500, 16_000, "A cat jumps onto the table, knocks over a glass and runs out of the door.", extended=True),
+    ]
+)
 
 
 def test_clean_track_is_quiet(speech_video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -42,14 +45,16 @@ def test_clean_track_is_quiet(speech_video: Path, tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("ext", ["vtt", "json"])
-def test_broken_track_fires_every_rule(speech_video: Path, tmp_path: Path, ext: str,
-                                        capsys: pytest.CaptureFixture[str]):
+def test_broken_track_fires_every_rule(
+    speech_video: Path, tmp_path: Path, ext: str, capsys: pytest.CaptureFixture[str]
+):
     track = formats.write(BROKEN, tmp_path / f"broken.{ext}")
     fired: dict[str, set[int]] = {}
     for kind in ("description", "caption"):
         # every pause in the video is 2.5-3.1 s: with a 3.2 s minimum, a cue in one is in too short a gap
-        assert main(["check", str(track), "--video", str(speech_video), "--json", "--kind", kind,
-                     "--min-gap", "3.2"]) == 0
+        assert (
+            main(["check", str(track), "--video", str(speech_video), "--json", "--kind", kind, "--min-gap", "3.2"]) == 0
+        )
         for f in json.loads(capsys.readouterr().out)["findings"]:
             fired.setdefault(f["rule"], set()).add(f["cue"])
             assert f["message"] and f["advice"] and f["severity"] in ("error", "warning")

@@ -17,8 +17,14 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore"}
 
 
 def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "captioner_app.cli.main", *args], capture_output=True,
-                          text=True, env=ENV, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "captioner_app.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_caption_writes_srt_and_vtt_one_cue_per_window(tiny_model_dir: Path, video_30s: Path, tmp_path: Path):
@@ -26,8 +32,24 @@ def test_caption_writes_srt_and_vtt_one_cue_per_window(tiny_model_dir: Path, vid
     done = run_cli("caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-o", str(srt))
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "--quiet",
-                 "--output-dir", str(tmp_path), "--format", "vtt"]) == 0
+    assert (
+        main(
+            [
+                "caption",
+                str(video_30s),
+                "--model",
+                str(tiny_model_dir),
+                "--detail",
+                "low",
+                "--quiet",
+                "--output-dir",
+                str(tmp_path),
+                "--format",
+                "vtt",
+            ]
+        )
+        == 0
+    )
     vtt = tmp_path / f"{video_30s.stem}.vtt"
     assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
     for path in (srt, vtt):
@@ -43,8 +65,9 @@ def test_ffmpeg_reads_our_srt(tiny_model_dir: Path, video_30s: Path, tmp_path: P
     ffmpeg = shutil.which("ffmpeg")
     assert ffmpeg, "ffmpeg is needed for this check (.ci/run installs it)"
     srt = tmp_path / "t.srt"
-    assert main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-q",
-                 "-o", str(srt)]) == 0
+    assert (
+        main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-q", "-o", str(srt)]) == 0
+    )
     out = tmp_path / "copy.srt"
     done = subprocess.run([ffmpeg, "-v", "error", "-i", str(srt), str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -56,8 +79,10 @@ def test_ffmpeg_reads_our_srt(tiny_model_dir: Path, video_30s: Path, tmp_path: P
 @pytest.mark.parametrize("fmt", ["json", "txt"])
 def test_other_formats(tiny_model_dir: Path, video_short: Path, tmp_path: Path, fmt: str):
     target = tmp_path / f"t.{fmt}"
-    assert main(["caption", str(video_short), "--model", str(tiny_model_dir), "--detail", "low", "-q",
-                 "-o", str(target)]) == 0
+    assert (
+        main(["caption", str(video_short), "--model", str(tiny_model_dir), "--detail", "low", "-q", "-o", str(target)])
+        == 0
+    )
     text = target.read_text(encoding="utf-8")
     if fmt == "json":
         cue = formats.read(target).track[0]
@@ -73,8 +98,9 @@ def test_describe_prints_text(tiny_model_dir: Path, video_short: Path):
     assert done.stdout.strip()
 
 
-def test_batch_with_one_bad_input_does_the_rest(tiny_model_dir: Path, video_short: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]):
+def test_batch_with_one_bad_input_does_the_rest(
+    tiny_model_dir: Path, video_short: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 1000)
     good = tmp_path / "good.mp4"
@@ -117,7 +143,9 @@ def test_missing_model_is_one_line_with_the_way_out(video_short: Path, tmp_path:
     env_cache = tmp_path / "empty-cache"
     done = subprocess.run(
         [sys.executable, "-m", "captioner_app.cli.main", "caption", str(video_short), "-o", str(tmp_path / "x.srt")],
-        capture_output=True, text=True, env={**ENV, "HF_HUB_CACHE": str(env_cache), "CAPTIONER_MODEL": ""},
+        capture_output=True,
+        text=True,
+        env={**ENV, "HF_HUB_CACHE": str(env_cache), "CAPTIONER_MODEL": ""},
         timeout=120,
     )
     assert done.returncode == 4
@@ -129,8 +157,9 @@ def test_missing_model_is_one_line_with_the_way_out(video_short: Path, tmp_path:
     assert not (tmp_path / "x.srt").exists()
 
 
-def test_model_from_environment(tiny_model_dir: Path, video_short: Path, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch):
+def test_model_from_environment(
+    tiny_model_dir: Path, video_short: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("CAPTIONER_MODEL", str(tiny_model_dir))
     assert main(["caption", str(video_short), "--detail", "low", "-q", "-o", str(tmp_path / "e.json")]) == 0
     assert formats.read(tmp_path / "e.json").track[0].provenance.model == str(tiny_model_dir)
@@ -188,9 +217,13 @@ def test_download_of_a_local_folder_prints_it(tiny_model_dir: Path):
     assert done.returncode == 0 and done.stdout.strip() == str(tiny_model_dir)
 
 
-def test_ctrl_c_keeps_the_cues_done_beside_the_output(tiny_model_dir: Path, video_30s: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]):
+def test_ctrl_c_keeps_the_cues_done_beside_the_output(
+    tiny_model_dir: Path,
+    video_30s: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
     from captioner_app.core.model.molmo import MolmoEngine
 
     real = MolmoEngine.caption
@@ -204,23 +237,42 @@ def test_ctrl_c_keeps_the_cues_done_beside_the_output(tiny_model_dir: Path, vide
 
     monkeypatch.setattr(MolmoEngine, "caption", interrupted_on_the_second_batch)
     target = tmp_path / "film.srt"
-    code = main(["caption", str(video_30s), "--model", str(tiny_model_dir), "--detail", "low", "-q",
-                 "--batch-size", "1", "-o", str(target)])
+    code = main(
+        [
+            "caption",
+            str(video_30s),
+            "--model",
+            str(tiny_model_dir),
+            "--detail",
+            "low",
+            "-q",
+            "--batch-size",
+            "1",
+            "-o",
+            str(target),
+        ]
+    )
     assert code == 130
     assert not target.exists()
     kept = formats.read(tmp_path / "film.partial.srt").track
     assert [(c.start_ms, c.end_ms) for c in kept] == [(0, 10_000)]
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"captioner: cancelled; the 1 cue done is in {tmp_path / 'film.partial.srt'}")
+        f"captioner: cancelled; the 1 cue done is in {tmp_path / 'film.partial.srt'}"
+    )
 
 
 def test_output_piped_into_a_reader_that_stops_early_is_quiet(tmp_path: Path):
     track = tmp_path / "long.srt"
-    blocks = [f"{i}\n00:00:{i % 60:02d},000 --> 00:00:{i % 60:02d},500\nwe see a cue number {i}\n"
-              for i in range(1, 3000)]
+    blocks = [
+        f"{i}\n00:00:{i % 60:02d},000 --> 00:00:{i % 60:02d},500\nwe see a cue number {i}\n" for i in range(1, 3000)
+    ]
     track.write_text("\n".join(blocks), encoding="utf-8")
-    cli = subprocess.Popen([sys.executable, "-m", "captioner_app.cli.main", "check", str(track), "--json"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "captioner_app.cli.main", "check", str(track), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
     assert cli.stdout is not None and cli.stderr is not None
     assert cli.stdout.read(200)  # like `| head -c 200`: read a little, then close the pipe
     cli.stdout.close()

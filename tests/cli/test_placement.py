@@ -22,13 +22,31 @@ def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _caption(model: Path, video: Path, out: Path, *extra: str) -> list[dict]:
-    assert main(["caption", str(video), "--model", str(model), "--device", "cpu", "-q", "-o", str(out),
-                 "--fps", "1", *extra]) == 0
+    assert (
+        main(
+            [
+                "caption",
+                str(video),
+                "--model",
+                str(model),
+                "--device",
+                "cpu",
+                "-q",
+                "-o",
+                str(out),
+                "--fps",
+                "1",
+                *extra,
+            ]
+        )
+        == 0
+    )
     return json.loads(out.read_text(encoding="utf-8"))["cues"]
 
 
-def test_gaps_placement_keeps_cues_off_speech(tiny_model_dir: Path, speech_video: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]):
+def test_gaps_placement_keeps_cues_off_speech(
+    tiny_model_dir: Path, speech_video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     cues = _caption(tiny_model_dir, speech_video, tmp_path / "gaps.json", "--placement", "gaps")
     analysis = analyze(probe(speech_video), AnalysisOptions(shots=False))
     assert len(cues) == len(analysis.gaps) == 3  # one description per usable gap
@@ -51,8 +69,17 @@ def test_gaps_placement_keeps_cues_off_speech(tiny_model_dir: Path, speech_video
 
 
 def test_shots_placement_and_detail_auto(tiny_model_dir: Path, speech_video: Path, tmp_path: Path):
-    cues = _caption(tiny_model_dir, speech_video, tmp_path / "shots.json", "--placement", "shots",
-                    "--detail", "auto", "--window", "4")
+    cues = _caption(
+        tiny_model_dir,
+        speech_video,
+        tmp_path / "shots.json",
+        "--placement",
+        "shots",
+        "--detail",
+        "auto",
+        "--window",
+        "4",
+    )
     spans = [(c["start_ms"], c["end_ms"]) for c in cues]
     # shots: 0-3, 3-9, 9-15.5, 15.5-20 s; the 6.5 s shot is longer than 1.5 windows of 4 s: halved
     assert spans == [(0, 3000), (3000, 9000), (9000, 12_250), (12_250, 15_500), (15_500, 20_000)]
@@ -71,11 +98,27 @@ def test_detail_auto_follows_the_budget(tiny_model_dir: Path, speech_video: Path
         plan(info, CaptionOptions(placement="gaps", min_gap_ms=3500))
 
 
-def test_gaps_placement_without_usable_gaps_is_a_usage_error(tiny_model_dir: Path, speech_video: Path,
-                                                             tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_gaps_placement_without_usable_gaps_is_a_usage_error(
+    tiny_model_dir: Path, speech_video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     out = tmp_path / "none.srt"
-    code = main(["caption", str(speech_video), "--model", str(tiny_model_dir), "--device", "cpu", "-q",
-                 "-o", str(out), "--placement", "gaps", "--min-gap", "3.5"])
+    code = main(
+        [
+            "caption",
+            str(speech_video),
+            "--model",
+            str(tiny_model_dir),
+            "--device",
+            "cpu",
+            "-q",
+            "-o",
+            str(out),
+            "--placement",
+            "gaps",
+            "--min-gap",
+            "3.5",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no pause of at least 3.5 s" in err and err.count("\n") == 1
     assert not out.exists()

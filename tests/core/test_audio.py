@@ -89,7 +89,7 @@ def test_decoded_audio_is_aligned_and_mono(speech_video):
     assert samples is not None and samples.ndim == 1
     assert abs(len(samples) - 20 * 16000) < 16000 * 0.2
     quiet = float(abs(samples[: 16000 * 9 // 10]).max())  # speech starts at 1.0 s
-    loud = float(abs(samples[16000 * 1: 16000 * 2]).max())
+    loud = float(abs(samples[16000 * 1 : 16000 * 2]).max())
     assert quiet < 0.05 < loud
 
 
@@ -126,7 +126,11 @@ def test_gaps_between_examples():
     speech = [Span(1000, 2000), Span(2100, 3000), Span(6000, 7000)]
     assert gaps_between(speech, 10_000, min_gap_ms=1200, pad_ms=150) == [Span(3150, 5850), Span(7150, 10_000)]
     assert gaps_between(speech, 10_000, min_gap_ms=0, pad_ms=0) == [
-        Span(0, 1000), Span(2000, 2100), Span(3000, 6000), Span(7000, 10_000)]
+        Span(0, 1000),
+        Span(2000, 2100),
+        Span(3000, 6000),
+        Span(7000, 10_000),
+    ]
     assert gaps_between([], 5000) == [Span(0, 5000)]
     assert merge_spans([Span(5, 9), Span(0, 5), Span(8, 12)]) == [Span(0, 12)]
 

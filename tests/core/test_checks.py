@@ -20,10 +20,12 @@ ANALYSIS = Analysis(
     gaps=(Span(2150, 4850), Span(9150, 13_850)),
 )
 
-CLEAN = Track([
-    Cue(2200, 4800, "A woman opens the red door."),  # 6 words, 7 fit in 2.6 s
-    Cue(9200, 13_800, "She crosses the hall and picks up a letter from the table."),  # 12 words, 13 fit
-])
+CLEAN = Track(
+    [
+        Cue(2200, 4800, "A woman opens the red door."),  # 6 words, 7 fit in 2.6 s
+        Cue(9200, 13_800, "She crosses the hall and picks up a letter from the table."),  # 12 words, 13 fit
+    ]
+)
 
 
 def rules(track: Track, analysis: Analysis | None = ANALYSIS, **options) -> list[tuple[int, str]]:
@@ -39,8 +41,10 @@ def test_clean_track_has_no_findings():
 @pytest.mark.parametrize(
     ("cue", "rule"),
     [
-        (Cue(2200, 4800, "A woman opens the red door, looks back at the hall and smiles at her brother."),
-         "over-budget"),
+        (
+            Cue(2200, 4800, "A woman opens the red door, looks back at the hall and smiles at her brother."),
+            "over-budget",
+        ),
         (Cue(9200, 13_800, "She crosses the hall and then we see a letter."), "we-see"),
         (Cue(9200, 13_800, "We hear the clock; she looks at it."), "we-see"),
         (Cue(9200, 13_800, "The camera pans across the empty hall."), "we-see"),
@@ -94,13 +98,18 @@ def test_over_budget_severity_and_extended_cues():
 
 
 def test_every_rule_is_exercised_by_one_broken_track():
-    broken = Track([
-        Cue(1500, 4000, "We see a woman who was opening the door and smiling at everyone in the room."),
-        Cue(3000, 4500, ""),
-        Cue(6050, 6750, "The camera shows a cat."),
-    ])
-    found = {f.rule for kind in ("description", "caption")
-             for f in check_track(broken, ANALYSIS, CheckOptions(kind=kind), narration_ms=spoken_ms())}
+    broken = Track(
+        [
+            Cue(1500, 4000, "We see a woman who was opening the door and smiling at everyone in the room."),
+            Cue(3000, 4500, ""),
+            Cue(6050, 6750, "The camera shows a cat."),
+        ]
+    )
+    found = {
+        f.rule
+        for kind in ("description", "caption")
+        for f in check_track(broken, ANALYSIS, CheckOptions(kind=kind), narration_ms=spoken_ms())
+    }
     assert found == set(RULES)
 
 
@@ -144,8 +153,7 @@ def test_json_export_flags_cues_over_budget():
     short = Cue(0, 2000, "A man in a long grey coat crosses the busy street.")  # 11 words, 6 fit
     ok = Cue(3000, 5000, "He waves.", extended=True)
     data = json_format.track_to_dict(Track([short, ok]))
-    assert [(c["budget_words"], c["fits"], c["extended"]) for c in data["cues"]] == [(6, False, False),
-                                                                                     (6, True, True)]
+    assert [(c["budget_words"], c["fits"], c["extended"]) for c in data["cues"]] == [(6, False, False), (6, True, True)]
     back = formats.parse(json_format.render(Track([short, ok])).encode(), "json", "t.json").track
     assert [c.text for c in back] == [short.text, ok.text]  # flagged, never cut
     assert [c.extended for c in back] == [False, True]

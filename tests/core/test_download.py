@@ -58,19 +58,34 @@ def online(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
 
 
-def cli(*args: str, endpoint: str, offline: bool = False, cache: Path | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_OFFLINE": "1" if offline else "0",
-           "PYTHONWARNINGS": "ignore", "CAPTIONER_MODEL": ""}
+def cli(
+    *args: str, endpoint: str, offline: bool = False, cache: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": endpoint,
+        "HF_HUB_OFFLINE": "1" if offline else "0",
+        "PYTHONWARNINGS": "ignore",
+        "CAPTIONER_MODEL": "",
+    }
     if cache is not None:
         env["HF_HUB_CACHE"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "captioner_app.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "captioner_app.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def wanted_files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir()
-            if p.suffix in (".json", ".safetensors", ".jinja") and p.is_file()}
+    return {
+        p.name: p.read_bytes()
+        for p in folder.iterdir()
+        if p.suffix in (".json", ".safetensors", ".jinja") and p.is_file()
+    }
 
 
 def test_cli_download_then_caption_offline(hub: FakeHub, tiny_model_dir: Path, tmp_path: Path):
@@ -87,8 +102,20 @@ def test_cli_download_then_caption_offline(hub: FakeHub, tiny_model_dir: Path, t
 
     before = len(hub.requests)
     clip = make_video(tmp_path / "clip.mp4", 2.0)
-    done = cli("caption", str(clip), "--model", REPO, "--detail", "low", "-q", "-o", str(tmp_path / "clip.srt"),
-               endpoint=hub.url, offline=True, cache=cache)
+    done = cli(
+        "caption",
+        str(clip),
+        "--model",
+        REPO,
+        "--detail",
+        "low",
+        "-q",
+        "-o",
+        str(tmp_path / "clip.srt"),
+        endpoint=hub.url,
+        offline=True,
+        cache=cache,
+    )
     assert done.returncode == 0, done.stderr
     assert "-->" in (tmp_path / "clip.srt").read_text(encoding="utf-8")
     assert len(hub.requests) == before, "captioning offline must not talk to the hub"
@@ -104,8 +131,10 @@ def test_interrupted_download_fails_in_one_line_and_resumes(big_hub: FakeHub, tm
     # Before the error, huggingface_hub logs its own in-run retry ("Trying to resume download...") because
     # importing it resets its logger to WARNING after cli/main.py quieted it; the error itself is one line.
     lines = done.stderr.strip().splitlines()
-    assert lines[-1] == (f"captioner: error: model {BIG} cannot be downloaded (the hub answered 503 Service "
-                         "Unavailable); partial files are kept and the next try resumes"), lines
+    assert lines[-1] == (
+        f"captioner: error: model {BIG} cannot be downloaded (the hub answered 503 Service "
+        "Unavailable); partial files are kept and the next try resumes"
+    ), lines
     assert not [line for line in lines[:-1] if "error:" in line or "Traceback" in line], lines
     partial = list(cache.rglob("*.part"))
     assert len(partial) == 1
@@ -131,8 +160,9 @@ def test_connection_lost_mid_file_is_resumed_within_the_same_run(big_hub: FakeHu
     assert (path / WEIGHTS).read_bytes() == big_hub.file_bytes(BIG, WEIGHTS)
 
 
-def test_only_safetensors_json_and_tokenizer_files_are_fetched(hub: FakeHub, tiny_model_dir: Path,
-                                                               tmp_path: Path, online: None):
+def test_only_safetensors_json_and_tokenizer_files_are_fetched(
+    hub: FakeHub, tiny_model_dir: Path, tmp_path: Path, online: None
+):
     path = download_model(REPO, cache_dir=str(tmp_path), endpoint=hub.url)
     assert sorted(p.name for p in path.iterdir()) == sorted(wanted_files(tiny_model_dir))
     asked = {r.path for r in hub.requests if r.path}
@@ -201,19 +231,41 @@ def test_gui_download_reports_progress_cancels_and_resumes(big_hub: FakeHub, tmp
     assert dones[0] == kept and dones == sorted(dones) and reports[-1][0] == reports[-1][1] == size
 
 
-def test_caption_fetches_a_missing_model_itself_then_works_offline(hub: FakeHub, tiny_model_dir: Path,
-                                                                   tmp_path: Path):
+def test_caption_fetches_a_missing_model_itself_then_works_offline(hub: FakeHub, tiny_model_dir: Path, tmp_path: Path):
     from captioner_app.testing.media import make_video
 
     cache = tmp_path / "cache"
     clip = make_video(tmp_path / "clip.mp4", 2.0)
-    done = cli("caption", str(clip), "--model", REPO, "--detail", "low", "-q", "-o", str(tmp_path / "a.srt"),
-               endpoint=hub.url, cache=cache)
+    done = cli(
+        "caption",
+        str(clip),
+        "--model",
+        REPO,
+        "--detail",
+        "low",
+        "-q",
+        "-o",
+        str(tmp_path / "a.srt"),
+        endpoint=hub.url,
+        cache=cache,
+    )
     assert done.returncode == 0, done.stderr
     assert WEIGHTS in {r.path for r in hub.requests if r.method == "GET"}
     before = len(hub.requests)
-    done = cli("caption", str(clip), "--model", REPO, "--detail", "low", "-q", "-o", str(tmp_path / "b.srt"),
-               endpoint=hub.url, offline=True, cache=cache)
+    done = cli(
+        "caption",
+        str(clip),
+        "--model",
+        REPO,
+        "--detail",
+        "low",
+        "-q",
+        "-o",
+        str(tmp_path / "b.srt"),
+        endpoint=hub.url,
+        offline=True,
+        cache=cache,
+    )
     assert done.returncode == 0, done.stderr
     assert len(hub.requests) == before
     assert (tmp_path / "a.srt").read_text(encoding="utf-8") == (tmp_path / "b.srt").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ def clips(video_30s: Path) -> list[ClipRequest]:
     info = video.probe(video_30s)
     frames = list(video.sample_frames(info, fps=2, max_side=128))
     prompt = window_prompt("low")
-    return [ClipRequest(frames[i * 20:(i + 1) * 20], prompt, info.fps, info.duration_ms) for i in range(3)]
+    return [ClipRequest(frames[i * 20 : (i + 1) * 20], prompt, info.fps, info.duration_ms) for i in range(3)]
 
 
 def test_tiny_model_loads_through_the_real_loader(tiny_engine: MolmoEngine, tiny_model_dir: Path):
@@ -81,8 +81,9 @@ def test_out_of_memory_retries_with_smaller_batches(tiny_model_dir: Path, clips,
 
 
 def test_forced_output_length_for_benchmarks(tiny_engine: MolmoEngine, clips):
-    forced = ClipRequest(clips[0].frames, window_prompt("low"), clips[0].native_fps,
-                         clips[0].video_duration_ms, min_new_tokens=48)
+    forced = ClipRequest(
+        clips[0].frames, window_prompt("low"), clips[0].native_fps, clips[0].video_duration_ms, min_new_tokens=48
+    )
     tiny_engine.caption([forced])
     assert tiny_engine.last_generated_tokens == 48
 
@@ -146,7 +147,7 @@ def test_prepared_inputs_give_the_same_texts(tiny_engine, video_30s):
 
     info = probe(video_30s)
     frames = list(sample_frames(info, 0, 6000, fps=2, max_side=64))
-    requests = [ClipRequest(frames[k:k + 4], window_prompt("low"), info.fps, info.duration_ms) for k in (0, 4, 8)]
+    requests = [ClipRequest(frames[k : k + 4], window_prompt("low"), info.fps, info.duration_ms) for k in (0, 4, 8)]
     direct = tiny_engine.caption(requests)
     prepared = tiny_engine.prepare(requests)
     assert tiny_engine.caption(requests, prepared=prepared) == direct
@@ -164,10 +165,11 @@ def test_one_vision_pass_for_a_whole_batch_and_stages_are_timed(tiny_engine, vid
 
     info = probe(video_30s)
     frames = list(sample_frames(info, 0, 6000, fps=2, max_side=64))
-    requests = [ClipRequest(frames[k:k + 4], window_prompt("low"), info.fps, info.duration_ms) for k in (0, 4, 8)]
+    requests = [ClipRequest(frames[k : k + 4], window_prompt("low"), info.fps, info.duration_ms) for k in (0, 4, 8)]
     calls = []
     handle = tiny_engine.model.model.vision_tower.register_forward_hook(
-        lambda _m, args, _o: calls.append(args[0].shape[0]))
+        lambda _m, args, _o: calls.append(args[0].shape[0])
+    )
     old_batch = tiny_engine.batch_size
     tiny_engine.batch_size = 3
     try:

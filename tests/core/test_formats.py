@@ -53,9 +53,16 @@ def test_export_then_import_gives_back_the_same_cues(fmt: str, track: Track):
 
 
 def test_json_keeps_provenance(tmp_path: Path):
-    prov = Provenance(window_index=3, window_start_ms=30_000, window_end_ms=40_000,
-                      frame_times_ms=(30_000, 30_500), detail="high", model="allenai/Molmo2-4B",
-                      revision="abc123", placement="windows")
+    prov = Provenance(
+        window_index=3,
+        window_start_ms=30_000,
+        window_end_ms=40_000,
+        frame_times_ms=(30_000, 30_500),
+        detail="high",
+        model="allenai/Molmo2-4B",
+        revision="abc123",
+        placement="windows",
+    )
     track = Track([Cue(30_000, 40_000, "A man runs.", prov)], video="v.mp4", duration_ms=60_000)
     path = formats.write(track, tmp_path / "t.json")
     back = formats.read(path).track
@@ -158,8 +165,11 @@ def test_write_into_missing_folder_is_one_line_error(tmp_path: Path):
 def test_track_edit_operations():
     track = Track([Cue(0, 4000, "one two three four"), Cue(5000, 6000, "five")])
     track.split(0, 2000)
-    assert key(track, False) == [(0, 2000, "one two", None), (2000, 4000, "three four", None),
-                                 (5000, 6000, "five", None)]
+    assert key(track, False) == [
+        (0, 2000, "one two", None),
+        (2000, 4000, "three four", None),
+        (5000, 6000, "five", None),
+    ]
     track.merge(1, 2)
     assert key(track, False)[1] == (2000, 6000, "three four five", None)
     assert track.find("FIVE") == 1

@@ -16,8 +16,7 @@ LOW = CaptionOptions(detail="low", max_side=128)
 def test_yields_each_window_in_order_with_progress(tiny_engine, video_30s: Path):
     info = video.probe(video_30s)
     results = list(caption_windows(info, tiny_engine, LOW))
-    assert [(r.window.start_ms, r.window.end_ms) for r in results] == [(0, 10_000), (10_000, 20_000),
-                                                                     (20_000, 30_000)]
+    assert [(r.window.start_ms, r.window.end_ms) for r in results] == [(0, 10_000), (10_000, 20_000), (20_000, 30_000)]
     assert [(r.progress.done, r.progress.total) for r in results] == [(1, 3), (2, 3), (3, 3)]
     assert results[-1].progress.eta_s == 0
     for r in results:
@@ -54,8 +53,13 @@ def test_overlapping_windows_share_one_decode(tiny_engine, video_30s: Path):
     info = video.probe(video_30s)
     options = CaptionOptions(detail="low", window_ms=10_000, stride_ms=5000, max_side=128)
     track = caption_track(info, tiny_engine, options)
-    assert [(c.start_ms, c.end_ms) for c in track] == [(0, 10_000), (5_000, 15_000), (10_000, 20_000),
-                                                       (15_000, 25_000), (20_000, 30_000)]
+    assert [(c.start_ms, c.end_ms) for c in track] == [
+        (0, 10_000),
+        (5_000, 15_000),
+        (10_000, 20_000),
+        (15_000, 25_000),
+        (20_000, 30_000),
+    ]
     assert track[1].provenance.frame_times_ms[0] == 5_000
 
 
@@ -96,8 +100,16 @@ def test_describe_whole_video(tiny_engine, video_30s: Path):
     assert isinstance(text, str) and text
 
 
-@pytest.mark.parametrize("options", [CaptionOptions(fps=0), CaptionOptions(fps=100), CaptionOptions(window_ms=-1000),
-                                     CaptionOptions(detail="extreme"), CaptionOptions(stride_ms=0)])
+@pytest.mark.parametrize(
+    "options",
+    [
+        CaptionOptions(fps=0),
+        CaptionOptions(fps=100),
+        CaptionOptions(window_ms=-1000),
+        CaptionOptions(detail="extreme"),
+        CaptionOptions(stride_ms=0),
+    ],
+)
 def test_bad_options(options: CaptionOptions):
     with pytest.raises(UsageError):
         options.validate()

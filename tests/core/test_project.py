@@ -28,10 +28,17 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def sample() -> Project:
-    cues = [Cue(0, 1500, "A door opens.", Provenance(window_index=0, detail="low", model="m", source="model")),
-            Cue(2000, 3000, "Ça va.\nOui.", extended=True)]
-    return Project(video="/videos/a.mp4", track=Track(cues, "/videos/a.mp4", 5000),
-                   caption={"detail": "low", "window_s": 5.0, "stride_s": None, "fps": 2.0}, model="m", device="cpu")
+    cues = [
+        Cue(0, 1500, "A door opens.", Provenance(window_index=0, detail="low", model="m", source="model")),
+        Cue(2000, 3000, "Ça va.\nOui.", extended=True),
+    ]
+    return Project(
+        video="/videos/a.mp4",
+        track=Track(cues, "/videos/a.mp4", 5000),
+        caption={"detail": "low", "window_s": 5.0, "stride_s": None, "fps": 2.0},
+        model="m",
+        device="cpu",
+    )
 
 
 def test_round_trip(tmp_path: Path):
@@ -45,12 +52,15 @@ def test_round_trip(tmp_path: Path):
     assert json.loads(path.read_text())["version"] == 1
 
 
-@pytest.mark.parametrize("content, words", [
-    ("{", "damaged"),
-    ('{"schema": "other"}', "not a captioner project"),
-    ('{"schema": "captioner-project", "version": 99, "track": {"cues": []}}', "newer version"),
-    ('{"schema": "captioner-project", "version": 1, "track": 5}', "no 'cues' list"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("{", "damaged"),
+        ('{"schema": "other"}', "not a captioner project"),
+        ('{"schema": "captioner-project", "version": 99, "track": {"cues": []}}', "newer version"),
+        ('{"schema": "captioner-project", "version": 1, "track": 5}', "no 'cues' list"),
+    ],
+)
 def test_bad_files_give_one_line(tmp_path: Path, content: str, words: str):
     path = tmp_path / "bad.adproj"
     path.write_text(content, encoding="utf-8")

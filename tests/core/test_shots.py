@@ -44,8 +44,12 @@ def test_shots_cover_the_video():
 
 
 def test_snap_to_cuts_and_gap_edges():
-    a = Analysis(duration_ms=20_000, shots=(Span(0, 4000), Span(4000, 20_000)),
-                 gaps=(Span(6000, 9000),), speech=(Span(1000, 5850), Span(9150, 12_000)))
+    a = Analysis(
+        duration_ms=20_000,
+        shots=(Span(0, 4000), Span(4000, 20_000)),
+        gaps=(Span(6000, 9000),),
+        speech=(Span(1000, 5850), Span(9150, 12_000)),
+    )
     assert snap_points(a) == [4000, 6000, 9000]
     assert snap(4080, a, 100) == 4000
     assert snap(5950, a, 100) == 6000

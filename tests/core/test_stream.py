@@ -59,7 +59,7 @@ def test_sampling_preview_and_audio_share_the_clock(offset_video: Path):
     samples = decode_audio(str(offset_video))
     assert samples is not None
     rate = 16000
-    before, after = samples[int(1.8 * rate):int(1.95 * rate)], samples[int(2.05 * rate):int(2.2 * rate)]
+    before, after = samples[int(1.8 * rate) : int(1.95 * rate)], samples[int(2.05 * rate) : int(2.2 * rate)]
     assert np.abs(before).max() < 0.05 < np.abs(after).max()  # the tone starts at 2 s on the video's clock
 
 

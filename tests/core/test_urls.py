@@ -107,8 +107,17 @@ def test_is_url() -> None:
     assert not is_url("clip.mp4")
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x.mp4", "gopher://127.0.0.1/",
-                                 "javascript:alert(1)", "data:video/mp4;base64,AAAA", "//127.0.0.1/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x.mp4",
+        "gopher://127.0.0.1/",
+        "javascript:alert(1)",
+        "data:video/mp4;base64,AAAA",
+        "//127.0.0.1/x",
+    ],
+)
 def test_other_schemes_are_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(UrlError) as info:
         fetch_url(url, tmp_path, allow_private=True)
@@ -117,9 +126,20 @@ def test_other_schemes_are_refused(url: str, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x.mp4", "http://localhost:9/x.mp4", "http://[::1]:9/x",
-                                 "http://10.1.2.3/x.mp4", "http://192.168.0.1/x", "http://169.254.169.254/",
-                                 "http://2130706433:9/x", "http://[::ffff:127.0.0.1]:9/x", "http://0.0.0.0:9/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x.mp4",
+        "http://localhost:9/x.mp4",
+        "http://[::1]:9/x",
+        "http://10.1.2.3/x.mp4",
+        "http://192.168.0.1/x",
+        "http://169.254.169.254/",
+        "http://2130706433:9/x",
+        "http://[::ffff:127.0.0.1]:9/x",
+        "http://0.0.0.0:9/x",
+    ],
+)
 def test_private_and_loopback_addresses_are_refused_without_the_flag(url: str) -> None:
     with pytest.raises(UrlError) as info:
         check_address(url, allow_private=False)
@@ -141,8 +161,9 @@ def test_refused_server_side_fetch_touches_nothing(server: str, tmp_path: Path) 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_fetch_keeps_the_bytes_and_ignores_the_servers_file_name(server: str, tmp_path: Path,
-                                                                 video_short: Path) -> None:
+def test_fetch_keeps_the_bytes_and_ignores_the_servers_file_name(
+    server: str, tmp_path: Path, video_short: Path
+) -> None:
     path = fetch_url(f"{server}/video.mp4", tmp_path, allow_private=True)
     assert path.parent == tmp_path
     assert "evil" not in path.name and path.name.startswith("download-")

@@ -45,16 +45,30 @@ def model_args(tiny_model_dir: Path) -> list[str]:
 def test_caption_a_url(served: str, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    code = main(["caption", f"{served}/clip.mp4?x=1", "--detail", "low", "--output-dir", str(out), "-q",
-                 "--format", "vtt", *model_args(tiny_model_dir)])
+    code = main(
+        [
+            "caption",
+            f"{served}/clip.mp4?x=1",
+            "--detail",
+            "low",
+            "--output-dir",
+            str(out),
+            "-q",
+            "--format",
+            "vtt",
+            *model_args(tiny_model_dir),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert (out / "clip.vtt").read_text().startswith("WEBVTT")
 
 
-def test_describe_refuses_bad_urls_in_one_line(served: str, tiny_model_dir: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["describe", "file:///etc/passwd", f"{served}/notes.txt", f"{served}/missing.mp4",
-                 *model_args(tiny_model_dir)])
+def test_describe_refuses_bad_urls_in_one_line(
+    served: str, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["describe", "file:///etc/passwd", f"{served}/notes.txt", f"{served}/missing.mp4", *model_args(tiny_model_dir)]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 3
     assert len(err) == 3

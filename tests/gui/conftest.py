@@ -90,8 +90,13 @@ def make_window(qtbot, tiny_model_dir: Path, model_process) -> Iterator[Callable
         pool = None
         if not own_processes:
             pool = WorkerPool(None, model_process=model_process[0], analysis_process=model_process[1])
-        window = MainWindow(Settings(**values), model=str(tiny_model_dir), device="cpu",  # type: ignore[arg-type]
-                            check_recovery=check_recovery, pool=pool)
+        window = MainWindow(
+            Settings(**values),
+            model=str(tiny_model_dir),
+            device="cpu",  # type: ignore[arg-type]
+            check_recovery=check_recovery,
+            pool=pool,
+        )
         # pytest-qt closes the window after the test: answer the unsaved-edits question as "quit"
         # (the edits stay as an autosave) instead of showing a modal box nobody clicks
         window._ask_about_unsaved = lambda dirty: "quit"  # type: ignore[method-assign]

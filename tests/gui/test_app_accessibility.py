@@ -22,8 +22,17 @@ from captioner_app.gui.app import parse_args
 from captioner_app.gui.dialogs.shortcuts import shortcut_rows
 from captioner_app.gui.widgets.timeline import Timeline
 
-INTERACTIVE = (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit,
-               QAbstractItemView, Timeline)
+INTERACTIVE = (
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QAbstractItemView,
+    Timeline,
+)
 
 
 def unnamed(root: QWidget) -> list[str]:
@@ -39,8 +48,11 @@ def unnamed(root: QWidget) -> list[str]:
             continue
         if type(widget).__name__ in ("QScrollBar",) or widget.objectName().startswith("qt_"):
             continue
-        if widget.focusPolicy().name == "NoFocus" and isinstance(widget, QAbstractButton) \
-                and type(widget).__name__ in ("QDockWidgetTitleButton",):
+        if (
+            widget.focusPolicy().name == "NoFocus"
+            and isinstance(widget, QAbstractButton)
+            and type(widget).__name__ in ("QDockWidgetTitleButton",)
+        ):
             continue
         if not widget.accessibleName().strip():
             text = getattr(widget, "text", lambda: "")()
@@ -68,8 +80,19 @@ def test_every_action_has_a_keyboard_path_listed_in_help(qtbot, make_window):
     # actions without their own keys are reachable through the menus' mnemonics (Alt+letter)
     for action in w.all_actions:
         assert "&" in action.text() or action.shortcuts(), action.text()
-    assert {"Open Video…", "Undo", "Redo", "Caption Video", "Cancel", "Play/Pause", "Next Frame",
-            "Split Cue at Playhead", "Merge Cues", "Find…", "Keyboard Shortcuts"} <= listed
+    assert {
+        "Open Video…",
+        "Undo",
+        "Redo",
+        "Caption Video",
+        "Cancel",
+        "Play/Pause",
+        "Next Frame",
+        "Split Cue at Playhead",
+        "Merge Cues",
+        "Find…",
+        "Keyboard Shortcuts",
+    } <= listed
     assert len(without_keys) <= 3, without_keys
     for menu in w.menuBar().findChildren(type(w.menuBar().actions()[0].menu())):
         assert "&" in menu.title() or not menu.title()

@@ -34,9 +34,11 @@ def drag(widget, start: QPointF, end: QPointF, shift: bool = False) -> None:
     """Press, move and release the left button, optionally holding Shift while moving."""
     mods = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    for kind, pos, button, buttons in ((QEvent.Type.MouseButtonPress, start, left, left),
-                                       (QEvent.Type.MouseMove, end, none, left),
-                                       (QEvent.Type.MouseButtonRelease, end, left, none)):
+    for kind, pos, button, buttons in (
+        (QEvent.Type.MouseButtonPress, start, left, left),
+        (QEvent.Type.MouseMove, end, none, left),
+        (QEvent.Type.MouseButtonRelease, end, left, none),
+    ):
         event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, mods)
         QApplication.sendEvent(widget, event)
 
@@ -45,8 +47,9 @@ def cue(start: int, end: int, text: str) -> Cue:
     return Cue(start, end, text, Provenance(source="manual"))
 
 
-def test_analysis_draws_speech_and_shots_snaps_edges_and_places_cues_in_gaps(qtbot, make_window, speech_video,
-                                                                            wait_opened):
+def test_analysis_draws_speech_and_shots_snaps_edges_and_places_cues_in_gaps(
+    qtbot, make_window, speech_video, wait_opened
+):
     path, truth = speech_video
     w = make_window()
     w.open_paths([str(path)])
@@ -133,8 +136,14 @@ def test_checks_pane_lists_findings_and_selects_the_cue(qtbot, make_window, smal
     model = w.doc.model
     model.replace_all(BROKEN, "Broken track")
     found = {(f.cue_index, f.rule) for f in w.checks.findings}
-    assert {(0, "over-budget"), (1, "cue-overlap"), (1, "we-see"), (2, "empty-text"), (2, "short-gap"),
-            (3, "not-present-tense")} <= found
+    assert {
+        (0, "over-budget"),
+        (1, "cue-overlap"),
+        (1, "we-see"),
+        (2, "empty-text"),
+        (2, "short-gap"),
+        (3, "not-present-tense"),
+    } <= found
     assert w.checks.list.count() == len(w.checks.findings)
     first = w.checks.list.item(0).text()
     assert "Cue 1" in first and "over-budget" in first and "mark it extended" in first
@@ -148,8 +157,9 @@ def test_checks_pane_lists_findings_and_selects_the_cue(qtbot, make_window, smal
     # clicking a finding selects its cue and moves the playhead there
     row = next(i for i, f in enumerate(w.checks.findings) if f.rule == "not-present-tense")
     item = w.checks.list.item(row)
-    qtbot.mouseClick(w.checks.list.viewport(), Qt.MouseButton.LeftButton,
-                     pos=w.checks.list.visualItemRect(item).center())
+    qtbot.mouseClick(
+        w.checks.list.viewport(), Qt.MouseButton.LeftButton, pos=w.checks.list.visualItemRect(item).center()
+    )
     assert w.selected_rows() == [3]
     assert w.position == BROKEN[3].start_ms
 
@@ -169,8 +179,13 @@ def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video
     w.open_paths([str(small_video)])
     wait_opened(w)
     model = w.doc.model
-    model.replace_all([cue(0, 2000, "A woman opens the red door, looks back at the hall and smiles at her brother."),
-                       cue(3000, 5000, "She leaves.")], "Track")
+    model.replace_all(
+        [
+            cue(0, 2000, "A woman opens the red door, looks back at the hall and smiles at her brother."),
+            cue(3000, 5000, "She leaves."),
+        ],
+        "Track",
+    )
     assert "over-budget" in {f.rule for f in w.checks.findings}
     w.select_row(0)
     action(w, "Mark Cue Extended / Not Extended").trigger()
@@ -199,8 +214,9 @@ def test_extended_is_undoable_shown_and_exported(qtbot, make_window, small_video
     assert model.undo_stack.undoText().startswith("Mark cue 1 not extended")
 
 
-def test_speak_cue_speaks_with_the_narration_voice_and_says_how_long(qtbot, make_window, small_video: Path,
-                                                                     wait_opened):
+def test_speak_cue_speaks_with_the_narration_voice_and_says_how_long(
+    qtbot, make_window, small_video: Path, wait_opened
+):
     w = make_window(auto_analyze=False)
     w.open_paths([str(small_video)])
     wait_opened(w)

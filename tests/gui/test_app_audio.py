@@ -21,8 +21,9 @@ def tone_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("audio") / "tone.mp4", 4.0, audio=audio, sample_rate=rate)
 
 
-def test_waveform_worker_reaches_the_timeline_and_matches_the_tone(make_window, wait_opened, qtbot,
-                                                                  tone_video: Path) -> None:
+def test_waveform_worker_reaches_the_timeline_and_matches_the_tone(
+    make_window, wait_opened, qtbot, tone_video: Path
+) -> None:
     window = make_window()
     gui_thread = threading.get_ident()
     computed_in: list[int] = []
@@ -38,8 +39,9 @@ def test_waveform_worker_reaches_the_timeline_and_matches_the_tone(make_window, 
     try:
         window.session.open_paths([str(tone_video)])
         wait_opened(window)
-        qtbot.waitUntil(lambda: window.timeline.envelope is not None and window.timeline.envelope.complete,
-                        timeout=20000)
+        qtbot.waitUntil(
+            lambda: window.timeline.envelope is not None and window.timeline.envelope.complete, timeout=20000
+        )
     finally:
         waveform_cache.compute_envelope = original  # type: ignore[assignment]
     assert computed_in and gui_thread not in computed_in  # decoded in a worker, never the GUI thread
@@ -65,8 +67,9 @@ def test_waveform_worker_reaches_the_timeline_and_matches_the_tone(make_window, 
     assert cache_path(tone_video) is not None and cache_path(tone_video).is_file()
 
 
-def test_partial_envelopes_are_drawn_as_they_arrive(make_window, wait_opened, qtbot, tone_video: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_partial_envelopes_are_drawn_as_they_arrive(
+    make_window, wait_opened, qtbot, tone_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from captioner_app.core.media import waveform
 
     monkeypatch.setattr(waveform, "PARTIAL_EVERY_S", 0.0)  # hand out every partial envelope
@@ -106,8 +109,9 @@ def _spy_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return threads
 
 
-def test_speak_cue_synthesises_off_the_gui_thread(make_window, wait_opened, qtbot, tone_video: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_speak_cue_synthesises_off_the_gui_thread(
+    make_window, wait_opened, qtbot, tone_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from captioner_app.core.tracks.track import Cue
 
     threads = _spy_threads(monkeypatch)
@@ -143,8 +147,9 @@ def test_voice_menu_lists_voices_and_keeps_the_choice(make_window, qtbot) -> Non
     assert next(a for a in menu.actions() if a.isChecked()).text() == french_label
 
 
-def test_checks_pane_flags_narration_longer_than_its_cue(make_window, wait_opened, qtbot, tone_video: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checks_pane_flags_narration_longer_than_its_cue(
+    make_window, wait_opened, qtbot, tone_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from captioner_app.core.tracks.track import Cue
 
     threads = _spy_threads(monkeypatch)
@@ -166,24 +171,25 @@ def test_checks_pane_flags_narration_longer_than_its_cue(make_window, wait_opene
 def talking_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from captioner_app.testing.speech import make_speech_video
 
-    path, _ = make_speech_video(tmp_path_factory.mktemp("render") / "talking.mp4", 8.0,
-                                ((0.5, "Hello there."), (5.0, "Good night.")), (3.0,))
+    path, _ = make_speech_video(
+        tmp_path_factory.mktemp("render") / "talking.mp4", 8.0, ((0.5, "Hello there."), (5.0, "Good night.")), (3.0,)
+    )
     return path
 
 
 def _export(window, qtbot, monkeypatch: pytest.MonkeyPatch, out: Path) -> list[object]:
     from captioner_app.gui import file_commands
 
-    monkeypatch.setattr(file_commands.QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(out), "")))
+    monkeypatch.setattr(file_commands.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     done: list[object] = []
     window.session.renderer.finished.connect(done.append)
     action(window, "Export Described Video…").trigger()
     return done
 
 
-def test_export_described_video(make_window, wait_opened, qtbot, talking_video: Path, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_described_video(
+    make_window, wait_opened, qtbot, talking_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import av
 
     from captioner_app.core.tracks.track import Cue
@@ -208,8 +214,9 @@ def test_export_described_video(make_window, wait_opened, qtbot, talking_video: 
     assert [p.name for p in out_dir.iterdir()] == ["described.mp4"]  # no temporary file left
 
 
-def test_export_cancelled_or_failing_writes_nothing(make_window, wait_opened, qtbot, talking_video: Path,
-                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_cancelled_or_failing_writes_nothing(
+    make_window, wait_opened, qtbot, talking_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from captioner_app.core.tracks.track import Cue
 
     window = make_window(auto_analyze=False)

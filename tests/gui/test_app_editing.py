@@ -54,7 +54,8 @@ def test_add_delete_split_merge_find(qtbot, make_window, small_video: Path, wait
     w.table.selectAll()
     w.merge_cues()
     assert [(c.start_ms, c.end_ms, c.text) for c in w.doc.model.track] == [
-        (1000, 3000, "A woman opens the red door slowly")]
+        (1000, 3000, "A woman opens the red door slowly")
+    ]
     w.seek(4000)
     w.add_cue()
     w.doc.model.setData(w.doc.model.index(1, 3), "Rain falls.")
@@ -143,4 +144,3 @@ def test_play_pause_advances_at_video_rate(qtbot, make_window, small_video: Path
     assert not w.playing
     assert 300 <= w.position <= 1500  # wall-clock driven; allows a busy machine
     assert w.last_frame.requested_ms > 0
-

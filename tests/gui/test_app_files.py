@@ -23,19 +23,22 @@ def drop(window, paths: list[Path]) -> bool:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPoint(window.width() // 2, window.height() // 2)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, enter)
     if not enter.isAccepted():
         return False
-    event = QDropEvent(pos.toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        pos.toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, event)
     return event.isAccepted()
 
 
 def test_drop_several_files_makes_a_queue_and_a_broken_one_gives_a_message(
-        qtbot, make_window, small_video: Path, long_video: Path, tmp_path: Path):
+    qtbot, make_window, small_video: Path, long_video: Path, tmp_path: Path
+):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not really a video" * 20)
     w = make_window()
@@ -116,15 +119,30 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_autosave_survives_kill_and_next_start_restores(qtbot, make_window, small_video: Path, tmp_path: Path,
-                                                        data_dir: Path, tiny_model_dir: Path):
+def test_autosave_survives_kill_and_next_start_restores(
+    qtbot, make_window, small_video: Path, tmp_path: Path, data_dir: Path, tiny_model_dir: Path
+):
     srt = tmp_path / "edits.srt"
     formats.write(Track([Cue(100, 900, "A door opens."), Cue(1200, 2500, "A man walks in.")]), srt)
     env = dict(os.environ, CAPTIONER_DATA_DIR=str(data_dir), QT_QPA_PLATFORM="offscreen")
     # the app process: opens the video, imports the edits, autosaves every half second
-    proc = subprocess.Popen([sys.executable, "-c", APP_SCRIPT, str(small_video), str(srt), "--autosave", "0.5",
-                             "--no-restore", "--model", str(tiny_model_dir)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            APP_SCRIPT,
+            str(small_video),
+            str(srt),
+            "--autosave",
+            "0.5",
+            "--no-restore",
+            "--model",
+            str(tiny_model_dir),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     autosaves = data_dir / "autosave"
     try:
         deadline = time.monotonic() + 60
@@ -151,7 +169,9 @@ def test_autosave_survives_kill_and_next_start_restores(qtbot, make_window, smal
     w.restore_button.click()
     assert not w.banner.isVisible()
     assert [(c.start_ms, c.end_ms, c.text) for c in w.doc.model.track] == [
-        (100, 900, "A door opens."), (1200, 2500, "A man walks in.")]
+        (100, 900, "A door opens."),
+        (1200, 2500, "A man walks in."),
+    ]
     assert w.doc.dirty
     qtbot.waitUntil(lambda: w.doc.info is not None, timeout=20000)
     assert not found.exists()  # taken over by this session
@@ -163,8 +183,9 @@ def test_autosave_survives_kill_and_next_start_restores(qtbot, make_window, smal
     assert list(autosaves.glob("*.json")) == []
 
 
-def test_clean_exit_without_edits_leaves_no_autosave(qtbot, make_window, small_video: Path, data_dir: Path,
-                                                     wait_opened):
+def test_clean_exit_without_edits_leaves_no_autosave(
+    qtbot, make_window, small_video: Path, data_dir: Path, wait_opened
+):
     w = make_window(autosave_s=0.2)
     w.open_paths([str(small_video)])
     wait_opened(w)
@@ -175,8 +196,9 @@ def test_clean_exit_without_edits_leaves_no_autosave(qtbot, make_window, small_v
     assert list((data_dir / "autosave").glob("*.json")) == []
 
 
-def test_missing_model_offers_download_or_folder(qtbot, make_window, small_video: Path, tiny_model_dir: Path,
-                                                 tmp_path: Path, wait_opened):
+def test_missing_model_offers_download_or_folder(
+    qtbot, make_window, small_video: Path, tiny_model_dir: Path, tmp_path: Path, wait_opened
+):
     w = make_window()
     w.model_edit.setText("nobody/not-a-real-model")
     w.open_paths([str(small_video)])
@@ -199,8 +221,9 @@ def test_missing_model_offers_download_or_folder(qtbot, make_window, small_video
     assert len(w.doc.model.track) == 3
 
 
-def test_quit_with_unsaved_edits_offers_to_save(qtbot, make_window, small_video: Path, tmp_path: Path,
-                                                monkeypatch, wait_opened):
+def test_quit_with_unsaved_edits_offers_to_save(
+    qtbot, make_window, small_video: Path, tmp_path: Path, monkeypatch, wait_opened
+):
     from captioner_app.core.tracks.project import EXTENSION
 
     w = make_window()
@@ -214,6 +237,7 @@ def test_quit_with_unsaved_edits_offers_to_save(qtbot, make_window, small_video:
         def ask(dirty):
             asked.append([d.title for d in dirty])
             return choice
+
         return ask
 
     monkeypatch.setattr(w, "_ask_about_unsaved", answer("cancel"))

@@ -34,11 +34,28 @@ def test_data_dir_override_and_round_trip(folder: Path):
 
 def test_bad_values_fall_back_to_defaults(folder: Path):
     folder.mkdir(parents=True)
-    settings_path().write_text(json.dumps({"detail": "enormous", "window_s": -3, "autosave_s": "soon",
-                                           "stride_s": 0, "recent_files": "x", "unknown": 1, "device": "cpu"}))
+    settings_path().write_text(
+        json.dumps(
+            {
+                "detail": "enormous",
+                "window_s": -3,
+                "autosave_s": "soon",
+                "stride_s": 0,
+                "recent_files": "x",
+                "unknown": 1,
+                "device": "cpu",
+            }
+        )
+    )
     s = load_settings()
     assert (s.detail, s.window_s, s.autosave_s, s.stride_s, s.recent_files, s.device) == (
-        "medium", 10.0, 10.0, None, [], "cpu")
+        "medium",
+        10.0,
+        10.0,
+        None,
+        [],
+        "cpu",
+    )
     settings_path().write_text("not json")
     assert load_settings() == Settings()
 

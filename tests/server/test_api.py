@@ -40,10 +40,13 @@ def assert_error(response: requests.Response, status: int, *words: str) -> str:
 
 
 def upload(server: CaptionServer, path: Path) -> str:
-    ticket = requests.post(f"{server.url}/api/v3/media/uploads", headers=auth(server), timeout=10,
-                           json={"filename": path.name, "size": path.stat().st_size}).json()["data"]
-    put = requests.put(ticket["upload"]["url"], data=path.read_bytes(), headers=ticket["upload"]["headers"],
-                       timeout=30)
+    ticket = requests.post(
+        f"{server.url}/api/v3/media/uploads",
+        headers=auth(server),
+        timeout=10,
+        json={"filename": path.name, "size": path.stat().st_size},
+    ).json()["data"]
+    put = requests.put(ticket["upload"]["url"], data=path.read_bytes(), headers=ticket["upload"]["headers"], timeout=30)
     assert put.status_code == 200, put.text
     return str(ticket["download_url"])
 
@@ -51,8 +54,9 @@ def upload(server: CaptionServer, path: Path) -> str:
 def wait(server: CaptionServer, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        data = requests.get(f"{server.url}/api/v3/predictions/{job_id}/result", headers=auth(server),
-                            timeout=10).json()["data"]
+        data = requests.get(
+            f"{server.url}/api/v3/predictions/{job_id}/result", headers=auth(server), timeout=10
+        ).json()["data"]
         if data["status"] in ("completed", "failed"):
             return dict(data)
         time.sleep(0.1)
@@ -62,15 +66,26 @@ def wait(server: CaptionServer, job_id: str, timeout_s: float = 120) -> dict[str
 def test_token_is_required_on_every_request(start_server: Start, video_short: Path) -> None:
     server = start_server()
     url = upload(server, video_short)
-    for method, path in [("POST", f"/api/v3/{MODEL_PATH}"), ("GET", "/api/v3/predictions/x/result"),
-                         ("POST", "/api/v3/media/uploads"), ("GET", url[len(server.url):]),
-                         ("GET", "/no/such/path"), ("OPTIONS", f"/api/v3/{MODEL_PATH}")]:
-        bare = requests.request(method, server.url + path, json={"video": url}, timeout=10,
-                                headers={"Origin": "http://evil.example"})
+    for method, path in [
+        ("POST", f"/api/v3/{MODEL_PATH}"),
+        ("GET", "/api/v3/predictions/x/result"),
+        ("POST", "/api/v3/media/uploads"),
+        ("GET", url[len(server.url) :]),
+        ("GET", "/no/such/path"),
+        ("OPTIONS", f"/api/v3/{MODEL_PATH}"),
+    ]:
+        bare = requests.request(
+            method, server.url + path, json={"video": url}, timeout=10, headers={"Origin": "http://evil.example"}
+        )
         assert_error(bare, 401, "missing API key")
         assert "access-control-allow-origin" not in {k.lower() for k in bare.headers}
-        wrong = requests.request(method, server.url + path, json={"video": url}, timeout=10,
-                                 headers={"Authorization": "Bearer not-the-token"})
+        wrong = requests.request(
+            method,
+            server.url + path,
+            json={"video": url},
+            timeout=10,
+            headers={"Authorization": "Bearer not-the-token"},
+        )
         assert_error(wrong, 401, "invalid API key")
     assert server.store.counts()["created"] == 0
 
@@ -86,8 +101,9 @@ def test_host_header_must_name_this_server(start_server: Start) -> None:
         assert ok.status_code == 200 and ok.json()["data"]["model"] == MODEL_PATH
 
 
-@pytest.mark.parametrize("video", ["file:///etc/passwd", "ftp://127.0.0.1/clip.mp4", "javascript:alert(1)",
-                                   "/home/someone/clip.mp4", ""])
+@pytest.mark.parametrize(
+    "video", ["file:///etc/passwd", "ftp://127.0.0.1/clip.mp4", "javascript:alert(1)", "/home/someone/clip.mp4", ""]
+)
 def test_other_schemes_and_paths_are_refused(start_server: Start, video: str) -> None:
     server = start_server()
     response = submit(server, {"video": video})
@@ -95,13 +111,16 @@ def test_other_schemes_and_paths_are_refused(start_server: Start, video: str) ->
     assert server.store.counts()["created"] == 0
 
 
-def test_private_addresses_need_the_flag(start_server: Start, file_server: tuple[str, Path],
-                                         video_short: Path) -> None:
+def test_private_addresses_need_the_flag(start_server: Start, file_server: tuple[str, Path], video_short: Path) -> None:
     base, folder = file_server
     shutil.copy(video_short, folder / "clip.mp4")
     server = start_server()
-    for url in (f"{base}/clip.mp4", f"http://localhost:{base.rsplit(':', 1)[1]}/clip.mp4", "http://10.0.0.7/v.mp4",
-                "http://169.254.169.254/latest/meta-data/"):
+    for url in (
+        f"{base}/clip.mp4",
+        f"http://localhost:{base.rsplit(':', 1)[1]}/clip.mp4",
+        "http://10.0.0.7/v.mp4",
+        "http://169.254.169.254/latest/meta-data/",
+    ):
         assert_error(submit(server, {"video": url}), 400, "--allow-private-urls")
     assert server.store.counts()["created"] == 0
 
@@ -116,13 +135,16 @@ def test_bad_requests(start_server: Start, video_short: Path) -> None:
     assert_error(submit(server, {"video": url, "window": True}), 422, "window")
     assert_error(submit(server, {"video": url, "placement": "everywhere"}), 422, "placement", "windows")
     assert_error(submit(server, [1, 2]), 400, "JSON object")
-    bad_json = requests.post(f"{server.url}/api/v3/{MODEL_PATH}", data=b"{not json", timeout=10,
-                             headers={**auth(server), "Content-Type": "application/json"})
+    bad_json = requests.post(
+        f"{server.url}/api/v3/{MODEL_PATH}",
+        data=b"{not json",
+        timeout=10,
+        headers={**auth(server), "Content-Type": "application/json"},
+    )
     assert_error(bad_json, 400, "not valid JSON")
     huge = submit(server, {"video": url, "padding": "x" * (2 * 1024 * 1024)})
     assert_error(huge, 413, "limit")
-    other_model = requests.post(f"{server.url}/api/v3/wavespeed-ai/flux-dev", json={}, headers=auth(server),
-                                timeout=10)
+    other_model = requests.post(f"{server.url}/api/v3/wavespeed-ai/flux-dev", json={}, headers=auth(server), timeout=10)
     assert_error(other_model, 404, "not served here")
     unknown = requests.get(f"{server.url}/api/v3/predictions/{'0' * 32}/result", headers=auth(server), timeout=10)
     assert_error(unknown, 404, "does not exist")
@@ -134,12 +156,17 @@ def test_bad_requests(start_server: Start, video_short: Path) -> None:
 def test_upload_refusals(start_server: Start, video_short: Path) -> None:
     server = start_server(max_upload_bytes=100_000)
     tickets = f"{server.url}/api/v3/media/uploads"
-    assert_error(requests.post(tickets, json={"filename": "a.mp4", "size": 200_000}, headers=auth(server),
-                               timeout=10), 413, "upload limit")
-    assert_error(requests.post(tickets, json={"filename": "a.mp4", "size": "big"}, headers=auth(server),
-                               timeout=10), 400, "size")
-    ticket = requests.post(tickets, json={"filename": "../../a.mp4", "size": 1000}, headers=auth(server),
-                           timeout=10).json()["data"]
+    assert_error(
+        requests.post(tickets, json={"filename": "a.mp4", "size": 200_000}, headers=auth(server), timeout=10),
+        413,
+        "upload limit",
+    )
+    assert_error(
+        requests.post(tickets, json={"filename": "a.mp4", "size": "big"}, headers=auth(server), timeout=10), 400, "size"
+    )
+    ticket = requests.post(
+        tickets, json={"filename": "../../a.mp4", "size": 1000}, headers=auth(server), timeout=10
+    ).json()["data"]
     put_url, headers = ticket["upload"]["url"], ticket["upload"]["headers"]
     assert_error(submit(server, {"video": ticket["download_url"]}), 400, "has not been sent")
     assert_error(requests.put(put_url, data=b"x" * 1500, headers=headers, timeout=10), 413, "announced")
@@ -153,8 +180,9 @@ def test_upload_refusals(start_server: Start, video_short: Path) -> None:
 def test_timed_track_extension(start_server: Start, video_short: Path) -> None:
     server = start_server()
     url = upload(server, video_short)
-    response = submit(server, {"video": url, "format": "vtt", "window": 2, "detail_level": "low",
-                              "enable_sync_mode": True})
+    response = submit(
+        server, {"video": url, "format": "vtt", "window": 2, "detail_level": "low", "enable_sync_mode": True}
+    )
     data = response.json()["data"]
     assert data["status"] == "completed", data
     assert isinstance(data["outputs"][0], str) and data["outputs"][0].strip()
@@ -165,8 +193,11 @@ def test_timed_track_extension(start_server: Start, video_short: Path) -> None:
 
     plain = submit(server, {"video": url, "detail_level": "low", "enable_sync_mode": True}).json()["data"]
     assert "track" not in plain["urls"]
-    assert_error(requests.get(f"{server.url}/api/v3/predictions/{plain['id']}/track", headers=auth(server),
-                              timeout=10), 404, "no timed track")
+    assert_error(
+        requests.get(f"{server.url}/api/v3/predictions/{plain['id']}/track", headers=auth(server), timeout=10),
+        404,
+        "no timed track",
+    )
 
 
 def test_duration_cap(start_server: Start, video_short: Path) -> None:
@@ -195,8 +226,7 @@ def test_concurrent_submissions_share_the_model_in_batches(start_server: Start, 
     assert all(r["outputs"][0].strip() for r in results)
     batcher = server.worker.batcher
     assert batcher.largest_batch >= 2 and batcher.batches < 4
-    assert json.loads(json.dumps(server.store.counts())) == {"created": 0, "processing": 0, "completed": 4,
-                                                             "failed": 0}
+    assert json.loads(json.dumps(server.store.counts())) == {"created": 0, "processing": 0, "completed": 4, "failed": 0}
 
 
 def test_placements_from_the_core(start_server: Start, video_short: Path) -> None:
@@ -206,8 +236,9 @@ def test_placements_from_the_core(start_server: Start, video_short: Path) -> Non
     status = requests.get(f"{server.url}/api/v3/status", headers=auth(server), timeout=10).json()["data"]
     assert status["placements"] == list(Placement.choices())
     url = upload(server, video_short)
-    data = submit(server, {"video": url, "placement": "shots", "format": "json", "detail_level": "low",
-                           "enable_sync_mode": True}).json()["data"]
+    data = submit(
+        server, {"video": url, "placement": "shots", "format": "json", "detail_level": "low", "enable_sync_mode": True}
+    ).json()["data"]
     assert data["status"] == "completed", data
     track = requests.get(data["urls"]["track"], headers=auth(server), timeout=10).json()
     assert track["cues"] and all(c["provenance"]["placement"] == "shots" for c in track["cues"])

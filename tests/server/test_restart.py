@@ -19,9 +19,27 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def launch(model: Path, port: int, data: Path, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "captioner_app.cli.main", "serve", "--model", str(model), "--device", "cpu",
-           "--offline", "--port", str(port), "--token", TOKEN, "--data-dir", str(data),
-           "--batch-size", "1", "--workers", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "captioner_app.cli.main",
+        "serve",
+        "--model",
+        str(model),
+        "--device",
+        "cpu",
+        "--offline",
+        "--port",
+        str(port),
+        "--token",
+        TOKEN,
+        "--data-dir",
+        str(data),
+        "--batch-size",
+        "1",
+        "--workers",
+        "1",
+    ]
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=out, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     deadline = time.monotonic() + 90
@@ -40,22 +58,36 @@ def launch(model: Path, port: int, data: Path, log: Path) -> subprocess.Popen[by
 
 
 def results(port: int, ids: list[str]) -> list[dict[str, Any]]:
-    return [requests.get(f"http://127.0.0.1:{port}/api/v3/predictions/{i}/result", headers=AUTH,
-                         timeout=10).json()["data"] for i in ids]
+    return [
+        requests.get(f"http://127.0.0.1:{port}/api/v3/predictions/{i}/result", headers=AUTH, timeout=10).json()["data"]
+        for i in ids
+    ]
 
 
-def test_killed_server_comes_back_with_its_jobs(tiny_model_dir: Path, video_short: Path, tmp_path: Path,
-                                                unused_port: int) -> None:
+def test_killed_server_comes_back_with_its_jobs(
+    tiny_model_dir: Path, video_short: Path, tmp_path: Path, unused_port: int
+) -> None:
     data, log, base = tmp_path / "data", tmp_path / "server.log", f"http://127.0.0.1:{unused_port}"
     proc = launch(tiny_model_dir, unused_port, data, log)
     try:
-        ticket = requests.post(f"{base}/api/v3/media/uploads", headers=AUTH, timeout=10,
-                               json={"filename": "v.mp4", "size": video_short.stat().st_size}).json()["data"]
-        requests.put(ticket["upload"]["url"], data=video_short.read_bytes(), headers=ticket["upload"]["headers"],
-                     timeout=30).raise_for_status()
-        ids = [requests.post(f"{base}/api/v3/{MODEL_PATH}", headers=AUTH, timeout=10,
-                             json={"video": ticket["download_url"], "detail_level": "low"}).json()["data"]["id"]
-               for _ in range(3)]
+        ticket = requests.post(
+            f"{base}/api/v3/media/uploads",
+            headers=AUTH,
+            timeout=10,
+            json={"filename": "v.mp4", "size": video_short.stat().st_size},
+        ).json()["data"]
+        requests.put(
+            ticket["upload"]["url"], data=video_short.read_bytes(), headers=ticket["upload"]["headers"], timeout=30
+        ).raise_for_status()
+        ids = [
+            requests.post(
+                f"{base}/api/v3/{MODEL_PATH}",
+                headers=AUTH,
+                timeout=10,
+                json={"video": ticket["download_url"], "detail_level": "low"},
+            ).json()["data"]["id"]
+            for _ in range(3)
+        ]
         before = results(unused_port, ids)
     finally:
         proc.kill()  # SIGKILL: no chance to tidy up

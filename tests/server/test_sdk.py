@@ -23,15 +23,21 @@ def test_upload_then_run_gives_a_caption(start_server: Callable[..., CaptionServ
     sdk = client(server)
     url = sdk.upload(str(video_short))
     assert url.startswith(server.url + "/")
-    assert requests.get(url, headers={"Authorization": f"Bearer {server.config.token}"}, timeout=10).content \
+    assert (
+        requests.get(url, headers={"Authorization": f"Bearer {server.config.token}"}, timeout=10).content
         == video_short.read_bytes()
+    )
 
     out = sdk.run(MODEL_PATH, {"video": url, "detail_level": "low"}, poll_interval=0.1, timeout=120)
     assert isinstance(out["outputs"][0], str) and out["outputs"][0].strip()
 
     # the same prediction, read back through the result endpoint as the hosted API gives it
-    first = requests.post(f"{server.url}/api/v3/{MODEL_PATH}", json={"video": url, "detail_level": "low"}, timeout=10,
-                          headers={"Authorization": f"Bearer {server.config.token}"}).json()
+    first = requests.post(
+        f"{server.url}/api/v3/{MODEL_PATH}",
+        json={"video": url, "detail_level": "low"},
+        timeout=10,
+        headers={"Authorization": f"Bearer {server.config.token}"},
+    ).json()
     assert first["code"] == 200 and first["message"] == "success"
     data = first["data"]
     assert data["status"] == "created" and data["model"] == MODEL_PATH and data["created_at"].endswith("Z")
@@ -51,13 +57,15 @@ def test_sync_mode(start_server: Callable[..., CaptionServer], video_short: Path
     assert done["completed"] == 1 and done["created"] == 0
 
 
-def test_url_from_a_local_http_server_with_allow_private(start_server: Callable[..., CaptionServer],
-                                                        file_server: tuple[str, Path], video_short: Path) -> None:
+def test_url_from_a_local_http_server_with_allow_private(
+    start_server: Callable[..., CaptionServer], file_server: tuple[str, Path], video_short: Path
+) -> None:
     base, folder = file_server
     shutil.copy(video_short, folder / "clip.mp4")
     server = start_server(allow_private_urls=True)
-    out = client(server).run(MODEL_PATH, {"video": f"{base}/clip.mp4", "detail_level": "low"}, poll_interval=0.1,
-                             timeout=120)
+    out = client(server).run(
+        MODEL_PATH, {"video": f"{base}/clip.mp4", "detail_level": "low"}, poll_interval=0.1, timeout=120
+    )
     assert isinstance(out["outputs"][0], str) and out["outputs"][0].strip()
 
 

@@ -141,16 +141,23 @@ def analyze(
         samples = decode_audio(info.path, SAMPLE_RATE, cancel)
         if samples is None:
             return [], False
-        speech = detect_speech(samples, SAMPLE_RATE, threshold=options.vad_threshold, cancel=cancel,
-                               progress=report("speech", 0.3))
-        return [Span(s.start_ms, min(s.end_ms, info.duration_ms)) for s in speech
-                if s.start_ms < info.duration_ms], True
+        speech = detect_speech(
+            samples, SAMPLE_RATE, threshold=options.vad_threshold, cancel=cancel, progress=report("speech", 0.3)
+        )
+        return [
+            Span(s.start_ms, min(s.end_ms, info.duration_ms)) for s in speech if s.start_ms < info.duration_ms
+        ], True
 
     def shots_part() -> list[int]:
         if not options.shots:
             return []
-        return detect_cuts(info, threshold=options.shot_threshold, min_shot_ms=options.min_shot_ms,
-                           cancel=cancel, progress=report("shots", 0.7))
+        return detect_cuts(
+            info,
+            threshold=options.shot_threshold,
+            min_shot_ms=options.min_shot_ms,
+            cancel=cancel,
+            progress=report("shots", 0.7),
+        )
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyze") as pool:
         speech_future = pool.submit(speech_part)

@@ -44,10 +44,16 @@ def load(video: str, options: AnalysisOptions, folder: Path | None = None) -> An
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Analysis(duration_ms=int(data["duration_ms"]), speech=_spans(data["speech"]),
-                        gaps=_spans(data["gaps"]), shots=_spans(data["shots"]),
-                        has_audio=bool(data["has_audio"]), min_gap_ms=int(data["min_gap_ms"]),
-                        pad_ms=int(data["pad_ms"]), video=video)
+        return Analysis(
+            duration_ms=int(data["duration_ms"]),
+            speech=_spans(data["speech"]),
+            gaps=_spans(data["gaps"]),
+            shots=_spans(data["shots"]),
+            has_audio=bool(data["has_audio"]),
+            min_gap_ms=int(data["min_gap_ms"]),
+            pad_ms=int(data["pad_ms"]),
+            video=video,
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -36,8 +36,9 @@ def _content_detector(threshold: float, min_shot_frames: int) -> Any:
         raise VideoError(
             "shot detection needs PySceneDetect: pip install 'scenedetect[opencv-headless]==0.6.6'"
         ) from None
-    return AdaptiveDetector(adaptive_threshold=threshold, min_content_val=MIN_CONTENT_SCORE,
-                            min_scene_len=max(1, min_shot_frames))
+    return AdaptiveDetector(
+        adaptive_threshold=threshold, min_content_val=MIN_CONTENT_SCORE, min_scene_len=max(1, min_shot_frames)
+    )
 
 
 class _Thumbnailer:
@@ -54,13 +55,18 @@ class _Thumbnailer:
         import numpy as np
 
         if frame.format.name not in ("yuv420p", "yuvj420p"):
-            return frame.reformat(width=self.size[0], height=self.size[1], format="bgr24",
-                                  interpolation="FAST_BILINEAR").to_ndarray()
+            return frame.reformat(
+                width=self.size[0], height=self.size[1], format="bgr24", interpolation="FAST_BILINEAR"
+            ).to_ndarray()
         import cv2
 
         if self.grid is None or self.grid[:2] != (frame.height, frame.width):
-            self.grid = (frame.height, frame.width, np.arange(0, frame.height, self.step),
-                         np.arange(0, frame.width, self.step))
+            self.grid = (
+                frame.height,
+                frame.width,
+                np.arange(0, frame.height, self.step),
+                np.arange(0, frame.width, self.step),
+            )
         rows, cols = self.grid[2:]
         planes = [np.frombuffer(p, np.uint8).reshape(p.height, -1) for p in frame.planes[:3]]
         y = planes[0][rows][:, cols]

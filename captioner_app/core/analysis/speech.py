@@ -94,8 +94,7 @@ def detect_speech(
         finally:
             torch.set_num_threads(threads)
     spans = [
-        Span(int(round(s["start"] * 1000 / sample_rate)), int(round(s["end"] * 1000 / sample_rate)))
-        for s in stamps
+        Span(int(round(s["start"] * 1000 / sample_rate)), int(round(s["end"] * 1000 / sample_rate))) for s in stamps
     ]
     return merge_spans(spans)
 
@@ -110,9 +109,7 @@ def gaps_between(
     keeping only pieces at least ``min_gap_ms`` long. No speech at all: the whole video is one gap."""
     if min_gap_ms < 0 or pad_ms < 0:
         raise ValueError("gap length and padding cannot be negative")
-    blocked = merge_spans(
-        [Span(max(0, s.start_ms - pad_ms), min(duration_ms, s.end_ms + pad_ms)) for s in speech]
-    )
+    blocked = merge_spans([Span(max(0, s.start_ms - pad_ms), min(duration_ms, s.end_ms + pad_ms)) for s in speech])
     gaps: list[Span] = []
     cursor = 0
     for span in blocked:

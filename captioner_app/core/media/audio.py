@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 16000
 
 
-def decode_audio(
-    path: str, sample_rate: int = SAMPLE_RATE, cancel: threading.Event | None = None
-) -> np.ndarray | None:
+def decode_audio(path: str, sample_rate: int = SAMPLE_RATE, cancel: threading.Event | None = None) -> np.ndarray | None:
     """The first audio stream as float32 mono at ``sample_rate``, aligned to the video's start.
 
     Returns ``None`` when the file has no audio stream. Sample 0 is the video's time 0: audio that

@@ -28,8 +28,9 @@ class PreviewDecoder:
     def __init__(self, info: VideoInfo, max_side: int | None = 960) -> None:
         self.info = info
         self.max_side = max_side
-        self._vs: VideoStream | None = VideoStream(info.path, threads=min(4, os.cpu_count() or 2),
-                                                   rotation=info.rotation)
+        self._vs: VideoStream | None = VideoStream(
+            info.path, threads=min(4, os.cpu_count() or 2), rotation=info.rotation
+        )
         self._frames: Any = None  # the running decode generator
         self._current: Any = None  # last decoded av.VideoFrame
         self._current_ms = -1
@@ -74,8 +75,11 @@ class PreviewDecoder:
             raise VideoError(f"{self.info.path}: the preview decoder is closed")
         t = min(max(0, int(time_ms)), max(0, self.info.duration_ms - 1))
         frame_ms = 1000.0 / max(self.info.fps, 1.0)
-        if (self._current is not None and self._current_ms <= t
-                and (t < self._next_ms if self._next is not None else t - self._current_ms < frame_ms)):
+        if (
+            self._current is not None
+            and self._current_ms <= t
+            and (t < self._next_ms if self._next is not None else t - self._current_ms < frame_ms)
+        ):
             return Frame(self._current_ms, vs.to_array(self._current, self.max_side))
         forward = (
             self._frames is not None

@@ -26,8 +26,24 @@ log = logging.getLogger(__name__)
 OPEN_TIMEOUT_S = 15.0
 HWACCEL_ENV = "CAPTIONER_HWDECODE"  # auto (default), none, or an FFmpeg device type (cuda, videotoolbox, ...)
 # decoders that can decode at 1/2, 1/4 or 1/8 size (FFmpeg's ``lowres``); H.264/HEVC/VP9/AV1 cannot
-LOWRES_CODECS = frozenset({"mjpeg", "mpeg1video", "mpeg2video", "mpeg4", "h263", "h263p", "flv", "msmpeg4v1",
-                           "msmpeg4v2", "msmpeg4v3", "wmv1", "wmv2", "dvvideo", "h261"})
+LOWRES_CODECS = frozenset(
+    {
+        "mjpeg",
+        "mpeg1video",
+        "mpeg2video",
+        "mpeg4",
+        "h263",
+        "h263p",
+        "flv",
+        "msmpeg4v1",
+        "msmpeg4v2",
+        "msmpeg4v3",
+        "wmv1",
+        "wmv2",
+        "dvvideo",
+        "h261",
+    }
+)
 MAX_LOWRES = 3
 
 _hw_lock = threading.Lock()
@@ -70,8 +86,7 @@ def _hw_fallback(device: str, path: str, reason: str) -> None:
         first = device not in _hw_failed
         _hw_failed.add(device)
     if first:
-        log.warning("hardware video decoding (%s) is not usable (%s: %s); decoding in software", device,
-                    path, reason)
+        log.warning("hardware video decoding (%s) is not usable (%s: %s); decoding in software", device, path, reason)
 
 
 def lowres_for(codec: str, width: int, height: int, max_side: int | None) -> int:
@@ -99,9 +114,17 @@ class VideoStream:
     software with one log line when it cannot be used. :attr:`hw` says which one decodes.
     """
 
-    def __init__(self, path: str, *, threads: int | None = 0, rotation: int = 0, fast: bool = False,
-                 skip_frame: str | None = None, max_side: int | None = None,
-                 hwaccel: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        threads: int | None = 0,
+        rotation: int = 0,
+        fast: bool = False,
+        skip_frame: str | None = None,
+        max_side: int | None = None,
+        hwaccel: str | None = None,
+    ) -> None:
         self.path = path
         self.rotation = rotation
         self._settings = (threads, fast, skip_frame, max_side)
@@ -122,8 +145,9 @@ class VideoStream:
             from av.codec.hwaccel import HWAccel
 
             try:
-                self.container = av.open(path, mode="r", timeout=OPEN_TIMEOUT_S,
-                                         hwaccel=HWAccel(self.hw, allow_software_fallback=True))
+                self.container = av.open(
+                    path, mode="r", timeout=OPEN_TIMEOUT_S, hwaccel=HWAccel(self.hw, allow_software_fallback=True)
+                )
             except (av.error.FFmpegError, OSError, ValueError) as err:
                 _hw_fallback(self.hw, path, one_line(err))
                 self.hw = None
@@ -225,8 +249,9 @@ class VideoStream:
         stream = self.video
         self._seek_ms = time_ms
         try:
-            self.container.seek(int((time_ms / 1000.0 + self.origin_s) / stream.time_base), stream=stream,
-                                backward=True)
+            self.container.seek(
+                int((time_ms / 1000.0 + self.origin_s) / stream.time_base), stream=stream, backward=True
+            )
         except av.error.FFmpegError as err:
             raise VideoError(f"{self.path}: cannot seek to {time_ms / 1000:.1f} s ({ffmpeg_reason(err)})") from None
 
@@ -254,8 +279,9 @@ class VideoStream:
                 if self.hw is not None and not decoded:
                     self._software(ffmpeg_reason(err))
                     continue
-                raise VideoError(f"{self.path}: decoding failed at {max(reached, 0) / 1000:.1f} s "
-                                 f"({ffmpeg_reason(err)})") from None
+                raise VideoError(
+                    f"{self.path}: decoding failed at {max(reached, 0) / 1000:.1f} s ({ffmpeg_reason(err)})"
+                ) from None
 
     def _decoded(self) -> Iterator[Any]:
         """Decode packets, leaving out those no wanted frame needs: when a keyframe shown at or before
@@ -311,8 +337,9 @@ class VideoStream:
         scale = max_side / max(h, w) if max_side else 1.0
         if scale < 1.0:
             # swscale shrinks while converting to RGB: cheaper than converting the full picture first
-            image = frame.to_ndarray(width=max(2, round(w * scale)), height=max(2, round(h * scale)),
-                                     format="rgb24", interpolation="AREA")
+            image = frame.to_ndarray(
+                width=max(2, round(w * scale)), height=max(2, round(h * scale)), format="rgb24", interpolation="AREA"
+            )
         else:
             image = frame.to_ndarray(format="rgb24")
         if self.rotation == 90:

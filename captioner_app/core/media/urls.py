@@ -272,17 +272,35 @@ def fetch_url(
                 continue
             if response.status != 200:
                 reason = " ".join((response.reason or "").split())[:60]
-                raise UrlError(f"{short(current)}: the server answered HTTP {response.status} {reason}".rstrip(),
-                               "http")
-            return _save(url, response, conn, folder, max_bytes, read_timeout, started, deadline_s,
-                         _Rate(min_rate_bps, rate_window_s), cancel)
+                raise UrlError(
+                    f"{short(current)}: the server answered HTTP {response.status} {reason}".rstrip(), "http"
+                )
+            return _save(
+                url,
+                response,
+                conn,
+                folder,
+                max_bytes,
+                read_timeout,
+                started,
+                deadline_s,
+                _Rate(min_rate_bps, rate_window_s),
+                cancel,
+            )
         finally:
             conn.close()
     raise UrlError(f"{short(url)}: more than {max_redirects} redirects", "redirects")
 
 
-def _open(url: str, target: _Target, addresses: list[str], connect_timeout: float, read_timeout: float,
-          started: float, deadline_s: float) -> tuple[Any, http.client.HTTPConnection]:
+def _open(
+    url: str,
+    target: _Target,
+    addresses: list[str],
+    connect_timeout: float,
+    read_timeout: float,
+    started: float,
+    deadline_s: float,
+) -> tuple[Any, http.client.HTTPConnection]:
     last: Exception | None = None
     for address in addresses:
         remaining = deadline_s - (time.monotonic() - started)
@@ -309,13 +327,12 @@ def _open(url: str, target: _Target, addresses: list[str], connect_timeout: floa
             last = err
         except Exception as err:  # http.client's protocol errors
             conn.close()
-            raise UrlError(f"{short(url)}: the server's answer is not valid HTTP ({one_line(err, 120)})",
-                           "network") from None
+            raise UrlError(
+                f"{short(url)}: the server's answer is not valid HTTP ({one_line(err, 120)})", "network"
+            ) from None
     if isinstance(last, TimeoutError) or last is None:
         raise UrlError(f"{short(url)}: the server did not answer in time", "timeout")
     raise UrlError(f"{short(url)}: cannot connect ({one_line(last, 120)})", "network")
-
-
 
 
 class _Rate:
@@ -333,19 +350,32 @@ class _Rate:
         if now - self.mark >= self.window_s:
             rate = self.count / (now - self.mark)
             if rate < self.min_bps:
-                raise UrlError(f"{short(url)}: the download is too slow ({rate:,.0f} bytes/s over "
-                               f"{now - self.mark:.0f} s; at least {self.min_bps:,.0f} are needed)", "timeout")
+                raise UrlError(
+                    f"{short(url)}: the download is too slow ({rate:,.0f} bytes/s over "
+                    f"{now - self.mark:.0f} s; at least {self.min_bps:,.0f} are needed)",
+                    "timeout",
+                )
             self.mark, self.count = now, 0
 
 
-def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Path, max_bytes: int,
-          read_timeout: float, started: float, deadline_s: float, rate: _Rate | None = None,
-          cancel: threading.Event | None = None) -> Path:
+def _save(
+    url: str,
+    response: Any,
+    conn: http.client.HTTPConnection,
+    folder: Path,
+    max_bytes: int,
+    read_timeout: float,
+    started: float,
+    deadline_s: float,
+    rate: _Rate | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
     rate = rate or _Rate(0, 1)
     declared = response.getheader("Content-Length")
     if declared and declared.strip().isdigit() and int(declared) > max_bytes:
-        raise UrlError(f"{short(url)}: the file is {int(declared):,} bytes, over the {max_bytes:,}-byte limit",
-                       "too_large")
+        raise UrlError(
+            f"{short(url)}: the file is {int(declared):,} bytes, over the {max_bytes:,}-byte limit", "too_large"
+        )
     path = folder / f"download-{uuid.uuid4().hex}.video"
     received = 0
     try:
@@ -361,8 +391,9 @@ def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Pat
                 try:
                     chunk = response.read1(_CHUNK)
                 except TimeoutError:
-                    raise UrlError(f"{short(url)}: the server stopped sending (no data for "
-                                   f"{read_timeout:g} s)", "timeout") from None
+                    raise UrlError(
+                        f"{short(url)}: the server stopped sending (no data for {read_timeout:g} s)", "timeout"
+                    ) from None
                 except OSError as err:
                     raise UrlError(f"{short(url)}: the download broke off ({one_line(err, 120)})", "network") from None
                 except Exception as err:  # IncompleteRead and other protocol errors
@@ -377,8 +408,7 @@ def _save(url: str, response: Any, conn: http.client.HTTPConnection, folder: Pat
         if received == 0:
             raise UrlError(f"{short(url)}: the server sent an empty file", "not_video")
         if declared and declared.strip().isdigit() and received < int(declared):
-            raise UrlError(f"{short(url)}: the download broke off ({received:,} of {int(declared):,} bytes)",
-                           "network")
+            raise UrlError(f"{short(url)}: the download broke off ({received:,} of {int(declared):,} bytes)", "network")
     except BaseException:
         with contextlib.suppress(OSError):
             path.unlink()

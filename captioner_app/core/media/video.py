@@ -221,8 +221,9 @@ def _decode_nearest(
     tolerance_ms: float,
     hwaccel: str | None,
 ) -> Iterator[Frame]:
-    with VideoStream(info.path, threads=threads, rotation=info.rotation, skip_frame="NONREF",
-                     max_side=max_side, hwaccel=hwaccel) as vs:
+    with VideoStream(
+        info.path, threads=threads, rotation=info.rotation, skip_frame="NONREF", max_side=max_side, hwaccel=hwaccel
+    ) as vs:
         if targets[0] > 500:
             vs.seek_ms(targets[0])
         index = 0
@@ -268,8 +269,9 @@ def _decode_exact(
     threads: int,
     hwaccel: str | None = None,
 ) -> Iterator[Frame]:
-    with VideoStream(info.path, threads=threads, rotation=info.rotation, hwaccel=hwaccel,
-                     max_side=max_side if hwaccel else None) as vs:
+    with VideoStream(
+        info.path, threads=threads, rotation=info.rotation, hwaccel=hwaccel, max_side=max_side if hwaccel else None
+    ) as vs:
         if targets[0] > 500:
             vs.seek_ms(targets[0])
         index = 0
@@ -309,8 +311,16 @@ def sample_frames(
     ``exact=False`` lets each frame be the nearest decodable one within half a sampling interval."""
     end = info.duration_ms if end_ms is None else min(end_ms, info.duration_ms)
     targets = sample_times(max(0, start_ms), end, fps) if end > start_ms else []
-    yield from sample_at(info, targets, max_side=max_side, workers=workers, segment_s=segment_s, cancel=cancel,
-                         tolerance_ms=None if exact else 500.0 / fps, hwaccel=hwaccel)
+    yield from sample_at(
+        info,
+        targets,
+        max_side=max_side,
+        workers=workers,
+        segment_s=segment_s,
+        cancel=cancel,
+        tolerance_ms=None if exact else 500.0 / fps,
+        hwaccel=hwaccel,
+    )
 
 
 _END = object()

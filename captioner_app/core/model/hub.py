@@ -22,14 +22,23 @@ ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "tok
 
 def hub_offline() -> bool:
     """True when the environment forbids contacting the model hub (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)."""
-    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def download_model(model: str, revision: str | None = None, cache_dir: str | None = None, *,
-                   endpoint: str | None = None, tqdm_class: Any = None) -> Path:
+def download_model(
+    model: str,
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    *,
+    endpoint: str | None = None,
+    tqdm_class: Any = None,
+) -> Path:
     """Download ``model`` (a hub id) and return the local snapshot folder.
 
     Interrupted downloads resume where they stopped: partial files stay in the cache as
@@ -54,8 +63,10 @@ def download_model(model: str, revision: str | None = None, cache_dir: str | Non
     except RepositoryNotFoundError:
         raise ModelError(f"model {model} does not exist on the hub (check the spelling)") from None
     except (OSError, httpx2.HTTPError) as err:  # after huggingface_hub's own retries
-        raise ModelError(f"model {model} cannot be downloaded ({describe_failure(err)}); partial files are kept "
-                         "and the next try resumes") from None
+        raise ModelError(
+            f"model {model} cannot be downloaded ({describe_failure(err)}); partial files are kept "
+            "and the next try resumes"
+        ) from None
 
 
 def _fetch(model: str, revision: str | None, cache_dir: str | None, endpoint: str | None, tqdm_class: Any) -> Path:
@@ -67,15 +78,17 @@ def _fetch(model: str, revision: str | None, cache_dir: str | None, endpoint: st
     from huggingface_hub.utils import tqdm as hf_tqdm
     from tqdm.auto import tqdm as base_tqdm
 
-
     api = HfApi(endpoint=endpoint)
     root = Path(cache_dir or constants.HF_HUB_CACHE).expanduser().resolve()
     try:
         commit = api.model_info(model, revision=revision).sha
     except (httpx2.ConnectError, httpx2.TimeoutException, OfflineModeIsEnabled):
         # No hub: a complete snapshot already in the cache is the answer, as snapshot_download gives it
-        return Path(snapshot_download(repo_id=model, revision=revision, cache_dir=str(root), endpoint=endpoint,
-                                      allow_patterns=ALLOW_PATTERNS))
+        return Path(
+            snapshot_download(
+                repo_id=model, revision=revision, cache_dir=str(root), endpoint=endpoint, allow_patterns=ALLOW_PATTERNS
+            )
+        )
     if not commit:
         raise ModelError(f"model {model}: the hub did not say which commit {revision or 'main'} is")
     files = [f for f in api.list_repo_tree(model, recursive=True, revision=commit) if isinstance(f, RepoFile)]
@@ -96,8 +109,14 @@ def _fetch(model: str, revision: str | None, cache_dir: str | None, endpoint: st
         total = sum(meta.size or 0 for _, _, meta in todo)
         initial = sum(_part(blobs, m.etag).stat().st_size for _, _, m in todo if _part(blobs, m.etag).exists())
         bar_class = tqdm_class or hf_tqdm
-        bar = bar_class(total=total, initial=min(initial, total), unit="B", unit_scale=True,
-                        desc=f"Downloading {model}", **({} if tqdm_class else {"disable": None}))
+        bar = bar_class(
+            total=total,
+            initial=min(initial, total),
+            unit="B",
+            unit_scale=True,
+            desc=f"Downloading {model}",
+            **({} if tqdm_class else {"disable": None}),
+        )
         try:
             for path, url, meta in todo:
                 _fetch_blob(model, path, url, meta, blobs, root / ".locks" / storage.name, bar)
@@ -110,8 +129,16 @@ def _fetch(model: str, revision: str | None, cache_dir: str | None, endpoint: st
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
 
-    return Path(snapshot_download(repo_id=model, revision=revision, cache_dir=str(root), endpoint=endpoint,
-                                  allow_patterns=ALLOW_PATTERNS, tqdm_class=_Quiet))
+    return Path(
+        snapshot_download(
+            repo_id=model,
+            revision=revision,
+            cache_dir=str(root),
+            endpoint=endpoint,
+            allow_patterns=ALLOW_PATTERNS,
+            tqdm_class=_Quiet,
+        )
+    )
 
 
 def _part(blobs: Path, etag: str | None) -> Path:
@@ -155,12 +182,21 @@ def _fetch_blob(model: str, path: str, url: str, meta: Any, blobs: Path, locks: 
                 bar.update(n)
 
         with part.open("ab") as out:
-            http_get(meta.location, out, resume_size=resume, headers=headers, expected_size=meta.size,
-                     displayed_filename=path, tqdm_class=_IntoBar)
+            http_get(
+                meta.location,
+                out,
+                resume_size=resume,
+                headers=headers,
+                expected_size=meta.size,
+                displayed_filename=path,
+                tqdm_class=_IntoBar,
+            )
         if resume and _SHA256.match(meta.etag) and _sha256(part) != meta.etag:
             part.unlink()
-            raise ModelError(f"model {model}: {path} did not match its checksum after resuming; the partial file "
-                             "is deleted, download again")
+            raise ModelError(
+                f"model {model}: {path} did not match its checksum after resuming; the partial file "
+                "is deleted, download again"
+            )
         os.replace(part, blob)
 
 
@@ -187,8 +223,10 @@ def describe_failure(err: BaseException) -> str:
     if isinstance(status, int):
         return f"the hub answered {status} {getattr(response, 'reason_phrase', '') or ''}".rstrip()
     text = " ".join(" ".join(str(e).split()) for e in chain)
-    if any(word in text for word in ("ConnectError", "Name or service not known", "ConnectionError",
-                                     "Connection refused", "timed out")):
+    if any(
+        word in text
+        for word in ("ConnectError", "Name or service not known", "ConnectionError", "Connection refused", "timed out")
+    ):
         return "the hub cannot be reached: no network connection"
     first = " ".join(str(err).split()).split(". ")[0]
     return first[:160] or type(err).__name__

@@ -34,25 +34,36 @@ def attention_implementation() -> str:
     return "sdpa"
 
 
-def window_bytes(config: Any, dtype_bytes: int = 2, frames: int = SIZING_FRAMES,
-                 text_tokens: int = SIZING_TEXT_TOKENS) -> int:
+def window_bytes(
+    config: Any, dtype_bytes: int = 2, frames: int = SIZING_FRAMES, text_tokens: int = SIZING_TEXT_TOKENS
+) -> int:
     """Device memory one window needs while its batch runs: the text model's key/value cache over the
     window's tokens, and the vision tower's per-layer hidden states for its frames (all are kept: the
     adapter reads two layers)."""
     text, vision = config.text_config, config.vision_config
     patches = (vision.image_size[0] // vision.patch_size) * (vision.image_size[1] // vision.patch_size)
-    pooled = -(-(vision.image_size[0] // vision.patch_size) // 3) ** 2  # 3x3 pooling of video frames
+    pooled = -((-(vision.image_size[0] // vision.patch_size) // 3) ** 2)  # 3x3 pooling of video frames
     tokens = frames * (pooled + 3) + text_tokens
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
     kv = 2 * text.num_hidden_layers * text.num_key_value_heads * head_dim * dtype_bytes * tokens
-    vision_states = frames * patches * dtype_bytes * (
-        (vision.num_hidden_layers + 1) * vision.hidden_size + vision.intermediate_size + 2 * vision.hidden_size)
+    vision_states = (
+        frames
+        * patches
+        * dtype_bytes
+        * ((vision.num_hidden_layers + 1) * vision.hidden_size + vision.intermediate_size + 2 * vision.hidden_size)
+    )
     prefill = tokens * dtype_bytes * (text.intermediate_size * 2 + text.hidden_size * 4)
     return int(kv + vision_states + prefill)
 
 
-def cuda_batch_for(config: Any, weights_bytes: int, free_bytes: int, dtype_bytes: int = 2,
-                   target_bytes: int = CUDA_MEMORY_TARGET, most: int = DEFAULT_BATCH["cuda"]) -> int:
+def cuda_batch_for(
+    config: Any,
+    weights_bytes: int,
+    free_bytes: int,
+    dtype_bytes: int = 2,
+    target_bytes: int = CUDA_MEMORY_TARGET,
+    most: int = DEFAULT_BATCH["cuda"],
+) -> int:
     """The largest batch (1..``most``) whose windows fit in the free memory and keep the run within
     ``target_bytes`` in all (weights plus a 10 % margin for the allocator)."""
     room = min(free_bytes, target_bytes - weights_bytes) * 0.9
@@ -100,14 +111,20 @@ def resolve_model_path(options: EngineOptions) -> Path:
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(repo_id=model, revision=options.revision, cache_dir=options.cache_dir,
-                                      allow_patterns=ALLOW_PATTERNS, local_files_only=True))
+        return Path(
+            snapshot_download(
+                repo_id=model,
+                revision=options.revision,
+                cache_dir=options.cache_dir,
+                allow_patterns=ALLOW_PATTERNS,
+                local_files_only=True,
+            )
+        )
     except (LocalEntryNotFoundError, FileNotFoundError):
         if options.local_files_only or hub_offline():
             raise ModelError(f"model {model} is not on this machine; {how_to_get(model)}") from None
     except Exception as err:  # a broken cache entry: fetch what is missing
         log.debug("cache lookup failed: %r", err)
-
 
     try:  # the same resumable fetch as 'captioner download'
         return download_model(model, options.revision, options.cache_dir)
@@ -178,8 +195,16 @@ class _CancelCriteria:
 class MolmoEngine:
     """Captions batches of clips with one ``generate`` call per batch (left padding, greedy)."""
 
-    def __init__(self, model: Any, processor: Any, *, model_id: str, revision: str | None,
-                 device: str, batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        processor: Any,
+        *,
+        model_id: str,
+        revision: str | None,
+        device: str,
+        batch_size: int | None = None,
+    ) -> None:
         self.model = model
         self.processor = processor
         self.model_id = model_id
@@ -212,9 +237,7 @@ class MolmoEngine:
         dtype = pick_dtype(device, options.dtype)
         path = resolve_model_path(options)
         if not any(path.glob("*.safetensors")):
-            raise ModelError(
-                f"model folder {path} has no .safetensors weights (pickled weights are refused as unsafe)"
-            )
+            raise ModelError(f"model folder {path} has no .safetensors weights (pickled weights are refused as unsafe)")
         if not (path / "config.json").is_file():
             raise ModelError(f"model folder {path} has no config.json")
 
@@ -232,7 +255,11 @@ class MolmoEngine:
         try:
             processor = AutoProcessor.from_pretrained(path, local_files_only=True)
             model = AutoModelForImageTextToText.from_pretrained(
-                path, dtype=dtype, local_files_only=True, use_safetensors=True, config=config,
+                path,
+                dtype=dtype,
+                local_files_only=True,
+                use_safetensors=True,
+                config=config,
                 attn_implementation=attention_implementation(),
             )
         except Exception as err:
@@ -253,11 +280,13 @@ class MolmoEngine:
     def _groups(self, requests: Sequence[ClipRequest]) -> list[list[int]]:
         """Generate calls for ``requests``: the same token budget per call, similar lengths together
         (frame count, then prompt length), at most :attr:`batch_size` each."""
+
         def budget(i: int) -> tuple[int, int]:
             return requests[i].prompt.max_new_tokens, requests[i].min_new_tokens
 
-        order = sorted(range(len(requests)),
-                       key=lambda i: (*budget(i), len(requests[i].frames), len(requests[i].prompt.text), i))
+        order = sorted(
+            range(len(requests)), key=lambda i: (*budget(i), len(requests[i].frames), len(requests[i].prompt.text), i)
+        )
         groups: list[list[int]] = []
         for i in order:
             if groups and len(groups[-1]) < self.batch_size and budget(groups[-1][0]) == budget(i):
@@ -288,8 +317,12 @@ class MolmoEngine:
             return None
         return entry[1]
 
-    def caption(self, requests: Sequence[ClipRequest], cancel: threading.Event | None = None,
-                prepared: PreparedBatch | None = None) -> list[str]:
+    def caption(
+        self,
+        requests: Sequence[ClipRequest],
+        cancel: threading.Event | None = None,
+        prepared: PreparedBatch | None = None,
+    ) -> list[str]:
         results: list[str] = [""] * len(requests)
         if prepared is None:
             prepared = self._take_prepared(requests)  # the pipeline's producer thread prepared them
@@ -306,8 +339,9 @@ class MolmoEngine:
                     results[i] = text
         return results
 
-    def _generate_with_retry(self, batch: list[ClipRequest], cancel: threading.Event | None,
-                             inputs: Any = None) -> list[str]:
+    def _generate_with_retry(
+        self, batch: list[ClipRequest], cancel: threading.Event | None, inputs: Any = None
+    ) -> list[str]:
         import torch
 
         try:
@@ -327,7 +361,7 @@ class MolmoEngine:
         self.batch_size = smaller
         out: list[str] = []
         for i in range(0, len(batch), smaller):
-            out.extend(self._generate_with_retry(batch[i:i + smaller], cancel))
+            out.extend(self._generate_with_retry(batch[i : i + smaller], cancel))
         return out
 
     # -- per-stage timing (benchmarks) -------------------------------------------------------
@@ -446,13 +480,12 @@ class MolmoEngine:
             output = self.model.generate(**inputs, **kwargs)
         if cancel is not None and cancel.is_set():
             raise CancelledError()
-        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+        new_tokens = output[:, inputs["input_ids"].shape[1] :]
         self.last_generated_tokens = int((new_tokens != self.processor.tokenizer.pad_token_id).sum())
         self.generated_tokens_total += self.last_generated_tokens
         with self._processor_lock:
             texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
         return [" ".join(t.split()) for t in texts]
-
 
 
 def _empty_cache(device: str) -> None:

@@ -96,8 +96,10 @@ class Finding:
 
     def line(self) -> str:
         """One line for a terminal: ``cue 3 (00:12.4-00:15.0) over-budget: ... -> advice``."""
-        return (f"cue {self.cue_index + 1} ({_clock(self.start_ms)}-{_clock(self.end_ms)}) "
-                f"{self.severity} {self.rule}: {self.message}; {self.advice}")
+        return (
+            f"cue {self.cue_index + 1} ({_clock(self.start_ms)}-{_clock(self.end_ms)}) "
+            f"{self.severity} {self.rule}: {self.message}; {self.advice}"
+        )
 
 
 def _clock(ms: int) -> str:
@@ -117,8 +119,28 @@ _SUBJECT_PAST = re.compile(
     re.IGNORECASE,
 )
 # "-ed" words that are usually adjectives after a subject ("she seemed tired" is caught by "seemed")
-_NOT_PAST = {"red", "bed", "shed", "need", "feed", "seed", "speed", "weed", "breed", "bleed", "proceed",
-             "succeed", "exceed", "embed", "shred", "sled", "wed", "bred", "fled", "led"}
+_NOT_PAST = {
+    "red",
+    "bed",
+    "shed",
+    "need",
+    "feed",
+    "seed",
+    "speed",
+    "weed",
+    "breed",
+    "bleed",
+    "proceed",
+    "succeed",
+    "exceed",
+    "embed",
+    "shred",
+    "sled",
+    "wed",
+    "bred",
+    "fled",
+    "led",
+}
 
 
 # Text without which the patterns above cannot match, looked for first with plain substring
@@ -197,36 +219,56 @@ def check_cue(
         budget = budget_words(cue.duration_ms, options.wpm)
         if words > budget:
             wpm = words / seconds * 60 if seconds > 0 else float("inf")
-            add("over-budget", ERROR if wpm > options.max_wpm else WARNING,
+            add(
+                "over-budget",
+                ERROR if wpm > options.max_wpm else WARNING,
                 f"{words} words in {seconds:.1f} s, {budget} fit at {options.wpm:g} wpm",
-                f"cut it to {budget} words, lengthen the cue, or mark it extended")
+                f"cut it to {budget} words, lengthen the cue, or mark it extended",
+            )
 
     if analysis is not None:
         if cue.extended:
             point = cue.start_ms
             overlap = analysis.speech_overlap_ms(point, point + 1)
             if overlap:
-                add("overlaps-speech", ERROR, f"extended cue starts during speech at {point / 1000:.1f} s",
-                    "move its start into a pause so the player does not pause mid-sentence")
+                add(
+                    "overlaps-speech",
+                    ERROR,
+                    f"extended cue starts during speech at {point / 1000:.1f} s",
+                    "move its start into a pause so the player does not pause mid-sentence",
+                )
         else:
             overlap = analysis.speech_overlap_ms(cue.start_ms, cue.end_ms)
             if overlap >= options.min_speech_overlap_ms:
-                add("overlaps-speech", ERROR, f"plays over {overlap / 1000:.1f} s of speech",
-                    "move or shorten it into a gap, or mark it extended")
+                add(
+                    "overlaps-speech",
+                    ERROR,
+                    f"plays over {overlap / 1000:.1f} s of speech",
+                    "move or shorten it into a gap, or mark it extended",
+                )
         pause = analysis.pause_around((cue.start_ms + cue.end_ms) // 2)
         if pause is not None and pause.duration_ms < options.min_gap_ms:
-            add("short-gap", WARNING,
+            add(
+                "short-gap",
+                WARNING,
                 f"sits in a {pause.duration_ms / 1000:.1f} s pause, shorter than {options.min_gap_ms / 1000:g} s",
-                "move it to a longer pause, or mark it extended")
+                "move it to a longer pause, or mark it extended",
+            )
     elif cue.duration_ms < options.min_gap_ms:
-        add("short-gap", WARNING,
+        add(
+            "short-gap",
+            WARNING,
             f"lasts {seconds:.1f} s, shorter than the {options.min_gap_ms / 1000:g} s minimum gap",
-            "lengthen it, merge it with a neighbour, or mark it extended")
+            "lengthen it, merge it with a neighbour, or mark it extended",
+        )
 
     if previous is not None and cue.start_ms < previous.end_ms:
-        add("cue-overlap", ERROR,
+        add(
+            "cue-overlap",
+            ERROR,
             f"starts {(previous.end_ms - cue.start_ms) / 1000:.1f} s before cue {index} ends",
-            f"move its start to {previous.end_ms / 1000:.1f} s or shorten cue {index}")
+            f"move its start to {previous.end_ms / 1000:.1f} s or shorten cue {index}",
+        )
 
     if not cue.text.strip():
         add("empty-text", ERROR, "has no text", "write the description or delete the cue")
@@ -234,23 +276,38 @@ def check_cue(
         low = cue.text.lower()
         match = _we_see(cue.text, low)
         if match:
-            add("we-see", WARNING, f"says '{match.group(0)}'",
-                "describe what is there directly (\"A man runs\", not \"we see a man running\")")
+            add(
+                "we-see",
+                WARNING,
+                f"says '{match.group(0)}'",
+                'describe what is there directly ("A man runs", not "we see a man running")',
+            )
         tense = _tense_problem(cue.text, low)
         if tense:
-            add("not-present-tense", WARNING, f"{tense} is not present tense",
-                "rewrite in the present tense (\"she opens the door\")")
+            add(
+                "not-present-tense",
+                WARNING,
+                f"{tense} is not present tense",
+                'rewrite in the present tense ("she opens the door")',
+            )
 
     if narration_ms is not None and options.kind == "description" and not cue.extended and cue.text.strip():
         spoken = narration_ms(cue.text)
         if spoken > cue.duration_ms:
-            add("narration-too-long", ERROR,
+            add(
+                "narration-too-long",
+                ERROR,
                 f"takes {spoken / 1000:.1f} s to speak, the cue lasts {seconds:.1f} s",
-                "shorten it, lengthen the cue, or mark it extended")
+                "shorten it, lengthen the cue, or mark it extended",
+            )
 
     if options.kind == "caption" and cue.text.strip():
         cps = cue.chars_per_second
         if cps > options.max_cps:
-            add("chars-per-second", WARNING, f"{cps:.1f} characters per second, above {options.max_cps:g}",
-                "shorten the text or lengthen the cue")
+            add(
+                "chars-per-second",
+                WARNING,
+                f"{cps:.1f} characters per second, above {options.max_cps:g}",
+                "shorten the text or lengthen the cue",
+            )
     return out

@@ -18,8 +18,13 @@ def clean_text(text: str) -> str:
     cleaning on the way in keeps every export and import loss-free.
     """
     if not text or (  # already clean (the common case, and a million-cue import's hot path)
-        text.isascii() and text.replace("\n", "").isprintable() and text[0] not in " \n"
-        and text[-1] not in " \n" and "  " not in text and "\n\n" not in text and " \n" not in text
+        text.isascii()
+        and text.replace("\n", "").isprintable()
+        and text[0] not in " \n"
+        and text[-1] not in " \n"
+        and "  " not in text
+        and "\n\n" not in text
+        and " \n" not in text
         and "\n " not in text
     ):
         return text
@@ -148,8 +153,10 @@ class Track:
 
     def sort(self) -> None:
         cues = self.cues
-        if all(a.start_ms < b.start_ms or (a.start_ms == b.start_ms and a.end_ms <= b.end_ms)
-               for a, b in zip(cues, cues[1:], strict=False)):  # already in order: skip the sort
+        if all(
+            a.start_ms < b.start_ms or (a.start_ms == b.start_ms and a.end_ms <= b.end_ms)
+            for a, b in zip(cues, cues[1:], strict=False)
+        ):  # already in order: skip the sort
             return
         cues.sort(key=lambda c: (c.start_ms, c.end_ms))
 
@@ -195,14 +202,14 @@ class Track:
         """Merge ``count`` neighbouring cues starting at ``index`` into one."""
         if count < 2 or index + count > len(self.cues):
             raise ValueError("merge needs at least two neighbouring cues")
-        group = self.cues[index:index + count]
+        group = self.cues[index : index + count]
         merged = group[0].with_(
             start_ms=min(c.start_ms for c in group),
             end_ms=max(c.end_ms for c in group),
             text=" ".join(c.text for c in group if c.text),
             extended=any(c.extended for c in group),
         )
-        self.cues[index:index + count] = [merged]
+        self.cues[index : index + count] = [merged]
         return index
 
     def find(self, needle: str, start: int = 0) -> int | None:

@@ -40,8 +40,9 @@ class ModelDialog(QDialog):
     modelChosen = Signal(str)  # a hub id now in the cache, or a local folder
     serverChosen = Signal(str, str, str)  # server URLs (comma-separated; "" = this computer), model, API key
 
-    def __init__(self, pool: WorkerPool, model: str, reason: str, parent: QWidget | None = None,
-                 engine: str = "") -> None:
+    def __init__(
+        self, pool: WorkerPool, model: str, reason: str, parent: QWidget | None = None, engine: str = ""
+    ) -> None:
         super().__init__(parent)
         self.pool = pool
         self.model = model
@@ -104,8 +105,7 @@ class ModelDialog(QDialog):
         if p.total_bytes > 0:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * p.done_bytes / p.total_bytes))
-            self.status.setText(f"Downloading {self.model}: {p.done_bytes / 1e6:.0f} of "
-                                f"{p.total_bytes / 1e6:.0f} MB")
+            self.status.setText(f"Downloading {self.model}: {p.done_bytes / 1e6:.0f} of {p.total_bytes / 1e6:.0f} MB")
 
     def _on_finished(self, done: TaskDone) -> None:
         if done.task != self._task:

@@ -25,8 +25,15 @@ _Index = QModelIndex | QPersistentModelIndex
 class TrackCommand(QUndoCommand):
     MERGE_ID = 1
 
-    def __init__(self, model: CueTableModel, text: str, before: Sequence[Cue], after: Sequence[Cue],
-                 merge_key: object = None, select: int | None = None) -> None:
+    def __init__(
+        self,
+        model: CueTableModel,
+        text: str,
+        before: Sequence[Cue],
+        after: Sequence[Cue],
+        merge_key: object = None,
+        select: int | None = None,
+    ) -> None:
         super().__init__(text)
         self.model = model
         self.before = list(before)
@@ -80,8 +87,7 @@ class CueTableModel(QAbstractTableModel):
             return str(section + 1)
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == COL_WPM:
             return f"Words per minute; more words than fit at {self.narration_wpm:g} is flagged as too fast to narrate"
-        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal \
-                and section == COL_EXTENDED:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == COL_EXTENDED:
             return "Extended description: the player pauses the video while it is spoken (Ctrl+Shift+X)"
         return None
 
@@ -119,21 +125,28 @@ class CueTableModel(QAbstractTableModel):
             if col == COL_EXTENDED:
                 return "extended" if cue.extended else ""
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_WPM and self._too_fast(cue):
-            return f"{cue.words_per_second * 60:.0f} words per minute, too fast to narrate: " \
-                   f"{cue.words} words, {self.budget(cue)} fit"
+            return (
+                f"{cue.words_per_second * 60:.0f} words per minute, too fast to narrate: "
+                f"{cue.words} words, {self.budget(cue)} fit"
+            )
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_WPM and self._too_fast(cue):
-                return f"Over the narration budget: {cue.words} words, {self.budget(cue)} fit at " \
-                       f"{self.narration_wpm:g} words per minute. " \
-                       "Cut words, lengthen the cue, or mark it extended (Ctrl+Shift+X)."
+                return (
+                    f"Over the narration budget: {cue.words} words, {self.budget(cue)} fit at "
+                    f"{self.narration_wpm:g} words per minute. "
+                    "Cut words, lengthen the cue, or mark it extended (Ctrl+Shift+X)."
+                )
             if col == COL_EXTENDED and cue.extended:
                 return "Extended: the player pauses the video while this description is spoken"
             if col == COL_TEXT:
                 p = cue.provenance
                 origin = p.source if p.source != "model" else f"model {p.model or ''} ({p.detail or '?'} detail)"
                 return f"{cue.text}\n\nFrom: {origin}"
-        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and col == COL_WPM \
-                and self._too_fast(cue):
+        if (
+            role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
+            and col == COL_WPM
+            and self._too_fast(cue)
+        ):
             return self._warning_brush(role)
         if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_TEXT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

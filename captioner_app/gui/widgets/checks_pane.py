@@ -33,8 +33,10 @@ def finding_text(finding: Finding) -> str:
     def clock(ms: int) -> str:
         return format_ms(ms, decimals=1, hours=None, minute_digits=1)
 
-    return (f"Cue {finding.cue_index + 1} ({clock(finding.start_ms)}–{clock(finding.end_ms)}) · "
-            f"{finding.severity} · {finding.rule}: {finding.message} — {finding.advice}")
+    return (
+        f"Cue {finding.cue_index + 1} ({clock(finding.start_ms)}–{clock(finding.end_ms)}) · "
+        f"{finding.severity} · {finding.rule}: {finding.message} — {finding.advice}"
+    )
 
 
 class ChecksPane(QWidget):
@@ -82,8 +84,11 @@ class ChecksPane(QWidget):
         self.list.clear()
         for finding in self.findings:
             text = finding_text(finding)
-            icon = QStyle.StandardPixmap.SP_MessageBoxCritical if finding.severity == ERROR \
+            icon = (
+                QStyle.StandardPixmap.SP_MessageBoxCritical
+                if finding.severity == ERROR
                 else QStyle.StandardPixmap.SP_MessageBoxWarning
+            )
             item = QListWidgetItem(self.style().standardIcon(icon), text)
             item.setData(FINDING_ROLE, finding.cue_index)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)

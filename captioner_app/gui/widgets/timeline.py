@@ -175,8 +175,10 @@ class Timeline(QWidget):
             height = (bottom - top) / self._lane_count
             top += self._lanes[row] * height
             bottom = top + height - 1
-        return QRectF(QPointF(self.x_for(cue.start_ms), top),
-                      QPointF(max(self.x_for(cue.end_ms), self.x_for(cue.start_ms) + 2), bottom))
+        return QRectF(
+            QPointF(self.x_for(cue.start_ms), top),
+            QPointF(max(self.x_for(cue.end_ms), self.x_for(cue.start_ms) + 2), bottom),
+        )
 
     def _hit(self, pos: QPointF) -> tuple[str, int] | None:
         for row in sorted(range(len(self.cues)), key=lambda r: r not in self.selected):
@@ -220,10 +222,12 @@ class Timeline(QWidget):
                 shade = QColor(colour)
                 shade.setAlpha(60)
                 for s, e in self.regions:
-                    p.fillRect(QRectF(QPointF(self.x_for(s), RULER_H + 2), QPointF(self.x_for(e), RULER_H + REGION_H)),
-                               colour)
-                    p.fillRect(QRectF(QPointF(self.x_for(s), RULER_H + REGION_H),
-                                      QPointF(self.x_for(e), band_bottom)), shade)
+                    p.fillRect(
+                        QRectF(QPointF(self.x_for(s), RULER_H + 2), QPointF(self.x_for(e), RULER_H + REGION_H)), colour
+                    )
+                    p.fillRect(
+                        QRectF(QPointF(self.x_for(s), RULER_H + REGION_H), QPointF(self.x_for(e), band_bottom)), shade
+                    )
             self._paint_waveform(p, RULER_H + REGION_H, band_bottom)
             if self.analysis is not None:  # usable gaps: an outline under the waveform band
                 p.setPen(QPen(pal.color(QPalette.ColorRole.Link), 1))
@@ -252,9 +256,11 @@ class Timeline(QWidget):
                 label = cue.text or "(empty)"
                 if cue.extended:
                     label = "[extended] " + label
-                p.drawText(rect.adjusted(4, 2, -4, -2),
-                           int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
-                           label)
+                p.drawText(
+                    rect.adjusted(4, 2, -4, -2),
+                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+                    label,
+                )
             if self.snapped_to is not None:
                 p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
                 x = self.x_for(self.snapped_to)
@@ -286,8 +292,11 @@ class Timeline(QWidget):
         mid = (top + bottom) / 2
         half = (bottom - top) / 2 - 1
         p.setPen(QPen(self.palette().color(QPalette.ColorRole.Text), 1))
-        lines = [QLineF(x + 0.5, mid - float(hi) * half, x + 0.5, mid - float(lo) * half + 0.01)
-                 for x, (lo, hi) in enumerate(zip(mins, maxs, strict=True)) if hi > lo or hi != 0]
+        lines = [
+            QLineF(x + 0.5, mid - float(hi) * half, x + 0.5, mid - float(lo) * half + 0.01)
+            for x, (lo, hi) in enumerate(zip(mins, maxs, strict=True))
+            if hi > lo or hi != 0
+        ]
         if lines:
             p.drawLines(lines)
 
