@@ -108,7 +108,7 @@ ACTIONS: tuple[Action, ...] = (
         tip="Speak the selected cue with the narration voice and say how long it takes",
     ),
     A("edit.voice", "Narration &Voice", "edit", "fill_voice_menu", submenu=True),
-    A("edit.find", "&Find…", "edit", "focus_find", (Std.Find,), separator_before=True),
+    A("edit.find", "&Find…", "edit", "panels.find.focus", (Std.Find,), separator_before=True),
     A("edit.find_next", "Find &Next", "edit", "find_next", (Std.FindNext,)),
     # timing from the keyboard (gui/timing_commands.py); an edge stops at its neighbour unless "over"
     A("timing.set_start", "Set &Start to Playhead", "timing", "timing.set_start", ("F11",)),
@@ -203,7 +203,7 @@ ACTIONS: tuple[Action, ...] = (
     A("playback.zoom_in", "Zoom Timeline &In", "playback", "timeline.zoom", ("Ctrl+=",), (1.5,)),
     A("playback.zoom_out", "Zoom Timeline &Out", "playback", "timeline.zoom", ("Ctrl+-",), (1 / 1.5,)),
     A("caption.video", "&Caption Video", "caption", "caption_video", ("Ctrl+R",)),
-    A("caption.selection", "Caption &Selection Again", "caption", "caption_selection", ("Ctrl+Shift+R",)),
+    A("caption.selection", "Caption &Selection Again", "caption", "choices.caption_selection", ("Ctrl+Shift+R",)),
     A(
         "caption.mark_in",
         "Mark Range &In at Playhead",

@@ -18,7 +18,7 @@ from captioner_app.core.timing.windows import Window
 from captioner_app.core.tracks.track import Cue
 from captioner_app.gui.context import SessionContext
 from captioner_app.gui.document import Document
-from captioner_app.gui.workers import AnalysisDone, AnalysisProgress, CaptionDone, CaptionJob, CaptionUpdate
+from captioner_app.gui.messages import AnalysisDone, AnalysisProgress, CaptionDone, CaptionJob, CaptionUpdate
 
 MIN_RANGE_MS = 200  # shorter ranges are refused: too short to describe
 

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QUrl
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -35,9 +35,11 @@ from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
 from captioner_app.gui.audio import WaveformUpdate
+from captioner_app.gui.caption_commands import CaptionCommands
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
 from captioner_app.gui.file_commands import FileCommands
+from captioner_app.gui.messages import FrameReady
 from captioner_app.gui.panels.caption_panel import CaptionPanel
 from captioner_app.gui.panels.common import named
 from captioner_app.gui.panels.cue_table import CueTable
@@ -51,7 +53,7 @@ from captioner_app.gui.timing_commands import TimingCommands
 from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane
 from captioner_app.gui.widgets.timeline import Timeline
-from captioner_app.gui.workers import FrameReady, WorkerPool
+from captioner_app.gui.workers import WorkerPool
 
 TIMELINE_HELP = "Time ruler, cue blocks and playhead. Click to seek, drag cue edges to retime."
 
@@ -178,6 +180,8 @@ class MainWindow(QMainWindow):
         self.add_dock("checks", "Checks", self.checks, Qt.DockWidgetArea.RightDockWidgetArea, self.checks.list)
         self.files = FileCommands(self, self.session)
         self.timing = TimingCommands(self.session, self.selected_rows, self.select_row, self)
+        self.choices = CaptionCommands(self)
+        self.model_dialog: Any = None  # the Choose Model dialog, once shown
         self.statusBar().setAccessibleName("Status")
         self.frame_keys = FrameKeys(self.session.playback, self)
         self.frame_keys.install(self.preview, self.timeline, self.transport.slider)
@@ -307,9 +311,9 @@ class MainWindow(QMainWindow):
         self.transport.seekRequested.connect(playback.seek)
         panel.captionRequested.connect(self.caption_video)
         panel.cancelRequested.connect(jobs.cancel_caption)
-        panel.recaptionRequested.connect(self.caption_selection)
+        panel.recaptionRequested.connect(self.choices.caption_selection)
         panel.analysisCancelRequested.connect(jobs.cancel_analysis)
-        panel.modelFolderPicked.connect(self._model_folder_picked)
+        panel.modelFolderPicked.connect(self.choices.model_folder_picked)
         panel.engineChanged.connect(s.set_engine)
         self.timeline.seekRequested.connect(playback.seek)
         self.timeline.cueClicked.connect(self.select_row)
@@ -487,9 +491,6 @@ class MainWindow(QMainWindow):
         """Mark the selected cues extended (the player pauses for them), or unmark them if all are."""
         self.session.toggle_extended(self.selected_rows())
 
-    def focus_find(self) -> None:
-        self.find_bar.focus()
-
     def find_next(self) -> None:
         self._find(self.find_edit.text())
 
@@ -500,22 +501,10 @@ class MainWindow(QMainWindow):
             self.select_row(row)
 
     def fill_voice_menu(self, menu: QMenu) -> None:
-        """Edit > Narration Voice: the track language's voice, then every voice (listed in a worker)."""
-        menu.clear()
-        narrator, current = self.session.narrator, self.settings.narration_voice
-        group = QActionGroup(menu)
-        choices = [("", "&Track Language’s Voice")]
-        if narrator.voices is None:
-            menu.addAction("(listing voices…)").setEnabled(False)
-        elif not narrator.voices:
-            menu.addAction(f"(no voice: {narrator.voice_error or 'the voice cannot load'})").setEnabled(False)
-        choices += [(v.id, f"{v.name} ({v.id})") for v in narrator.voices or ()]
-        for voice, label in choices:
-            a = menu.addAction(label)
-            a.setCheckable(True)
-            a.setChecked(voice == current)
-            group.addAction(a)
-            a.triggered.connect(lambda checked=False, v=voice: self.session.set_narration_voice(v))
+        self.choices.fill_voice_menu(menu)
+
+    def show_model_dialog(self, reason: str) -> None:
+        self.choices.show_model_dialog(reason)
 
     def speak_cue(self) -> bool:
         """Say the selected cue with text-to-speech, or say why that is not possible here."""
@@ -530,72 +519,16 @@ class MainWindow(QMainWindow):
         return self.caption_panel.engine_options()
 
     def caption_video(self) -> int | None:
-        if self.doc is None or self.doc.info is None or self.captioning:
-            return None
-        try:
-            options = self.caption_options()
-        except CaptionerError as err:
-            self.report(str(err), "Cannot caption")
-            return None
-        existing = len(self.doc.model.track)
-        answer = self._ask_about_existing_cues(existing) if existing else "add"
-        if answer == "cancel":
-            return None
-        job = self.session.jobs.caption_video(options, self.engine_options())
-        if job is not None and answer == "replace":  # before the first result arrives (queued signals)
-            self.doc.model.replace_all([], f"Remove {existing} cues to caption again")
-        return job
+        return self.choices.caption_video()
+
+    def caption_range(self) -> int | None:
+        return self.choices.caption_range()
 
     def _ask_about_existing_cues(self, count: int) -> str:
         """'replace', 'add' or 'cancel' (a method of its own so tests can answer it)."""
         from captioner_app.gui.dialogs.rerun import ask_about_existing_cues
 
         return ask_about_existing_cues(self, self.doc.title if self.doc else "The video", count)
-
-    def caption_selection(self) -> int | None:
-        """Caption the selected cues again (each cue's time range is one window) at the chosen detail."""
-        return self.session.jobs.caption_selection(
-            self.selected_rows(), self.caption_options(placement="windows"), self.engine_options()
-        )
-
-    def caption_range(self) -> int | None:
-        """Describe the marked range (Mark In, Mark Out) as one new cue at the chosen detail level."""
-        return self.session.jobs.caption_range(self.caption_options(placement="windows"), self.engine_options())
-
-    def show_model_dialog(self, reason: str) -> None:
-        from captioner_app.gui.dialogs.model_dialog import ModelDialog
-
-        dialog = ModelDialog(
-            self.pool, self.model_edit.text().strip() or DEFAULT_MODEL, reason, self, engine=self.settings.engine
-        )
-        dialog.modelChosen.connect(self._model_chosen)
-        dialog.serverChosen.connect(self._server_chosen)
-        self.model_dialog = dialog
-        dialog.open()
-
-    def _model_chosen(self, model: str) -> None:
-        self.model_edit.setText(model)
-        self.settings.model = model
-        self.settings.engine = ""  # a model on this computer
-        self._status(f"Model set to {model}")
-
-    def _server_chosen(self, urls: str, model: str, key: str) -> None:
-        """Caption through model servers (``urls``), or on this computer again when empty."""
-        self.settings.engine = urls
-        self.caption_panel.engine_key = key or None  # for this session only: never written to the settings
-        if model:
-            self.model_edit.setText(model)
-            self.settings.model = model
-        self._status(f"Captioning through {urls}" if urls else "Captioning on this computer")
-
-    def _model_folder_picked(self, folder: str) -> None:
-        from captioner_app.gui.dialogs.model_dialog import check_model_folder
-
-        problem = check_model_folder(folder)
-        if problem:
-            self.report(problem, "Not a model folder")
-        else:
-            self._model_chosen(folder)
 
     # -- files ---------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import math
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
 
 from captioner_app.gui.context import SessionContext
-from captioner_app.gui.workers import Failure, FrameReady
+from captioner_app.gui.messages import Failure, FrameReady
 
 
 class Playback(QObject):

@@ -33,10 +33,11 @@ from captioner_app.core.tracks.track import Provenance
 from captioner_app.gui.audio import Measured, Narrator, RenderDone, Renderer, Spoken, Waveforms, audio_output_reason
 from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
+from captioner_app.gui.messages import Probed, TaskDone
 from captioner_app.gui.models.cues import format_ms
 from captioner_app.gui.playback import Playback
 from captioner_app.gui.preferences import Settings
-from captioner_app.gui.workers import Probed, TaskDone, WorkerPool
+from captioner_app.gui.workers import WorkerPool
 
 SUBTITLE_EXTS = (".srt", ".vtt", ".json")
 

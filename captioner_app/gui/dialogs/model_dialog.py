@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from captioner_app.core.errors import UsageError
-from captioner_app.gui.workers import DownloadProgress, TaskDone, WorkerPool
+from captioner_app.gui.messages import DownloadProgress, TaskDone
+from captioner_app.gui.workers import WorkerPool
 
 
 def check_model_folder(folder: str) -> str | None:
