@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
 from captioner_app.core.tracks import formats
@@ -133,3 +133,24 @@ class FileCommands(QObject):
         path, _ = QFileDialog.getSaveFileName(self.window, "Save project", str(base), f"Projects (*{EXTENSION})")
         if path:
             self.session.save_project(path if path.endswith(EXTENSION) else path + EXTENSION)
+
+    # -- drag and drop (the window's events) ---------------------------------------------------------
+
+    def drag_enter(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def drop(self, event: QDropEvent) -> None:
+        urls: list[QUrl] = event.mimeData().urls()
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        skipped = len(urls) - len(paths)
+        if skipped:
+            self.session.report(
+                f"{skipped} dropped item{'s are' if skipped > 1 else ' is'} not a local file; download it first",
+                "Cannot open",
+            )
+        if paths:
+            event.acceptProposedAction()
+            self.session.open_paths(paths)

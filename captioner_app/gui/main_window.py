@@ -16,14 +16,13 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QUrl
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QUndoView,
     QVBoxLayout,
@@ -36,6 +35,7 @@ from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
 from captioner_app.gui.audio import WaveformUpdate
 from captioner_app.gui.caption_commands import CaptionCommands
+from captioner_app.gui.dialogs.problem import ProblemBox
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
 from captioner_app.gui.file_commands import FileCommands
@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self.session = Session(settings, pool, self)
         self.pool = self.session.pool
         self._closing = False
-        self._box: QMessageBox | None = None
+        self.problems = ProblemBox(self)
         self.docks: dict[str, tuple[QDockWidget, QWidget]] = {}
         self.panels = SimpleNamespace()  # every panel by name, for action handlers ("panels.find.focus")
         self.setWindowTitle("Captioner")
@@ -332,17 +332,8 @@ class MainWindow(QMainWindow):
     def _show_problem(self, message: str, title: str) -> None:
         """A one-line problem: status bar plus a non-blocking message box. The app stays up."""
         self.statusBar().showMessage(message, 15000)
-        if self._closing:
-            return
-        box = self._box
-        if box is not None and box.isVisible():
-            box.setText(box.text() + "\n" + message)
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
-        box.setAccessibleName(title)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        self._box = box
-        box.open()
+        if not self._closing:
+            self.problems.show(message, title)
 
     # -- showing the session ---------------------------------------------------------------------------
 
@@ -536,23 +527,10 @@ class MainWindow(QMainWindow):
         self.session.close_document()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        self.files.drag_enter(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        urls: list[QUrl] = event.mimeData().urls()
-        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
-        skipped = len(urls) - len(paths)
-        if skipped:
-            self.report(
-                f"{skipped} dropped item{'s are' if skipped > 1 else ' is'} not a local file; download it first",
-                "Cannot open",
-            )
-        if paths:
-            event.acceptProposedAction()
-            self.open_paths(paths)
+        self.files.drop(event)
 
     # -- help ------------------------------------------------------------------------------------------
 

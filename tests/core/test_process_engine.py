@@ -21,9 +21,9 @@ from captioner_app.core.model.process import (
     CANCEL_GRACE_S,
     AnalysisProcess,
     ProcessEngine,
-    describe_exit,
 )
 from captioner_app.core.model.prompts import PromptSpec, window_prompt
+from captioner_app.core.model.spawn import describe_exit
 from captioner_app.core.pipeline import CaptionOptions, caption_windows
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals used to kill the child are POSIX")

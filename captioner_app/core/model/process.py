@@ -22,7 +22,6 @@ import logging
 import multiprocessing
 import os
 import queue
-import signal
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from captioner_app.core.errors import CancelledError, EngineDiedError
 from captioner_app.core.model.child import ClipSpec, FrameSpec
 from captioner_app.core.model.engine import ClipRequest, EngineOptions
+from captioner_app.core.model.spawn import describe_exit, start_quietly
 
 if TYPE_CHECKING:
     from multiprocessing.shared_memory import SharedMemory
@@ -45,33 +45,6 @@ CANCEL_GRACE_S = 0.3  # a cancelled call that has not ended by then is ended by 
 CLOSE_TIMEOUT_S = 5.0  # how long close() waits for the child to end by itself before killing it
 POLL_S = 0.02
 SHM_HEADROOM = 64 * 1024 * 1024  # left free in /dev/shm; a batch that does not fit goes through the pipe
-
-_SPAWN_LOCK = threading.Lock()
-
-_SIGNAL_WHY = {
-    "SIGKILL": "was killed (by the system's out-of-memory killer or by another program)",
-    "SIGSEGV": "crashed (segmentation fault in a native library)",
-    "SIGBUS": "crashed (bus error in a native library)",
-    "SIGABRT": "aborted (a native library gave up)",
-    "SIGFPE": "crashed (arithmetic fault in a native library)",
-    "SIGILL": "crashed (illegal instruction in a native library)",
-    "SIGTERM": "was terminated (SIGTERM from another program)",
-}
-
-
-def describe_exit(label: str, exitcode: int | None) -> str:
-    """One line saying how the child ended, from its exit code (negative: the signal that ended it)."""
-    if exitcode is None:
-        return f"the {label} stopped answering"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"the {label} {_SIGNAL_WHY.get(name, f'was ended by {name}')}"
-    if exitcode == 0:
-        return f"the {label} ended unexpectedly"
-    return f"the {label} exited unexpectedly with code {exitcode}"
 
 
 class _Call:
@@ -156,7 +129,7 @@ class ChildProcess:
                 name=f"captioner-{self.label.replace(' ', '-')}",
                 daemon=True,
             )
-            _start_quietly(process)
+            start_quietly(process)
             child_conn.close()  # the child holds the only other end: its death closes the pipe
             child = _Child(process, parent_conn)
             child.reader = threading.Thread(
@@ -590,24 +563,3 @@ def _room_for(size: int) -> bool:
     except OSError:
         return True
     return stats.f_bavail * stats.f_frsize >= size + SHM_HEADROOM
-
-
-def _start_quietly(process: Any) -> None:
-    """Start ``process`` without the parent's ``__main__`` being run again in it.
-
-    "spawn" imports the parent's main script in the child unless told otherwise; for the app,
-    pytest or a benchmark that costs time and may import what the child must not need.
-    """
-    with _SPAWN_LOCK:  # two supervisors may start children at the same moment (model and analysis)
-        main = sys.modules.get("__main__")
-        saved = getattr(main, "__file__", None) if main is not None else None
-        spec = getattr(main, "__spec__", None) if main is not None else None
-        try:
-            if main is not None and saved is not None and not getattr(sys, "frozen", False):
-                del main.__file__
-                main.__spec__ = None
-            process.start()
-        finally:
-            if main is not None and saved is not None and not hasattr(main, "__file__"):
-                main.__file__ = saved
-                main.__spec__ = spec

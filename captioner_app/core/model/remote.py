@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
-import ipaddress
 import json
 import logging
 import queue
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 from captioner_app.core.errors import CancelledError, ModelError, UsageError, one_line
 from captioner_app.core.model.clips import ClipServer, encode_clip
 from captioner_app.core.model.engine import ENGINE_KEY_ENV, ClipRequest, EngineOptions
+from captioner_app.core.model.servers import connect_reason, error_text, is_loopback_host, parse_engine_urls, short
 
 if TYPE_CHECKING:
     pass
@@ -40,38 +40,6 @@ CONNECT_TIMEOUT_S = 10.0
 DEFAULT_TIMEOUT_S = 300.0  # longest silence from a server (before its first byte or between two)
 MAX_ATTEMPTS = 5  # per window, over all servers
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
-
-
-def parse_engine_urls(text: str) -> list[str]:
-    """The base URLs in ``text`` (comma-separated ``http(s)://host:port/v1``), without trailing slashes."""
-    urls: list[str] = []
-    for part in text.split(","):
-        url = part.strip().rstrip("/")
-        if not url:
-            continue
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"--engine {url}: not a server URL; give the API's base, like http://host:8000/v1")
-        if parts.query or parts.fragment:
-            raise UsageError(f"--engine {url}: the URL must not have a query or fragment")
-        try:
-            parts.port  # noqa: B018 - validates the port
-        except ValueError:
-            raise UsageError(f"--engine {url}: bad port") from None
-        if url not in urls:
-            urls.append(url)
-    if not urls:
-        raise UsageError("--engine needs at least one server URL, like http://host:8000/v1")
-    return urls
-
-
-def is_loopback_host(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -488,7 +456,9 @@ class RemoteEngine:
             except (TimeoutError, ConnectionRefusedError, socket.gaierror, OSError) as err:
                 if call.aborted:
                     raise CancelledError() from None
-                raise _Retryable(f"model server {server.url} {_connect_reason(err)}", server_down=True) from None
+                raise _Retryable(
+                    f"model server {server.url} {connect_reason(err, CONNECT_TIMEOUT_S)}", server_down=True
+                ) from None
             assert conn.sock is not None
             conn.sock.settimeout(self.timeout_s)
             try:
@@ -536,7 +506,7 @@ class RemoteEngine:
             if isinstance(chunk, dict) and chunk.get("error"):
                 error = chunk["error"]
                 message = error.get("message") if isinstance(error, dict) else error
-                raise _Retryable(f"model server {server.url} failed while writing ({_short(str(message))})")
+                raise _Retryable(f"model server {server.url} failed while writing ({short(str(message))})")
             for choice in chunk.get("choices") or []:
                 delta = choice.get("delta") or {}
                 if delta.get("content"):
@@ -548,7 +518,7 @@ class RemoteEngine:
         return "".join(pieces)
 
     def _status_error(self, server: _Server, status: int, body: str, retry_after: str | None = None) -> Exception:
-        reason = _error_text(body)
+        reason = error_text(body)
         where = f"model server {server.url}"
         if status in (401, 403):
             return RemoteError(f"{where} refused the API key (HTTP {status}); pass --api-key or set {ENGINE_KEY_ENV}")
@@ -582,33 +552,3 @@ def _abort(call: _Call) -> None:
     if conn is not None and conn.sock is not None:
         with contextlib.suppress(OSError):
             conn.sock.shutdown(socket.SHUT_RDWR)
-
-
-def _connect_reason(err: BaseException) -> str:
-    if isinstance(err, ConnectionRefusedError):
-        return "refused the connection (is it running?)"
-    if isinstance(err, socket.gaierror):
-        return f"cannot be found ({one_line(err)})"
-    if isinstance(err, TimeoutError):
-        return f"did not answer within {CONNECT_TIMEOUT_S:g} s"
-    return f"cannot be reached ({one_line(err)})"
-
-
-def _error_text(body: str) -> str:
-    """The message in an OpenAI-style error body (``{"error": {"message": ...}}``, ``{"detail": ...}``)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return _short(body) or "no reason given"
-    if isinstance(data, dict):
-        for key in ("error", "detail", "message"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message") or value.get("detail")
-            if value:
-                return _short(str(value))
-    return _short(body)
-
-
-def _short(text: str, limit: int = 200) -> str:
-    return " ".join(text.split())[:limit]

@@ -170,7 +170,7 @@ class ModelDialog(QDialog):
 
     def choose_server(self) -> bool:
         """Check the URLs (no connection yet: the first captioning run checks the servers) and emit them."""
-        from captioner_app.core.model.remote import parse_engine_urls
+        from captioner_app.core.model.servers import parse_engine_urls
 
         try:
             urls = parse_engine_urls(self.server_edit.text())
