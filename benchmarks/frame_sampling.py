@@ -9,13 +9,16 @@ B-frames with a B-pyramid) unless --video is given, then decodes it at --fps wit
     within half a sampling interval, hardware decoding where present), one stream (frame threads,
     what the pipeline uses), one stream with one thread (to show the scaling with cores) and
     parallel segments,
-and prints frames/s and the ratio against ffmpeg (target for the pipeline's row: >= 1.5).
+and prints frames/s and the ratio against ffmpeg (target for the pipeline's row: >= 1.5), in wall time
+and in CPU time (user + system of all threads, or of the ffmpeg child): on a machine shared with other
+work the wall figures swing with the load, the CPU figures much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -54,15 +57,21 @@ def main() -> int:
         f"load: {os.getloadavg()[0]:.1f}"
     )
 
-    def best(fn) -> tuple[float, int]:
-        times, count = [], 0
+    def cpu_seconds() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    def best(fn) -> tuple[float, int, float]:
+        times, cpus, count = [], [], 0
         for _ in range(args.repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
             count = fn()
             times.append(time.perf_counter() - started)
-        return min(times), count
+            cpus.append(cpu_seconds() - cpu_started)
+        return min(times), count, min(cpus)
 
-    results: dict[str, tuple[float, int]] = {}
+    results: dict[str, tuple[float, int, float]] = {}
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg:
 
@@ -101,10 +110,14 @@ def main() -> int:
     results["captioner decode-less, 1 stream, 768 px (pipeline)"] = best(ours(1, 768, False))
 
     reference = results.get("ffmpeg -vf fps (reference)")
-    print(f"\n{'method':58s} {'seconds':>8s} {'frames':>7s} {'frames/s':>9s} {'vs ffmpeg':>9s}")
-    for name, (seconds, count) in results.items():
+    print(
+        f"\n{'method':58s} {'seconds':>8s} {'frames':>7s} {'frames/s':>9s} {'vs ffmpeg':>9s}"
+        f" {'CPU s':>7s} {'CPU vs ffmpeg':>13s}"
+    )
+    for name, (seconds, count, cpu) in results.items():
         ratio = f"{reference[0] / seconds:8.2f}x" if reference else "      n/a"
-        print(f"{name:58s} {seconds:8.2f} {count:7d} {count / seconds:9.1f} {ratio}")
+        cpu_ratio = f"{reference[2] / cpu:12.2f}x" if reference and cpu > 0 else "          n/a"
+        print(f"{name:58s} {seconds:8.2f} {count:7d} {count / seconds:9.1f} {ratio} {cpu:7.2f} {cpu_ratio}")
     print(f"load at the end: {os.getloadavg()[0]:.1f}")
     print(f"\nreal-time factor of the pipeline sampler: {info.duration_s / results[list(results)[-1]][0]:.0f}x")
     tmp.cleanup()
