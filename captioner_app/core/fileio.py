@@ -9,6 +9,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from captioner_app.core.errors import CaptionerError, TrackError
@@ -20,6 +21,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     A temporary file beside the target is written, flushed and fsynced, then renamed over it.
     Any failure (full disk, no permission, missing folder) leaves the old file untouched.
     """
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+
+    return atomic_write_file(path, write)
+
+
+def atomic_write_file(path: str | os.PathLike[str], write: Callable[[str], None]) -> Path:
+    """:func:`atomic_write_bytes` for writers that need a file name (a muxer, an encoder):
+    ``write(tmp)`` fills a temporary beside ``path`` (its name ends in ``.tmp``: give writers that
+    guess the format from the name the format), which is then fsynced and renamed over ``path``.
+
+    Whatever ``write`` raises (an error, a cancel) leaves no temporary and the old file untouched;
+    an ``OSError`` becomes one :class:`TrackError` line naming the file and the reason.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -27,14 +44,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     if target.is_dir():
         raise TrackError(f"{target}: cannot write, it is a folder")
     remove_stale_temporaries(target)
-    fd = -1
     tmp = ""
     try:
         fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            fd = -1
-            handle.write(data)
-            handle.flush()
+        os.close(fd)
+        write(tmp)
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         if target.exists():
             with contextlib.suppress(OSError):
@@ -55,8 +70,6 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else (err.strerror or str(err))
         raise TrackError(f"{target}: cannot write ({reason}); any existing file is unchanged") from None
     finally:
-        if fd >= 0:
-            os.close(fd)
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -17,9 +17,7 @@ beside the target, renamed over it at the end; a failure or cancel removes it.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, TrackError, UsageError, VideoError, one_line
+from captioner_app.core.fileio import atomic_write_file, check_writable
 from captioner_app.core.speech.mix import DEFAULT_DUCK_DB, Mixer, MixOptions, NarrationPlan, plan_narration
 from captioner_app.core.speech.voice import (
     DEFAULT_WPM,
@@ -243,7 +242,7 @@ def render(
             f"({info.duration_ms / 1000:.1f} s), first cue {i + 1} at {c.start_ms / 1000:.1f} s: "
             "is it the track of another video?"
         )
-    _check_writable(target)
+    check_writable(target)
     language = options.language or track.language
     voice = VoiceOptions(find_voice(options.voice).id if options.voice else voice_for_language(language), options.wpm)
 
@@ -260,7 +259,7 @@ def render(
             plan.overruns,
         )
     mix_options = MixOptions(duck_db=options.duck_db, programme=kind != "stem")
-    _write_atomically(
+    atomic_write_file(
         target,
         lambda tmp: _render_to(
             tmp, target, kind, info, plan, narrations, mix_options, language, cancel, report(0.9, 0.1)
@@ -269,45 +268,6 @@ def render(
     if progress is not None:
         progress(1.0)
     return RenderResult(target, plan, voice.voice, voice.wpm, kind, options.duck_db)
-
-
-def _check_writable(target: Path) -> None:
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise TrackError(f"{target}: cannot write, the folder {folder} does not exist")
-    if target.is_dir():
-        raise TrackError(f"{target}: cannot write, it is a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise TrackError(f"{target}: cannot write (permission denied in {folder})")
-
-
-def _write_atomically(target: Path, write: Callable[[str], None]) -> None:
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=folder)
-    except OSError as err:
-        raise TrackError(f"{target}: cannot write ({one_line(err)})") from None
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        if target.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        tmp = ""
-    except OSError as err:
-        reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else one_line(err)
-        raise TrackError(f"{target}: cannot write ({reason}); any existing file is unchanged") from None
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 class _Shifter:
