@@ -60,7 +60,14 @@ def main() -> int:
     parser.add_argument("--video", help="use this video instead of generating one")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU intra-op threads (0: all cores; default: the engine's choice)"
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        import os
+
+        os.environ["CAPTIONER_CPU_THREADS"] = str(args.threads)
 
     from captioner_app.core.media import video
     from captioner_app.core.model import load_engine
@@ -116,7 +123,8 @@ def main() -> int:
     tokens = engine.generated_tokens_total - tokens_before
 
     print(
-        f"\nmodel: {engine.model_id} on {engine.device}, batch size {engine.batch_size}, detail {args.detail}"
+        f"\nmodel: {engine.model_id} on {engine.device}, batch size {engine.batch_size}, "
+        f"CPU threads {getattr(engine, 'threads', None) or '-'}, detail {args.detail}"
         f"{' (output length forced to ' + str(forced) + ' tokens)' if forced else ''}"
     )
     print(f"video: {info.duration_s / 60:.1f} min, {windows} windows of {args.window:g} s at 2 fps")

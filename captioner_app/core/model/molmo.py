@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import gc
 import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,30 @@ CUDA_MEMORY_TARGET = 12 * 2**30  # the default batch keeps the whole run within 
 # what the default batch is sized for: 10 s windows at 2 fps, a medium-length answer
 SIZING_FRAMES = 20
 SIZING_TEXT_TOKENS = 400
+# below this text width the per-token matrices are too small for a second CPU thread to pay for
+# waking it (measured with the tiny model: see benchmarks/captioning.py --threads)
+SMALL_MODEL_HIDDEN = 512
+
+
+def cpu_threads(model: Any) -> int:
+    """Intra-op threads for the model on the CPU: ``CAPTIONER_CPU_THREADS`` when set, else 1 for a
+    model whose text width is under :data:`SMALL_MODEL_HIDDEN`, else torch's default (the cores)."""
+    import torch
+
+    env = os.environ.get("CAPTIONER_CPU_THREADS", "").strip()
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            raise UsageError(f"CAPTIONER_CPU_THREADS={env!r} is not a whole number") from None
+        if value < 0:
+            raise UsageError(f"CAPTIONER_CPU_THREADS={env!r} must be 0 (all cores) or more")
+        return value or (os.cpu_count() or 1)
+    text = getattr(getattr(model, "config", None), "text_config", None)
+    hidden = getattr(text, "hidden_size", None)
+    if isinstance(hidden, int) and hidden < SMALL_MODEL_HIDDEN:
+        return 1
+    return torch.get_num_threads()
 
 
 def attention_implementation() -> str:
@@ -211,6 +236,8 @@ class MolmoEngine:
         self.revision = revision
         self.device = device
         self.batch_size = batch_size or DEFAULT_BATCH.get(device.split(":")[0], 1)
+        # intra-op threads while the model runs on the CPU (None: leave torch's setting alone)
+        self.threads: int | None = cpu_threads(model) if device.split(":")[0] == "cpu" else None
         self.processor.tokenizer.padding_side = "left"
         self._lock = threading.Lock()
         # prepare() runs in the pipeline's producer thread while generate runs: the fast tokenizer's
@@ -476,7 +503,7 @@ class MolmoEngine:
             kwargs["eos_token_id"] = None
         if cancel is not None:
             kwargs["stopping_criteria"] = StoppingCriteriaList([_CancelCriteria(cancel)])
-        with torch.inference_mode():
+        with torch.inference_mode(), _intra_op_threads(self.threads):
             output = self.model.generate(**inputs, **kwargs)
         if cancel is not None and cancel.is_set():
             raise CancelledError()
@@ -486,6 +513,25 @@ class MolmoEngine:
         with self._processor_lock:
             texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
         return [" ".join(t.split()) for t in texts]
+
+
+@contextlib.contextmanager
+def _intra_op_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op thread count set to ``threads`` for the block (the caller's thread), then restored."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    if before == threads:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _empty_cache(device: str) -> None:
