@@ -215,6 +215,13 @@ class Mixer:
         self._next_pause = 0
         self.total_samples = _samples(plan.output_ms, sr)
 
+    def seek(self, programme_sample: int) -> None:
+        """Mix from programme sample ``programme_sample`` on (a preview that starts mid-programme): the
+        output position moves past the pauses before it; a pause at that very sample still plays."""
+        self._in_pos = int(programme_sample)
+        self._next_pause = sum(1 for at, _ in self._pauses if at < self._in_pos)
+        self._out_pos = self._in_pos + sum(length for _, length in self._pauses[: self._next_pause])
+
     def feed(self, chunk: np.ndarray) -> np.ndarray:
         """Mix one chunk of programme audio; returns the output it completes (may include pauses)."""
         import numpy as np
