@@ -4,9 +4,7 @@ speak a cue, measure narration for the checks) and the described-video render (:
 
 Widget-free: the session owns them and the window shows what their signals say. Results cross to the GUI
 thread as queued signals (emitted from the worker thread to an object living in the GUI thread).
-Playing samples needs an audio output: QtMultimedia ships in PySide6-Addons, which the app does not
-depend on, so a spoken cue is measured and reported, and :attr:`Narrator.output_reason` says why it is
-not heard.
+A spoken cue is played through the playback's sound (:mod:`captioner_app.gui.sound`).
 """
 
 from __future__ import annotations
@@ -124,15 +122,6 @@ class Waveforms(QObject):
 
 
 # -- the narration voice ------------------------------------------------------------------------------
-
-NO_OUTPUT = "not played: no audio output here (playing needs QtMultimedia from PySide6-Addons, which is not installed)"
-
-
-def audio_output_reason() -> str | None:
-    """Why spoken narration cannot be played on this machine, or None when an output module exists."""
-    import importlib.util
-
-    return NO_OUTPUT if importlib.util.find_spec("PySide6.QtMultimedia") is None else None
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,26 @@
 """The playhead of the active document, its preview frames and the playback clock, without widgets.
 
-Seeking asks the frame worker for the frame at a time (the latest request wins); playing moves the
-playhead along a monotonic clock. Sound playback can follow this clock (or drive it) later.
+Seeking asks the frame worker for the frame at a time (the latest request wins). Playing plays the sound
+(:class:`~captioner_app.gui.sound.Sound`: decoded and mixed in a worker, written to the sound card) and
+moves the playhead to where the sound has reached by the device's clock, so the picture follows the audio
+(and holds while the preview with descriptions speaks an extended cue). Without a sound card the same
+happens on the wall clock, silently, with one line in the status bar.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from captioner_app.core.media.stretch import MAX_RATE, MIN_RATE
+from captioner_app.core.speech.player import BURST_MS, CONTEXT_MS, Describe, PlayOptions
 from captioner_app.gui.context import SessionContext
 from captioner_app.gui.messages import Failure, FrameReady
+from captioner_app.gui.sound import Sound
+
+RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 
 class Playback(QObject):
@@ -29,9 +38,13 @@ class Playback(QObject):
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
-        self._clock = QElapsedTimer()
-        self._from = 0
-        self._until: int | None = None  # play_range stops here
+        self.sound = Sound(self)  # the audio: its clock moves the playhead while playing
+        self.sound.finished.connect(self._sound_finished)
+        self.sound.failed.connect(self._sound_failed)
+        self.rate = 1.0
+        self.bursts = True  # a frame step or a dropped playhead plays BURST_MS of audio
+        self._mode: tuple[int | None, tuple[int, int] | None, Describe | None] = (None, None, None)
+        self._told: str | None = None  # the no-sound reason already in the status bar
         session.pool.frames.frameReady.connect(self._frame_ready)
         session.pool.frames.failed.connect(self._frame_failed)
 
@@ -59,7 +72,8 @@ class Playback(QObject):
         self.seek(self.position + ms)
 
     def step_frames(self, n: int) -> None:
-        """Step ``n`` frames from the frame on screen (exact frame times, not rounded milliseconds)."""
+        """Step ``n`` frames from the frame on screen (exact frame times, not rounded milliseconds) and
+        play a short burst of audio there."""
         doc = self.session.doc
         if doc is None or doc.info is None:
             return
@@ -76,12 +90,27 @@ class Playback(QObject):
         )
         frame = max(0, int(round(base / step)) + n)
         self.seek(math.ceil(frame * step))
+        self.burst()
 
     def play_range(self, start_ms: int, end_ms: int) -> None:
-        """Play from ``start_ms`` and stop at ``end_ms`` (play the current cue)."""
+        """Play from ``start_ms`` and stop at ``end_ms``."""
         self.stop()
         self.seek(start_ms)
-        self._start(end_ms)
+        self._start(until_ms=end_ms)
+
+    def play_cue(self, start_ms: int, end_ms: int) -> None:
+        """Play a cue with :data:`CONTEXT_MS` of the programme before and after it."""
+        self.play_range(max(0, start_ms - CONTEXT_MS), end_ms + CONTEXT_MS)
+
+    def loop(self, start_ms: int, end_ms: int) -> bool:
+        """Play ``start_ms``-``end_ms`` over and over until stopped (False: the range is too short)."""
+        self.stop()
+        if end_ms - start_ms < 50:
+            self.session.status.emit("The range to loop is too short")
+            return False
+        self.seek(start_ms)
+        self._start(loop=(start_ms, end_ms))
+        return True
 
     def toggle(self) -> None:
         if self.timer.isActive():
@@ -92,19 +121,37 @@ class Playback(QObject):
             return
         if self.position >= doc.info.duration_ms - 50:
             self.seek(0)
-        self._start(None)
+        self._start()
 
-    def _start(self, until_ms: int | None) -> None:
+    def play_described(self, describe: Describe) -> None:
+        """Play from the playhead speaking each cue at its start over the ducked programme; the picture
+        holds while an extended cue is spoken."""
+        self.stop()
+        self._start(describe=describe)
+
+    def _start(
+        self, until_ms: int | None = None, loop: tuple[int, int] | None = None, describe: Describe | None = None
+    ) -> None:
         doc = self.session.doc
         if doc is None or doc.info is None:
             return
-        self._until = until_ms
-        self._from = self.position
-        self._clock.start()
-        self.timer.start(max(10, int(1000 / min(doc.info.fps, 60))))
+        self._mode = (until_ms, loop, describe)
+        options = PlayOptions(self.position, until_ms, loop, self.rate, describe=describe)
+        self.sound.play(doc.video, doc.info.duration_ms, options)
+        self._say_if_silent()
+        self.timer.start(max(10, int(1000 / min(doc.info.fps, 60)) // 2))
         self.playingChanged.emit(True)
 
+    @property
+    def mode(self) -> str:
+        """What is playing: "", "play", "range", "loop" or "describe"."""
+        if not self.playing:
+            return ""
+        until, loop, describe = self._mode
+        return "describe" if describe else "loop" if loop else "range" if until is not None else "play"
+
     def stop(self) -> None:
+        self.sound.stop()
         if self.timer.isActive():
             self.timer.stop()
         self.playingChanged.emit(False)
@@ -114,16 +161,81 @@ class Playback(QObject):
         if doc is None or doc.info is None:
             self.stop()
             return
-        pos = self._from + self._clock.elapsed()
-        if self._until is not None and pos >= self._until:
-            self.seek(self._until)
+        pos = self.sound.programme_ms()  # the audio clock: where the sound (heard or not) has reached
+        if pos is not None and int(pos) != self.position:
+            self.seek(int(pos))
+
+    def _sound_finished(self) -> None:
+        if self.timer.isActive():
+            if self.sound.final_ms is not None:
+                self.seek(int(round(self.sound.final_ms)))
             self.stop()
+
+    def _sound_failed(self, message: str) -> None:
+        self.session.status.emit(message)
+
+    def _say_if_silent(self) -> None:
+        reason = self.sound.reason
+        if reason and reason != self._told:
+            self._told = reason
+            self.session.status.emit(f"No sound: {reason}; playing without sound")
+
+    # -- sound settings and bursts ---------------------------------------------------------------
+
+    def set_rate(self, rate: float) -> None:
+        """Playback rate 0.5x-2x (pitch kept); a play under way goes on at the new rate."""
+        self.rate = min(MAX_RATE, max(MIN_RATE, round(rate, 2)))
+        self.session.status.emit(f"Playback rate {self.rate:g}x")
+        if self.playing:
+            until, loop, describe = self._mode
+            self.sound.stop()
+            self._start(until, loop, describe)
+
+    def change_rate(self, step: int) -> None:
+        """One step slower (-1) or faster (1) through :data:`RATES`; 0: normal speed."""
+        if step == 0:
+            self.set_rate(1.0)
             return
-        if pos >= doc.info.duration_ms:
-            self.seek(doc.info.duration_ms - 1)
-            self.stop()
+        faster = [r for r in RATES if r > self.rate + 1e-6]
+        slower = [r for r in RATES if r < self.rate - 1e-6]
+        self.set_rate((faster[0] if faster else RATES[-1]) if step > 0 else (slower[-1] if slower else RATES[0]))
+
+    def change_volume(self, step: float) -> None:
+        self.sound.volume = min(1.0, max(0.0, round(self.sound.volume + step, 2)))
+        self.sound.muted = False
+        self.session.status.emit(f"Volume {round(self.sound.volume * 100)} %")
+
+    def toggle_mute(self) -> None:
+        self.sound.muted = not self.sound.muted
+        self.session.status.emit(
+            "Sound muted" if self.sound.muted else f"Sound on, volume {round(self.sound.volume * 100)} %"
+        )
+
+    def burst(self, ms: int | None = None) -> None:
+        """Play :data:`BURST_MS` of the programme at ``ms`` (the playhead) unless playing."""
+        doc = self.session.doc
+        if not self.bursts or self.playing or doc is None or doc.info is None:
             return
-        self.seek(pos)
+        at = self.position if ms is None else ms
+        self.sound.play(doc.video, doc.info.duration_ms, PlayOptions(at, at + BURST_MS, fade_ms=5))
+        self._say_if_silent()
+
+    def scrub(self, ms: int) -> None:
+        """The playhead was dropped or dragged to ``ms``: show that frame and play a burst there (a play
+        under way goes on from there)."""
+        self.seek(ms)
+        if self.playing:
+            until, loop, describe = self._mode
+            self.sound.stop()
+            self._start(until, loop, describe)
+        else:
+            self.burst()
+
+    def speak(self, samples: Any, sample_rate: int) -> str | None:
+        """Play spoken narration (unless playing); returns why it is not heard, or None."""
+        if not self.playing:
+            self.sound.play_samples(samples, sample_rate)
+        return self.sound.reason
 
     def _frame_ready(self, frame: FrameReady) -> None:
         doc = self.session.doc

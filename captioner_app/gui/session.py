@@ -30,7 +30,7 @@ from captioner_app.core.tracks.project import (
     save_project,
 )
 from captioner_app.core.tracks.track import Provenance
-from captioner_app.gui.audio import Measured, Narrator, RenderDone, Renderer, Spoken, Waveforms, audio_output_reason
+from captioner_app.gui.audio import Measured, Narrator, RenderDone, Renderer, Spoken, Waveforms
 from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
 from captioner_app.gui.messages import Probed, TaskDone
@@ -318,8 +318,8 @@ class Session(QObject):
             f"Cue {spoken.row + 1}: narration takes {spoken.duration_ms / 1000:.1f} s with voice {spoken.voice} "
             f"at {spoken.wpm} wpm, the cue lasts {spoken.available_ms / 1000:.1f} s ({fit})"
         )
-        reason = audio_output_reason()
-        self.note(f"{line}; {reason}" if reason else line)
+        reason = self.playback.speak(spoken.samples, spoken.sample_rate)
+        self.note(f"{line}; not heard: {reason}" if reason else line)
 
     def _measured(self, result: Measured) -> None:
         if result.error:
@@ -572,6 +572,7 @@ class Session(QObject):
         self.closed = True
         self.autosave_timer.stop()
         self.playback.stop()
+        self.playback.sound.shutdown()
         self.pool.cancel_caption()
         self.pool.stop()  # joins the task thread, so queued autosave writes are done
         self.waveforms.shutdown()

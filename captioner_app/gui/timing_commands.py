@@ -195,17 +195,69 @@ class TimingCommands(QObject):
         self.session.status.emit(f"{name.capitalize()} at {format_ms(target)}")
         return True
 
-    def play_cue(self) -> bool:
-        """Play the selected cue (or the cue under the playhead) from its start to its end."""
+    def _cue_row(self) -> int | None:
+        """The selected cue, or the cue under the playhead."""
         doc = self.session.doc
-        if doc is None or doc.info is None:
-            return False
+        if doc is None:
+            return None
         rows = self.rows()
         cues = doc.model.cues()
         pos = self.session.position
         row = rows[0] if rows else next((i for i, c in enumerate(cues) if c.start_ms <= pos < c.end_ms), None)
-        if row is None or row >= len(cues):
+        return row if row is not None and row < len(cues) else None
+
+    def play_cue(self) -> bool:
+        """Play the selected cue (or the cue under the playhead) with a second before and after it."""
+        doc = self.session.doc
+        if doc is None or doc.info is None:
+            return False
+        row = self._cue_row()
+        if row is None:
             self.session.status.emit("Select a cue to play it")
             return False
-        self.session.playback.play_range(cues[row].start_ms, cues[row].end_ms)
+        cue = doc.model.cues()[row]
+        self.session.playback.play_cue(cue.start_ms, cue.end_ms)
+        return True
+
+    def loop(self) -> bool:
+        """Loop the marked range (Mark In/Out) if both marks are set, else the selected cue; again: stop."""
+        doc, playback = self.session.doc, self.session.playback
+        if playback.mode == "loop":
+            playback.stop()
+            self.session.status.emit("Loop stopped")
+            return False
+        if doc is None or doc.info is None:
+            return False
+        start, end = self.session.jobs.range_marks
+        what = "the marked range"
+        if start is None or end is None or end <= start:
+            row = self._cue_row()
+            if row is None:
+                self.session.status.emit("Select a cue or mark a range (Ctrl+[ and Ctrl+]) to loop it")
+                return False
+            cue = doc.model.cues()[row]
+            start, end, what = cue.start_ms, cue.end_ms, f"cue {row + 1}"
+        if not playback.loop(start, end):
+            return False
+        self.session.status.emit(f"Looping {what} ({format_ms(start)}-{format_ms(end)}); Ctrl+L again stops")
+        return True
+
+    def play_described(self) -> bool:
+        """Preview with descriptions from the playhead (each cue spoken over the ducked programme); again: stop."""
+        doc, playback = self.session.doc, self.session.playback
+        if playback.mode == "describe":
+            playback.stop()
+            return False
+        if doc is None or doc.info is None:
+            return False
+        from captioner_app.core.speech import VoiceOptions, speak, voice_for_language
+        from captioner_app.core.speech.player import Describe
+
+        options = VoiceOptions(
+            self.session.settings.narration_voice or voice_for_language(doc.model.track.language),
+            self.session.narration_wpm,
+        )
+        cues = tuple(sorted(doc.model.cues(), key=lambda c: (c.start_ms, c.end_ms)))
+        playback.play_described(Describe(cues, lambda cue: speak(cue.text, options)))
+        self.session.status.emit(f"Preview with descriptions (voice {options.voice}, {options.wpm} wpm)")
         return True

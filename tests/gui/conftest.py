@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("CAPTIONER_AUDIO", "none")  # no test plays through a sound card (the samples are tapped)
 
 from PySide6.QtCore import QThread  # noqa: E402
 

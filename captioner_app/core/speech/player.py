@@ -273,3 +273,20 @@ def pcm16(samples: np.ndarray, channels: int = 1) -> bytes:
     if channels > 1:
         ints = np.repeat(ints, channels)
     return ints.tobytes()
+
+
+def array_source(
+    samples: np.ndarray, sample_rate: int, target_rate: int = PLAY_RATE
+) -> tuple[Callable[[int, int], np.ndarray], int]:
+    """A ``read`` function over mono samples in memory (a spoken cue) at ``target_rate``, and their length in ms."""
+    import numpy as np
+
+    from captioner_app.core.speech.mix import _resample
+
+    data = _resample(np.asarray(samples, np.float32), sample_rate, target_rate)
+
+    def read(start: int, n: int) -> np.ndarray:
+        chunk = data[max(0, start) : max(0, start + n)]
+        return chunk if len(chunk) == n else np.pad(chunk, (0, n - len(chunk)))
+
+    return read, int(len(data) * 1000 / target_rate)
