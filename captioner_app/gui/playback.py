@@ -133,7 +133,7 @@ class Playback(QObject):
         self, until_ms: int | None = None, loop: tuple[int, int] | None = None, describe: Describe | None = None
     ) -> None:
         doc = self.session.doc
-        if doc is None or doc.info is None:
+        if doc is None or doc.info is None or doc.video is None:
             return
         self._mode = (until_ms, loop, describe)
         options = PlayOptions(self.position, until_ms, loop, self.rate, describe=describe)
@@ -214,7 +214,7 @@ class Playback(QObject):
     def burst(self, ms: int | None = None) -> None:
         """Play :data:`BURST_MS` of the programme at ``ms`` (the playhead) unless playing."""
         doc = self.session.doc
-        if not self.bursts or self.playing or doc is None or doc.info is None:
+        if not self.bursts or self.playing or doc is None or doc.info is None or doc.video is None:
             return
         at = self.position if ms is None else ms
         self.sound.play(doc.video, doc.info.duration_ms, PlayOptions(at, at + BURST_MS, fade_ms=5))

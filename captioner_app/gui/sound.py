@@ -31,7 +31,7 @@ from captioner_app.core.speech.player import (
     pcm16,
 )
 
-LEAD_MS = 120  # how far ahead of the device's clock samples are written
+LEAD_MS = 250  # how far ahead of the device's clock samples are written (more rides out a busy machine)
 _END = object()
 
 

@@ -67,7 +67,7 @@ class AudioReader:
         self.sample_rate = int(sample_rate)
         self._vs = VideoStream(path, threads=None)
         self.has_audio = self._vs.audio is not None
-        self._buf = np.zeros(0, np.float32)
+        self._buf: np.ndarray = np.zeros(0, np.float32)
         self._start: int | None = None  # the sample index of _buf[0]; None: not decoding
         self._frames: Any = None
         self._resampler: Any = None
@@ -87,7 +87,7 @@ class AudioReader:
         """``n`` samples from sample ``start`` (silence where there is no audio)."""
         import numpy as np
 
-        out = np.zeros(max(0, n), np.float32)
+        out: np.ndarray = np.zeros(max(0, n), np.float32)
         if n <= 0 or not self.has_audio:
             return out
         end = start + n

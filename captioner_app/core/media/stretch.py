@@ -4,10 +4,9 @@ Frames of ``frame_ms`` are taken from the input every ``hop * rate`` samples and
 samples with a Hann window (50 % overlap: the windows sum to one); each frame is moved by up to
 ``search_ms`` to where it best continues the previous one (cross-correlation, coarse on every 4th sample
 then exact), so periods line up and the pitch stays. Speech and music at 0.5x-2x sound natural enough
-to check timing by ear. Written here rather than taken from a library: the candidates on PyPI either
-need a compiled extension without wheels for every platform the app ships on (pyrubberband needs the
-rubberband program, audiotsm is unmaintained, librosa's phase vocoder pulls in numba and smears
-transients) and this is 100 lines of numpy.
+to check timing by ear. Written here rather than taken from a library: pyrubberband needs the
+rubberband program installed beside it, audiotsm has had no release since 2019, and librosa's phase
+vocoder pulls in numba and smears transients; this is about 100 lines of numpy and ships everywhere.
 """
 
 from __future__ import annotations
@@ -37,11 +36,11 @@ class Stretcher:
         self.hop = n // 2
         self.search = max(4, int(sample_rate * search_ms / 1000) // 4 * 4)
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
-        self._in = np.zeros(0, np.float32)
+        self._in: np.ndarray = np.zeros(0, np.float32)
         self._base = 0  # input index of _in[0]
         self._next = 0.0  # where the next frame would be taken without searching
         self._prev: int | None = None  # where the previous frame was taken
-        self._acc = np.zeros(n, np.float32)
+        self._acc: np.ndarray = np.zeros(n, np.float32)
         self.consumed = 0  # input samples fed
         self.produced = 0  # output samples returned
 

@@ -130,7 +130,7 @@ class Player:
             self._open_window(describe)
         a = self.prog
         b = min(a + self.block, stop, self._window_end if describe is not None else stop)
-        raw = self.read(a, b - a).astype(np.float32, copy=True)
+        raw: np.ndarray = self.read(a, b - a).astype(np.float32, copy=True)
         if self.fade:
             self._fades(raw, a, b, stop)
         self.prog = b
