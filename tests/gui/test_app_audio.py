@@ -122,10 +122,17 @@ def test_speak_cue_synthesises_off_the_gui_thread(
     window.select_row(0)
     spoken: list[object] = []
     window.session.cueSpoken.connect(spoken.append)
+    sound = window.session.playback.sound
+    sound.tap = []
     action(window, "Speak Cue").trigger()
     qtbot.waitUntil(lambda: bool(spoken), timeout=20000)
     assert threads and threading.get_ident() not in threads
     assert spoken[0].duration_ms > 600 and "too long" in window.messages[-1]
+    # played through the playback's sound (no sound card in the tests: the line says why it is not heard)
+    assert "not heard: sound turned off" in window.messages[-1]
+    qtbot.waitUntil(lambda: not sound.active, timeout=20000)
+    played = np.concatenate([samples for samples, _ in sound.tap])
+    assert abs(len(played) / 48000 - spoken[0].duration_ms / 1000) < 0.05 and np.max(np.abs(played)) > 0.1
 
 
 def test_voice_menu_lists_voices_and_keeps_the_choice(make_window, qtbot) -> None:
