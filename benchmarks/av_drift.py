@@ -163,6 +163,8 @@ def main() -> int:
     if not shown:
         print("no frames shown")
         return 1
+    np.save(work / "shown.npy", np.array(shown))  # (wall s, frame ms, audio clock ms) for a closer look
+    print(f"raw data: {work}")
     wall = np.array([s[0] for s in shown])
     diff = np.array([s[2] - s[1] for s in shown])  # audio clock minus the frame's time
     frame_ms = 1000 / 25
@@ -209,14 +211,16 @@ def main() -> int:
                 f"(the sound's stalls added up; the picture waits with it), largest single stall "
                 f"{max(np.diff(late), default=0):.0f} ms"
             )
-            # the picture on screen when each beep was heard (the recorder's start latency cancels out:
-            # each offset is taken relative to the first beep's)
+            # the picture on screen when each beep was heard, against the beep nearest to it (so a missed or
+            # late beep cannot shift the count); taken relative to the first beep's, which cancels the
+            # recorder's start latency
             offsets = []
-            for r, k in zip(times, index, strict=False):
+            for r in times:
                 i = int(np.searchsorted(wall, record_wall + r))
                 if 0 < i <= len(wall):
                     picture_ms = shown[i - 1][1]
-                    beep_ms = (FIRST_BEEP_S + k * BEEP_EVERY_S) * 1000  # the first heard is the first played
+                    every = BEEP_EVERY_S * 1000
+                    beep_ms = FIRST_BEEP_S * 1000 + round((picture_ms - FIRST_BEEP_S * 1000) / every) * every
                     offsets.append(picture_ms - beep_ms)
             if len(offsets) >= 2:
                 picture = np.array(offsets) - offsets[0]

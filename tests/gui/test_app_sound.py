@@ -89,11 +89,24 @@ def test_missing_qtmultimedia_is_a_reason_not_a_crash(monkeypatch, qtbot) -> Non
 
 
 def test_playing_a_range_writes_the_programme_audio_and_the_picture_follows(
-    qtbot, make_window, wait_opened, beep_video
+    qtbot, make_window, wait_opened, beep_video, monkeypatch
 ):
+    import threading
+
+    from captioner_app.core.media.audio import AudioReader
+
+    decoded_in: set[int] = set()
+    original = AudioReader.read
+
+    def spy(self, start, n):  # type: ignore[no-untyped-def]
+        decoded_in.add(threading.get_ident())
+        return original(self, start, n)
+
+    monkeypatch.setattr(AudioReader, "read", spy)
     w = _open(qtbot, make_window, wait_opened, beep_video)
     w.session.playback.play_range(2500, 3800)
     qtbot.waitUntil(lambda: not w.playing, timeout=8000)
+    assert decoded_in and threading.get_ident() not in decoded_in  # decoded in a worker, never the GUI thread
     out, timeline = _tapped(w)
     assert abs(len(out) - int(1.3 * SR)) < 10
     level = _band(out, 1000.0)
@@ -182,7 +195,11 @@ def test_preview_with_descriptions_ducks_speaks_and_holds_the_picture(qtbot, mak
     assert w.session.playback.mode == "describe"
     shown: list[tuple[int, int]] = []  # (playhead, samples played) each time the playhead moves
     w.session.playback.positionChanged.connect(
-        lambda ms, _d: shown.append((ms, w.session.playback.sound.played())) if w.playing else None
+        lambda ms, _d: (
+            shown.append((ms, w.session.playback.sound.played()))
+            if w.playing and w.session.playback.sound.active
+            else None
+        )
     )
     while w.playing:
         qtbot.wait(30)
