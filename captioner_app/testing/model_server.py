@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -25,8 +27,17 @@ def free_port() -> int:
 class ModelServer:
     """One ``transformers serve`` process; its output goes to ``log_path``."""
 
-    def __init__(self, model_dir: str | Path, log_dir: str | Path, port: int | None = None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        log_dir: str | Path,
+        port: int | None = None,
+        threads: int = 1,
+        capture: str | Path | None = None,
+    ) -> None:
+        """``capture``: a file where the server writes down the model inputs it makes (serve_capture.py)."""
         self.model_dir = str(model_dir)
+        self.capture = Path(capture) if capture is not None else None
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.log_path = Path(log_dir) / f"transformers-serve-{self.port}.log"
@@ -44,7 +55,11 @@ class ModelServer:
             [
                 sys.executable,
                 "-m",
-                "transformers.cli.transformers",
+                *(
+                    ["captioner_app.testing.serve_capture", str(self.capture)]
+                    if self.capture is not None
+                    else ["transformers.cli.transformers"]
+                ),
                 "serve",
                 self.model_dir,
                 "--host",
@@ -86,6 +101,13 @@ class ModelServer:
         except OSError:
             return 0
         return text.count('"POST /v1/chat/completions HTTP/1.1" 200')
+
+    def captured(self) -> list[dict[str, Any]]:
+        """The model inputs written down so far (a ``capture`` server), oldest first."""
+        if self.capture is None or not self.capture.exists():
+            return []
+        lines = self.capture.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
 
     def log_tail(self, chars: int = 1500) -> str:
         try:

@@ -1,8 +1,8 @@
 """The remote engine against real ``transformers serve`` processes running the tiny Molmo2 on loopback.
 
-Three servers start once for the module (in parallel): ``a`` and ``b`` serve the tiny Molmo2, ``text``
-a tiny text-only model. The tests run in file order: ``b`` is killed mid-run by the pool test, ``a`` by
-the test after it.
+Three servers start once for the module (in parallel): ``a`` and ``b`` serve the tiny Molmo2 (``a``
+writes down the model inputs it makes: serve_capture.py), ``text`` a tiny text-only model. The tests
+run in file order: ``b`` is killed mid-run by the pool test, ``a`` by the test after it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from captioner_app.cli.main import main
 from captioner_app.core.errors import CancelledError, ModelError, UsageError
 from captioner_app.core.media.video import Frame, probe
 from captioner_app.core.model import EngineOptions, load_engine
-from captioner_app.core.model.clips import encode_clip
+from captioner_app.core.model.clips import WindowVideo, encode_clip
+from captioner_app.core.model.engine import ClipRequest
+from captioner_app.core.model.prompts import window_prompt
 from captioner_app.core.model.remote import (
     IN_FLIGHT_PER_SERVER,
     RemoteEngine,
@@ -42,7 +44,8 @@ pytestmark = pytest.mark.slow
 def servers(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModelServer]]:
     logs = tmp_path_factory.mktemp("serve-logs")
     text_model = build_tiny_text_model(tmp_path_factory.mktemp("tiny-text") / "model")
-    started = {name: ModelServer(tiny_model_dir, logs) for name in ("a", "b")}
+    started = {name: ModelServer(tiny_model_dir, logs) for name in ("b",)}
+    started["a"] = ModelServer(tiny_model_dir, logs, capture=logs / "a-inputs.jsonl")
     started["text"] = ModelServer(text_model, logs)
     try:
         for server in started.values():
@@ -85,6 +88,30 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, capsys.readouterr().err
 
 
+def late_window() -> ClipRequest:
+    """A window 20 s into a 60 s, 25 fps video: four frames 0.5 s apart, as the pipeline samples them."""
+    import numpy as np
+
+    y, x = np.mgrid[0:56, 0:80]
+    frames = [
+        Frame(
+            20_000 + 500 * i,
+            np.stack([(x * 3 + 40 * i) % 256, (y * 4) % 256, (x + y + 60 * i) % 256], -1).astype(np.uint8),
+        )
+        for i in range(4)
+    ]
+    return ClipRequest(frames, window_prompt("low"), native_fps=25.0, video_duration_ms=60_000)
+
+
+def frame_times(tokenizer: object, ids: list[int]) -> tuple[list[str], str]:
+    """The frame times written into a prompt, and the prompt with each of them replaced by ``T``."""
+    import re
+
+    text = tokenizer.decode(ids)  # type: ignore[attr-defined]
+    pattern = r"\d+\.\d(?= <frame_start>)"
+    return re.findall(pattern, text), re.sub(pattern, "T", text)
+
+
 # -- without a server -----------------------------------------------------------------------------
 
 
@@ -114,6 +141,10 @@ def test_a_clip_keeps_every_frame_at_its_spacing_with_a_silent_track() -> None:
     assert (decoded[0].width, decoded[0].height) == (82, 46)  # padded to even sizes for yuv420p
     times = [round(float(f.time) * 1000) for f in decoded]
     assert [t - times[0] for t in times] == [0, 500, 1000, 1500, 2000, 2500]
+    # what transformers serve's decoder (torchcodec) reports: the model is told index / average_fps
+    from torchcodec.decoders import VideoDecoder
+
+    assert VideoDecoder(data, seek_mode="exact").metadata.average_fps == pytest.approx(2.0)
     # greys survive the encoding closely: the model sees (nearly) what the local engine sees
     means = [float(f.to_ndarray(format="rgb24")[:45, :81].mean()) for f in decoded]
     assert all(abs(m - 30 * i) < 4 for i, m in enumerate(means)), means
@@ -147,7 +178,79 @@ def test_errors_a_server_answers_are_named_for_what_to_fix() -> None:
     engine.close()
 
 
+def test_vllm_gets_the_frames_with_the_times_the_local_engine_gives_them(tiny_engine: object) -> None:
+    """The request for a vLLM server, read as vLLM reads it (``data:video/jpeg`` is comma-separated base64
+    JPEGs; ``media_io_kwargs["video"]`` is the video's metadata), gives Molmo2's processor the same prompt
+    as the local engine's, real frame times included. No vLLM here (it needs a GPU build): this checks
+    our side of its documented contract (docs/remote.md)."""
+    import base64
+
+    import numpy as np
+    from PIL import Image
+    from transformers.video_utils import VideoMetadata
+
+    request = late_window()
+    engine = RemoteEngine(["http://127.0.0.1:9/v1"], "m")
+    server = engine.servers[0]
+    server.vllm = server.times = True
+    video = WindowVideo(request.frames, request.video_metadata())
+    url, token = engine._video_url(server, video)
+    body = engine._chat_body(server, url, video, request.prompt.text, 10)
+    engine.close()
+    assert token is None and url.startswith("data:video/jpeg;base64,")
+    frames = np.stack(
+        [np.asarray(Image.open(io.BytesIO(base64.b64decode(part)))) for part in url.split(",", 1)[1].split(",")]
+    )
+    kwargs = dict(body["media_io_kwargs"]["video"])
+    assert kwargs.pop("num_frames") == 4 and kwargs.pop("do_sample_frames") is False
+    processor = tiny_engine.processor  # type: ignore[attr-defined]
+    messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": request.prompt.text}]}]
+    text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    remote = processor(
+        text=[text],
+        videos=[frames],
+        video_metadata=[VideoMetadata(**kwargs, height=56, width=80)],
+        do_sample_frames=False,
+        return_tensors="pt",
+    )
+    local = tiny_engine.build_inputs([request])  # type: ignore[attr-defined]
+    assert remote["input_ids"].tolist() == local["input_ids"].tolist()
+    assert frame_times(processor.tokenizer, local["input_ids"][0].tolist())[0] == ["20.0", "20.5", "21.0", "21.5"]
+    # the pixels: JPEG at quality 95, close to the frames themselves
+    pixels = [x["pixel_values_videos"].float() for x in (remote, local)]
+    scale = float(pixels[1].abs().max())  # 255 for uint8 pixels, about 1 for normalised ones
+    difference = float((pixels[0] - pixels[1]).abs().mean()) / scale
+    assert difference < 0.01, difference
+
+
 # -- one server -------------------------------------------------------------------------------------
+
+
+def test_transformers_serve_is_told_a_late_windows_frame_times_from_0_at_their_spacing(
+    servers: dict[str, ModelServer], tiny_engine: object
+) -> None:
+    """What ``transformers serve``'s processor made of a window 20 s into the video, against the local
+    engine's inputs for it: the same prompt and frame grid, and the same frame spacing, but times from 0.
+    It decodes the clip with torchcodec and tells the model ``index / fps``: a start time cannot reach
+    it (neither the container's start offset nor video_metadata in chat_template_kwargs; docs/remote.md)."""
+    server = servers["a"]
+    request = late_window()
+    engine = RemoteEngine([server.url], server.model_dir)
+    seen = len(server.captured())
+    try:
+        assert engine.caption([request])[0]
+    finally:
+        engine.close()
+    new = server.captured()[seen:]
+    assert len(new) == 1
+    tokenizer = tiny_engine.processor.tokenizer  # type: ignore[attr-defined]
+    local = tiny_engine.build_inputs([request])  # type: ignore[attr-defined]
+    local_times, local_rest = frame_times(tokenizer, local["input_ids"][0].tolist())
+    served_times, served_rest = frame_times(tokenizer, new[0]["input_ids"])
+    assert local_times == ["20.0", "20.5", "21.0", "21.5"]
+    assert served_times == ["0.0", "0.5", "1.0", "1.5"]
+    assert served_rest == local_rest
+    assert new[0]["video_grids"] == local["video_grids"].tolist()
 
 
 def test_caption_through_a_server_writes_the_local_engines_windows(

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from captioner_app.core.model.hub import hub_offline
 from captioner_app.core.model.prompts import PromptSpec
@@ -61,6 +61,21 @@ class ClipRequest:
     native_fps: float  # the video's frame rate: turns frame times into the indices the model sees
     video_duration_ms: int
     min_new_tokens: int = 0  # benchmarks force the output length so timings are honest
+
+    def video_metadata(self) -> dict[str, Any]:
+        """How the model is told the frames' times: Molmo2's processor writes ``index / fps`` before each
+        frame, so the indices are the frames' positions in the whole video at its own rate (the real
+        times). The local engine and vLLM (remote.py) both pass exactly this."""
+        fps = self.native_fps if self.native_fps > 0 else 1000.0
+        h, w = self.frames[0].image.shape[:2] if self.frames else (0, 0)
+        return {
+            "total_num_frames": max(1, int(round(self.video_duration_ms / 1000.0 * fps))),
+            "fps": fps,
+            "duration": self.video_duration_ms / 1000.0,
+            "frames_indices": [int(round(f.time_ms / 1000.0 * fps)) for f in self.frames],
+            "height": h,
+            "width": w,
+        }
 
 
 class CaptionEngine(Protocol):

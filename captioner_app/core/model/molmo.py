@@ -452,19 +452,8 @@ class MolmoEngine:
             if len(shapes) > 1:
                 raise ValueError(f"frames of one clip differ in size: {sorted(shapes)}")
             videos.append(np.stack([f.image for f in req.frames]))
-            fps = req.native_fps if req.native_fps > 0 else 1000.0
-            h, w = req.frames[0].image.shape[:2]
-            metadata.append(
-                VideoMetadata(
-                    total_num_frames=max(1, int(round(req.video_duration_ms / 1000.0 * fps))),
-                    fps=fps,
-                    duration=req.video_duration_ms / 1000.0,
-                    # the processor turns indices back into seconds (index / fps): the real frame times
-                    frames_indices=[int(round(f.time_ms / 1000.0 * fps)) for f in req.frames],
-                    height=h,
-                    width=w,
-                )
-            )
+            # the processor turns indices back into seconds (index / fps): the real frame times
+            metadata.append(VideoMetadata(**req.video_metadata()))
         with self._processor_lock:
             return self.processor(
                 text=texts,

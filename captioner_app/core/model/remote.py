@@ -1,9 +1,12 @@
 """A caption engine that asks OpenAI-compatible model servers (vLLM, ``transformers serve``); docs/remote.md.
 
-Each window's frames become a short clip (clips.py) sent as the chat message's ``video_url`` with the
-local engine's prompt, token cap and greedy decoding. A server on a loopback address fetches the clip
-from this process's loopback server (``transformers serve`` reads no ``data:`` URLs); any other gets a
-``data:`` URL (it cannot reach our loopback, and we open no network listener for the user's video).
+Each window's frames go in the chat message's ``video_url`` with the local engine's prompt, token cap
+and greedy decoding. vLLM gets them as a JPEG sequence with the frames' indices and the video's frame
+rate in ``media_io_kwargs``: its Molmo2 processor then writes the frames' real times into the prompt,
+as the local engine does. Other servers get a short MP4 (clips.py), whose decoder numbers the frames
+from 0, so the model is told times from 0 in each window (docs/remote.md). A server on a loopback
+address fetches the MP4 from this process's loopback server (``transformers serve`` reads no ``data:``
+URLs); any other gets a ``data:`` URL (we open no network listener for the user's video).
 Windows go to the server with the fewest in flight; refused or dropped connections, timeouts, 429 and
 5xx are retried (elsewhere when possible) with backoff. HTTP is ``http.client``, one streamed
 connection per request, so that closing the socket cancels the generation on the server.
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from captioner_app.core.errors import CancelledError, ModelError, UsageError, one_line
-from captioner_app.core.model.clips import ClipServer, encode_clip
+from captioner_app.core.model.clips import ClipServer, WindowVideo
 from captioner_app.core.model.engine import ENGINE_KEY_ENV, ClipRequest, EngineOptions
 from captioner_app.core.model.servers import connect_reason, error_text, is_loopback_host, parse_engine_urls, short
 
@@ -70,6 +73,7 @@ class _Server:
     down_until: float = 0.0
     last_error: str = ""
     vllm: bool = False  # its /models says "owned_by": "vllm": it takes media_io_kwargs
+    times: bool = False  # it is sent the frames with their times (vLLM: a JPEG sequence and its metadata)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -180,7 +184,7 @@ class RemoteEngine:
         try:
             data = json.loads(body)
             models = data.get("data", [])
-            server.vllm = any(m.get("owned_by") == "vllm" for m in models)
+            server.vllm = server.times = any(m.get("owned_by") == "vllm" for m in models)
             return [str(m["id"]) for m in models]
         except (ValueError, TypeError, KeyError, AttributeError):
             raise RemoteError(
@@ -190,16 +194,14 @@ class RemoteEngine:
 
     def _probe_video(self, server: _Server) -> None:
         """Caption a two- and a three-frame clip: fails when the server cannot take video, and when
-        it ignores it (a text-only model: both prompts come out the same length)."""
-        import numpy as np
-
-        from captioner_app.core.media.video import Frame
-
-        frames = [Frame(500 * i, np.full((56, 56, 3), 60 * i, np.uint8)) for i in range(3)]
+        it ignores it (a text-only model: both prompts come out the same length). A server sent the
+        frames' times also gets the two frames 1000 s later: a longer time text, a longer prompt."""
         lengths = []
-        for count in (2, 3):
+        for count, start_ms in ((2, 0), (3, 0), (2, 1_000_000)):
+            if start_ms and not (server.times and None not in lengths):
+                break
             try:
-                lengths.append(self._prompt_tokens(server, encode_clip(frames[:count]), count))
+                lengths.append(self._prompt_tokens(server, _probe_window(count, start_ms)))
             except _Retryable as err:
                 if err.server_down:
                     self._mark_down(server, str(err))
@@ -209,6 +211,10 @@ class RemoteEngine:
                     "see docs/remote.md for what the server needs"
                 ) from None
             except RemoteError as err:
+                if "refused the request (HTTP" in str(err) and server.times:  # a vLLM without JPEG sequences
+                    log.warning("%s; sending it MP4 clips: frame times start at 0 in each window", err)
+                    server.times = False
+                    return self._probe_video(server)
                 if "refused the request (HTTP" in str(err):  # neither key nor model: the video, likely
                     raise RemoteError(f"{err}; the server may not take video input (see docs/remote.md)") from None
                 raise
@@ -216,12 +222,16 @@ class RemoteEngine:
             raise RemoteError(
                 f"model server {server.url} ignores video input: its model {self.model_id!r} reads text only"
             )
+        if server.times and len(lengths) == 3 and lengths[2] == lengths[0]:
+            log.warning("model server %s ignores the frames' times (vLLM too old: docs/remote.md)", server.url)
+        elif not server.times:
+            log.warning("model server %s is told frame times from 0 in each window (docs/remote.md)", server.url)
 
-    def _prompt_tokens(self, server: _Server, clip: bytes, frames: int) -> int | None:
+    def _prompt_tokens(self, server: _Server, video: WindowVideo) -> int | None:
         """Send a one-token request (not streamed, so that the usage comes back); its prompt's length."""
-        url, token = self._clip_url(server, clip)
+        url, token = self._video_url(server, video)
         try:
-            body = self._chat_body(server, url, frames, "Describe this video.", 1, stream=False)
+            body = self._chat_body(server, url, video, "Describe this video.", 1, stream=False)
             status, text, headers = self._exchange(server, "POST", "/chat/completions", body, _Call())
         finally:
             self._forget_clip(token)
@@ -307,7 +317,7 @@ class RemoteEngine:
         return [r or "" for r in results]
 
     def _caption_one(self, request: ClipRequest, call: _Call, stop: threading.Event) -> str:
-        clip = encode_clip(request.frames)
+        video = WindowVideo(request.frames, request.video_metadata())
         tried: list[str] = []
         last: _Retryable | None = None
         for attempt in range(MAX_ATTEMPTS):
@@ -318,9 +328,7 @@ class RemoteEngine:
                 with self._lock:
                     self.retries += 1
             try:
-                text = self._caption_on(
-                    server, clip, len(request.frames), request.prompt.text, request.prompt.max_new_tokens, call
-                )
+                text = self._caption_on(server, video, request.prompt.text, request.prompt.max_new_tokens, call)
             except _Retryable as err:
                 if stop.is_set() or call.aborted:
                     raise CancelledError() from None
@@ -373,6 +381,12 @@ class RemoteEngine:
 
     # -- HTTP -----------------------------------------------------------------------------------
 
+    def _video_url(self, server: _Server, video: WindowVideo) -> tuple[str, str | None]:
+        """The ``video_url`` for ``server`` and the loopback clip's token (None: nothing to forget)."""
+        if server.times:
+            return video.jpeg_url(), None
+        return self._clip_url(server, video.mp4())
+
     def _clip_url(self, server: _Server, clip: bytes) -> tuple[str, str | None]:
         if not server.loopback:
             return "data:video/mp4;base64," + base64.b64encode(clip).decode("ascii"), None
@@ -391,7 +405,7 @@ class RemoteEngine:
             clip_server.remove(token)
 
     def _chat_body(
-        self, server: _Server, url: str, frames: int, prompt: str, max_tokens: int, stream: bool = True
+        self, server: _Server, url: str, video: WindowVideo, prompt: str, max_tokens: int, stream: bool = True
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model_id,
@@ -410,14 +424,14 @@ class RemoteEngine:
             # every frame we sent, none resampled (transformers serve would keep 32 by default)
             "chat_template_kwargs": {"do_sample_frames": False},
         }
-        if server.vllm:  # vLLM samples 32 frames unless told otherwise (transformers serve refuses the field)
-            body["media_io_kwargs"] = {"video": {"num_frames": frames}}
+        if server.vllm:  # every frame (vLLM keeps 32 unless told), and their times (transformers serve refuses it)
+            body["media_io_kwargs"] = {"video": video.vllm_media_kwargs(server.times)}
         return body
 
-    def _caption_on(self, server: _Server, clip: bytes, frames: int, prompt: str, max_tokens: int, call: _Call) -> str:
-        url, token = self._clip_url(server, clip)
+    def _caption_on(self, server: _Server, video: WindowVideo, prompt: str, max_tokens: int, call: _Call) -> str:
+        url, token = self._video_url(server, video)
         try:
-            body = self._chat_body(server, url, frames, prompt, max_tokens)
+            body = self._chat_body(server, url, video, prompt, max_tokens)
             status, text, headers = self._exchange(server, "POST", "/chat/completions", body, call, stream=True)
         finally:
             self._forget_clip(token)
@@ -542,6 +556,18 @@ class RemoteEngine:
                     after = max(0.0, min(30.0, float(retry_after)))
             return _Retryable(f"{where} answered HTTP {status} ({reason})", retry_after=after)
         return RemoteError(f"{where} refused the request (HTTP {status}: {reason})")
+
+
+def _probe_window(count: int, start_ms: int) -> WindowVideo:
+    """``count`` grey frames 0.5 s apart from ``start_ms``, in a 2 fps video that goes on past them."""
+    import numpy as np
+
+    from captioner_app.core.media.video import Frame
+    from captioner_app.core.model.prompts import PromptSpec
+
+    frames = [Frame(start_ms + 500 * i, np.full((56, 56, 3), 60 * i, np.uint8)) for i in range(count)]
+    request = ClipRequest(frames, PromptSpec("", 1, 1), native_fps=2.0, video_duration_ms=start_ms + 10_000)
+    return WindowVideo(frames, request.video_metadata())
 
 
 def _abort(call: _Call) -> None:
