@@ -260,6 +260,7 @@ def test_caption_through_a_server_writes_the_local_engines_windows(
     video_short: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = servers["a"].url
     out = tmp_path / "remote.json"
@@ -282,6 +283,8 @@ def test_caption_through_a_server_writes_the_local_engines_windows(
         capsys,
     )
     assert code == 0, err
+    warned = f"model server {url} is told frame times from 0 in each window (docs/remote.md)"  # not vLLM
+    assert warned in [r.getMessage() for r in caplog.records]
     remote = json.loads(out.read_text())["cues"]
     info = probe(video_short)
     options = CaptionOptions(detail="low", window_ms=1000, wpm=180)
