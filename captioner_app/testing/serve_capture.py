@@ -33,7 +33,7 @@ def install(path: str) -> None:
                 f.write(json.dumps(record) + "\n")
         return out
 
-    Molmo2Processor.apply_chat_template = recording  # type: ignore[method-assign]
+    Molmo2Processor.apply_chat_template = recording
 
 
 def main() -> None:
