@@ -23,8 +23,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 from captioner_app import __version__
 from captioner_app.core.errors import CaptionerError
@@ -75,17 +75,27 @@ def _quiet_libraries(debug: bool) -> None:
     # and closing a decoder while holding the GIL deadlocks.
 
 
-def _terminate_like_interrupt() -> None:
+@contextlib.contextmanager
+def _terminate_like_interrupt() -> Iterator[None]:
     """SIGTERM (kill, a service manager, a closing terminal session) stops a command as Ctrl-C does:
-    the work done so far is kept (NAME.partial.EXT), downloads and temporaries are removed, exit 130."""
+    the work done so far is kept (NAME.partial.EXT), downloads and temporaries are removed, exit 130.
+    The handler before the command is put back after it (``main`` may be called in a longer process)."""
     if threading.current_thread() is not threading.main_thread():
+        yield
         return
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    before: Any = None
     with contextlib.suppress(ValueError, OSError, AttributeError):
-        signal.signal(signal.SIGTERM, interrupt)
+        before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        if before is not None:
+            with contextlib.suppress(ValueError, OSError, AttributeError):
+                signal.signal(signal.SIGTERM, before)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,9 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     _quiet_libraries(args.debug)
-    _terminate_like_interrupt()
     try:
-        return int(args.handler(args) or 0)
+        with _terminate_like_interrupt():
+            return int(args.handler(args) or 0)
     except CaptionerError as err:
         if args.debug:
             raise

@@ -279,3 +279,15 @@ def test_output_piped_into_a_reader_that_stops_early_is_quiet(tmp_path: Path):
     err = cli.stderr.read().decode()
     assert cli.wait(timeout=120) == 141
     assert "Traceback" not in err and "internal error" not in err and "Broken pipe" not in err
+
+
+def test_main_puts_the_sigterm_handler_back():
+    """SIGTERM stops a command like Ctrl-C only while the command runs: main() called in a longer
+    process (the tests, an embedding tool) leaves that process's own handler in place afterwards."""
+    import signal
+
+    from captioner_app.cli.main import main
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["voices"]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
