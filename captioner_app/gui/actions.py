@@ -308,6 +308,7 @@ ACTIONS: tuple[Action, ...] = (
     A("view.queue", "Focus &Queue", "view", "focus_dock", ("Ctrl+4",), ("queue",)),
     A("view.history", "Show &History", "view", "focus_dock", ("Ctrl+H",), ("history",)),
     A("view.checks", "Show Chec&ks", "view", "focus_dock", ("Ctrl+5",), ("checks",)),
+    A("view.items", "Show Timeline It&ems", "view", "focus_dock", ("Ctrl+6",), ("timeline_items",)),
     A("help.shortcuts", "&Keyboard Shortcuts", "help", "show_shortcuts", (Std.HelpContents,)),
     A("help.about", "&About", "help", "show_about"),
 )

@@ -79,6 +79,14 @@ class CaptionCommands:
         except CaptionerError as err:
             self.window.report(str(err), "Cannot caption")
             return None
+        if self.window.caption_panel.waiting_for_analysis():
+            self.window.report(
+                f"{self.window.doc.title} is still being analysed for speech: automatic placement puts the cues "
+                "in the pauses between speech, so caption when the analysis is done (it is announced), "
+                "or choose a placement",
+                "Cannot caption yet",
+            )
+            return None
         existing = len(self.window.doc.model.track)
         answer = self.window._ask_about_existing_cues(existing) if existing else "add"
         if answer == "cancel":

@@ -27,8 +27,10 @@ class Jobs(QObject):
     """One caption run at a time (any document), and one analysis per document."""
 
     runningChanged = Signal(bool)  # a caption run started or ended
-    captionProgress = Signal(int, int)  # windows done, windows in all
-    captionMessage = Signal(str)  # one line for the caption panel: starting, loading, ETA, done, failed
+    # the caption state belongs to the document the run writes into (kept on it, shown while it is active)
+    captionProgress = Signal(object, int, int)  # Document, windows done, windows in all
+    captionMessage = Signal(object, str)  # Document, one line for the caption panel: starting, ETA, done, failed
+    announcement = Signal(str)  # an event a screen reader should say now (a run ended, an analysis is done)
     modelMissing = Signal(str)  # the model is not on this computer: offer to download or choose it
     analysisChanged = Signal(object)  # Document whose analysis started, finished, failed or stopped
     analysisProgress = Signal(object, float)  # Document, fraction done
@@ -79,8 +81,8 @@ class Jobs(QObject):
         self._docs[job.job] = doc
         self.running_job = job.job
         self.started_at = time.monotonic()
-        self.captionProgress.emit(0, len(windows) if windows else 1)
-        self.captionMessage.emit("Starting…")
+        self._progress(doc, 0, len(windows) if windows else 1)
+        self._message(doc, "Starting…")
         doc.caption = {
             "detail": options.detail.value,
             "window_ms": options.window_ms,
@@ -180,14 +182,27 @@ class Jobs(QObject):
         self.pool.unload_model()
         self.session.status.emit("Model unloaded; the next caption run loads it again")
 
+    def _progress(self, doc: Document | None, done: int, total: int) -> None:
+        if doc is not None:
+            doc.caption_progress = (done, total)
+            self.captionProgress.emit(doc, done, total)
+
+    def _message(self, doc: Document | None, text: str) -> None:
+        if doc is not None:
+            doc.caption_status = text
+            self.captionMessage.emit(doc, text)
+
+    def _running_doc(self) -> Document | None:
+        return self._docs.get(self.running_job) if self.running_job is not None else None
+
     def cancel_caption(self) -> None:
         if self.running_job is not None:
             self.pool.cancel_caption()
-            self.captionMessage.emit("Cancelling… (cues already written are kept)")
+            self._message(self._running_doc(), "Cancelling… (cues already written are kept)")
 
     def _model_loading(self, model: str) -> None:
         self.session.status.emit(f"Loading model {model}…")
-        self.captionMessage.emit(f"Loading model {model}…")
+        self._message(self._running_doc(), f"Loading model {model}…")
 
     def _model_loaded(self, model: str, device: str) -> None:
         self.session.status.emit(f"Model {model} loaded on {device}")
@@ -198,37 +213,48 @@ class Jobs(QObject):
             return
         doc.model.add_caption(update.cue, update.job, update.replace)
         p = update.progress
-        self.captionProgress.emit(p.done, p.total)
+        self._progress(doc, p.done, p.total)
         eta = p.eta_s
         eta_text = f", about {eta:.0f} s left" if eta is not None else ""
-        self.captionMessage.emit(f"{p.done} of {p.total} windows done{eta_text}")
+        self._message(doc, f"{p.done} of {p.total} windows done{eta_text}")
 
     def _caption_done(self, done: CaptionDone) -> None:
-        self._docs.pop(done.job, None)
+        doc = self._docs.pop(done.job, None)
+        if doc is not None and doc not in self.session.documents:
+            doc = None  # closed meanwhile
         if done.job == self.running_job:
             self.running_job = None
+        title = doc.title if doc is not None else "the closed video"
         if done.cancelled:
             msg = f"Cancelled: {done.done} of {done.total} windows done; their cues are kept"
-            self.captionMessage.emit(msg)
+            self._message(doc, msg)
             self.session.status.emit(msg)
+            self.announcement.emit(f"Captioning of {title} cancelled: {done.done} of {done.total} windows done")
         elif done.error and done.crashed:  # the model process died: the app, the cues and the edits stay
-            self.captionMessage.emit(done.error)
+            self._message(doc, done.error)
+            self.announcement.emit(f"Captioning of {title} failed: {done.error}")
             self.session.report(
                 f"{done.error}. The {done.done} cues received and all edits are kept; "
                 "Caption > Restart Model (Ctrl+Shift+L) loads the model again, or caption again.",
                 "The model stopped",
             )
         elif done.error:
-            self.captionMessage.emit(done.error)
+            self._message(doc, done.error)
+            self.announcement.emit(f"Captioning of {title} failed: {done.error}")
             if done.model_missing:
                 self.session.messages.append(done.error)
                 self.modelMissing.emit(done.error)
             else:
                 self.session.report(done.error, "Captioning failed")
         else:
-            self.captionProgress.emit(done.total, max(1, done.total))
-            self.captionMessage.emit(f"Done: {done.total} windows")
+            self._progress(doc, done.total, max(1, done.total))
+            self._message(doc, f"Done: {done.total} windows")
             self.session.status.emit(f"Captioning finished: {done.total} windows")
+            cues = len(doc.model.track) if doc is not None else 0
+            self.announcement.emit(
+                f"Captioning of {title} finished: {done.total} window{'s' if done.total != 1 else ''}, "
+                f"{cues} cue{'s' if cues != 1 else ''} in the track"
+            )
         self.runningChanged.emit(False)
 
     # -- analysis: speech, gaps and shot changes -----------------------------------------------
@@ -288,6 +314,7 @@ class Jobs(QObject):
             )
             doc.analysis_progress = 1.0
             self.session.status.emit(f"{doc.title}: {doc.analysis_status}")
+            self.announcement.emit(f"Analysis of {doc.title} done: {doc.analysis_status}")
         elif done.cancelled:
             doc.analysis_status = "Analysis stopped; Caption > Analyze Video (Ctrl+Shift+A) runs it again"
         else:
@@ -295,4 +322,5 @@ class Jobs(QObject):
             # a one-line message; the analysis is optional, so no dialog interrupts the editor
             self.session.messages.append(done.error or "analysis failed")
             self.session.status.emit(doc.analysis_status)
+            self.announcement.emit(f"Analysis of {doc.title} failed: {done.error}")
         self.analysisChanged.emit(doc)

@@ -30,6 +30,9 @@ class Document(QObject):
         self.autosaved_generation = self.model.generation
         self.position_ms = 0
         self.caption: dict[str, object] = {}
+        # the caption panel's line and progress for this document's last run (windows done, in all)
+        self.caption_status = ""
+        self.caption_progress = (0, 0)
         # speech, gaps and shots, found in the analysis worker (None until then; cached on disk)
         self.analysis: Analysis | None = None
         self.analysis_job: int | None = None  # the analysis running for this document

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from captioner_app.core.errors import CaptionerError
 from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
+from captioner_app.gui.accessibility import Announcer, screen_tab_order
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
 from captioner_app.gui.audio import WaveformUpdate
 from captioner_app.gui.caption_commands import CaptionCommands
@@ -48,11 +49,13 @@ from captioner_app.gui.panels.queue import QueueList
 from captioner_app.gui.panels.recovery_bar import RecoveryBar
 from captioner_app.gui.panels.transport import FrameKeys, Transport
 from captioner_app.gui.preferences import Settings, save_settings
+from captioner_app.gui.screen import fit_to_screen
 from captioner_app.gui.session import Session
 from captioner_app.gui.timing_commands import TimingCommands
 from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane
 from captioner_app.gui.widgets.timeline import Timeline
+from captioner_app.gui.widgets.timeline_list import TimelineList
 from captioner_app.gui.workers import WorkerPool
 
 TIMELINE_HELP = "Time ruler, cue blocks and playhead. Click to seek, drag cue edges to retime."
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self.session.set_engine(self.model_edit.text(), self.device_combo.currentText())
         if settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
+        fit_to_screen(self)
         self._update_state()
         if check_recovery:
             self.session.check_recovery()
@@ -176,13 +180,16 @@ class MainWindow(QMainWindow):
         self.add_dock("queue", "Queue", self.queue, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.undo_view = named(QUndoView(), "Undo history", "Edits so far; select one to go back to it")
         self.add_dock("history", "History", self.undo_view, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.timeline_items = TimelineList(self.timeline)  # the timeline's content for keyboard and screen reader
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        items = self.add_dock("timeline_items", "Timeline Items", self.timeline_items, right)
         self.checks = named(ChecksPane(), "Checks", "Problems in the track; click one to select its cue")
-        self.add_dock("checks", "Checks", self.checks, Qt.DockWidgetArea.RightDockWidgetArea, self.checks.list)
+        self.tabifyDockWidget(items, self.add_dock("checks", "Checks", self.checks, right, self.checks.list))
         self.files = FileCommands(self, self.session)
         self.timing = TimingCommands(self.session, self.selected_rows, self.select_row, self)
         self.choices = CaptionCommands(self)
         self.model_dialog: Any = None  # the Choose Model dialog, once shown
-        self.statusBar().setAccessibleName("Status")
+        self.announcer = Announcer(self)  # events said to screen readers, and the status bar's name
         self.frame_keys = FrameKeys(self.session.playback, self)
         self.frame_keys.install(self.preview, self.timeline, self.transport.slider)
 
@@ -236,6 +243,7 @@ class MainWindow(QMainWindow):
         ):
             setattr(self.panels, name, panel)
         self.resize(1280, 860)
+        screen_tab_order(self)
 
     def add_dock(
         self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, focus: QWidget | None = None
@@ -252,6 +260,7 @@ class MainWindow(QMainWindow):
     def focus_dock(self, name: str) -> None:
         dock, widget = self.docks[name]
         dock.show()
+        dock.raise_()  # a tabbed dock comes to the front
         widget.setFocus()
 
     def _build_actions(self) -> None:
@@ -290,6 +299,7 @@ class MainWindow(QMainWindow):
         s.selectRow.connect(self.select_row)
         s.recoveriesFound.connect(lambda recs: self.recovery_bar.offer(s.recovery_text()))
         s.recoveriesCleared.connect(self.recovery_bar.hide)
+        s.announcement.connect(self.announcer.announce)
         s.waveforms.updated.connect(self._waveform_updated)
         s.narrationMeasured.connect(self.refresh_checks)
         jobs.runningChanged.connect(lambda running: self._update_state())
@@ -305,7 +315,7 @@ class MainWindow(QMainWindow):
         playback.frameFailed.connect(self._frame_failed)
         playback.playingChanged.connect(self.transport.set_playing)
 
-        self.recovery_bar.restoreRequested.connect(s.restore_recoveries)
+        self.recovery_bar.restoreRequested.connect(self._restore)
         self.recovery_bar.discardRequested.connect(s.discard_recoveries)
         self.transport.playRequested.connect(playback.toggle)
         self.transport.seekRequested.connect(playback.scrub)  # a burst of sound where the playhead lands
@@ -318,6 +328,8 @@ class MainWindow(QMainWindow):
         self.timeline.seekRequested.connect(playback.scrub)
         self.timeline.cueClicked.connect(self.select_row)
         self.timeline.cueTimesEdited.connect(self._timeline_edit)
+        self.timeline_items.seekRequested.connect(playback.seek)
+        self.timeline_items.cueChosen.connect(self.select_row)
         self.checks.findingActivated.connect(self.select_finding)
         self.checks.kindChanged.connect(lambda _kind: self.refresh_checks())
         self.find_bar.findRequested.connect(self._find)
@@ -366,6 +378,7 @@ class MainWindow(QMainWindow):
         self.timeline.set_duration(duration)
         self.timeline.set_cues(doc.model.cues() if doc else [])
         self.timeline.set_envelope(self.session.waveforms.get(doc.video) if doc else None)
+        self.caption_panel.show_document(doc)
         self._show_analysis()
         self.transport.set_video(duration, doc.info.fps if doc and doc.info else None, doc.position_ms if doc else 0)
         if doc is None:
@@ -377,6 +390,13 @@ class MainWindow(QMainWindow):
         elif doc.info:
             self.seek(doc.position_ms)
         self._update_state()
+
+    def _restore(self) -> None:
+        """Restore: the restored document is shown and its cue table has the focus."""
+        restored = self.session.restore_recoveries()
+        if restored:
+            self.table.setFocus()
+            self.announcer.announce(f"Restored {', '.join(d.title for d in restored)}; the cue table has the focus")
 
     def _update_state(self) -> None:
         doc = self.doc

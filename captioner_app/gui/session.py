@@ -53,6 +53,7 @@ class Session(QObject):
     activeChanged = Signal(object)  # the active Document, or None
     selectRow = Signal(int)  # an edit of the active document asks the view to select this row
     status = Signal(str)  # a passing notice (status bar)
+    announcement = Signal(str)  # an event a screen reader should say now (runs ended, exports, restores)
     problem = Signal(str, str)  # message, title: something the user must be told
     recoveriesFound = Signal(object)  # list[Recovery] left by an earlier session
     recoveriesCleared = Signal()
@@ -82,6 +83,7 @@ class Session(QObject):
         self.renderer = Renderer(self)  # File > Export Described Video
         self.renderer.finished.connect(self._rendered)
         self.jobs = Jobs(self, self)
+        self.jobs.announcement.connect(self.announcement)
         self.waveforms = Waveforms(self)  # each video's audio envelope, computed in a worker thread
         self.pool.tasks.probed.connect(self._probed)
         self.pool.tasks.finished.connect(self._task_done)
@@ -135,8 +137,7 @@ class Session(QObject):
                 continue
             doc = self.add_document(Document(path, self))
             self.pool.probe(path)
-            opened.append(doc)
-            self.settings.add_recent(path)
+            opened.append(doc)  # it joins the recent files once it opens (see _probed)
             if self.doc is None:
                 self.activate(doc)  # so subtitle files given after it land in its track
         if opened and (self.doc is None or self.doc not in opened):
@@ -194,6 +195,8 @@ class Session(QObject):
             else:
                 doc.info = result.info
                 doc.error = None
+                if doc.project_path is None:
+                    self.settings.add_recent(result.path)
                 doc.model.track.duration_ms = result.info.duration_ms
                 self.status.emit(
                     f"Opened {doc.title}: {result.info.width}x{result.info.height}, "
@@ -409,6 +412,7 @@ class Session(QObject):
         if formats.format_for(path, fmt) == "vtt":
             self.export_name = written.name
         self.status.emit(f"Exported {len(doc.model.track)} cues to {written}")
+        self.announcement.emit(f"Export written: {len(doc.model.track)} cues to {written.name}")
         return True
 
     def export_described(self, path: str) -> bool:
@@ -434,6 +438,7 @@ class Session(QObject):
     def _rendered(self, done: RenderDone) -> None:
         if done.ok or done.cancelled:
             self.note(done.message)
+            self.announcement.emit(done.message)
         else:
             self.report(done.message, "Export failed")
 
@@ -465,6 +470,11 @@ class Session(QObject):
         return True
 
     def open_project(self, path: str) -> Document | None:
+        existing = self._open_as(path, None)
+        if existing is not None:  # already in the queue: a second entry would split the edits
+            self.activate(existing)
+            self.status.emit(f"{existing.title} is already open")
+            return existing
         try:
             project = load_project(path)
         except CaptionerError as err:
@@ -533,6 +543,7 @@ class Session(QObject):
             self.note(problem)
         if self.recoveries:
             self.recoveriesFound.emit(list(self.recoveries))
+            self.announcement.emit(f"{self.recovery_text()} Restore or Discard it.")
         return self.recoveries
 
     def recovery_text(self) -> str:
@@ -543,6 +554,12 @@ class Session(QObject):
     def restore_recoveries(self) -> list[Document]:
         restored = []
         for rec in self.recoveries:
+            existing = self._open_as(rec.project.path, rec.project.video)
+            if existing is not None:  # the same project or video is open: its cues become the recovered ones
+                existing.model.replace_all(list(rec.project.track), "Restore unsaved work")
+                discard_recovery(rec)
+                restored.append(existing)
+                continue
             doc = self._document_from_project(rec.project)
             doc.project_path = rec.project.path
             doc.saved_generation = -1  # restored work is unsaved until saved again
@@ -556,6 +573,13 @@ class Session(QObject):
             self.activate(restored[0])
             self.status.emit(f"Restored {len(restored)} document(s)")
         return restored
+
+    def _open_as(self, project_path: str | None, video: str | None) -> Document | None:
+        """The open document saved as ``project_path``, or (without one) the unsaved one of ``video``."""
+        if project_path:
+            same = os.path.abspath(project_path)
+            return next((d for d in self.documents if d.project_path and os.path.abspath(d.project_path) == same), None)
+        return next((d for d in self.documents if video and d.video == video and not d.project_path), None)
 
     def discard_recoveries(self) -> None:
         for rec in self.recoveries:

@@ -183,7 +183,7 @@ def test_a_new_panel_docks_and_is_reachable_by_handler_paths(qtbot, make_window)
     panel.setAccessibleName("Extra panel")
     dock = w.add_dock("extra", "Extra", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     dock.hide()
-    action = Action("view.extra", "Show E&xtra", "view", "focus_dock", ("Ctrl+6",), ("extra",))
+    action = Action("view.extra", "Show E&xtra", "view", "focus_dock", ("Ctrl+9",), ("extra",))
     assert shortcut_clashes((*ACTIONS, action)) == {}
     assert resolve(w, "panels.extra") is panel and resolve(w, "panels.find.focus") == w.find_bar.focus
     w.run_action(action)

@@ -166,8 +166,10 @@ def test_a_caption_run_is_one_job_with_progress(qtbot, opened: Session, tiny_mod
     assert s.jobs.caption_video(options, engine) is None  # one run at a time
     qtbot.waitUntil(lambda: not s.jobs.captioning, timeout=120000)
     assert spy.args("running") == [(True,), (False,)]
-    assert spy.args("progress")[0] == (0, 1) and spy.args("progress")[-1] == (3, 3)
-    assert spy.args("message")[-1] == ("Done: 3 windows",)
+    # the progress and the status line belong to the document the run writes into, and stay on it
+    assert spy.args("progress")[0] == (doc, 0, 1) and spy.args("progress")[-1] == (doc, 3, 3)
+    assert spy.args("message")[-1] == (doc, "Done: 3 windows")
+    assert doc.caption_progress == (3, 3) and doc.caption_status == "Done: 3 windows"
     assert [(c.start_ms, c.end_ms) for c in doc.model.track] == [(0, 2000), (2000, 4000), (4000, 6000)]
     assert doc.model.undo_stack.count() == 1 and doc.caption["window_ms"] == 2000 and doc.dirty
     assert len(spy.args("cues")) >= 3

@@ -29,12 +29,34 @@ from captioner_app.core.model.engine import (
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.core.timecode import seconds_to_ms
 from captioner_app.core.vocab import Detail, Device, Placement
+from captioner_app.gui.accessibility import ValueLabel
 from captioner_app.gui.document import Document
 from captioner_app.gui.panels.common import name_buddy_labels, named
 from captioner_app.gui.preferences import Settings
 
 DEVICES = Device.choices()
 DETAILS = Detail.choices()
+AUTO = "auto"  # placement chosen from the analysis: the gaps between speech, or windows when there is none
+
+
+def auto_placement(doc: Document | None) -> tuple[Placement, str]:
+    """What automatic placement chooses for ``doc``, and the line that says so in the panel."""
+    analysis = doc.analysis if doc is not None else None
+    if analysis is None:
+        waiting = doc is not None and doc.analysis_job is not None
+        return Placement.WINDOWS, (
+            "Automatic placement: waiting for the speech analysis"
+            if waiting
+            else "Automatic placement: windows (speech not analysed; Ctrl+Shift+A analyses it)"
+        )
+    if analysis.speech:
+        gaps = len(analysis.gaps)
+        return Placement.GAPS, (
+            f"Automatic placement: the pauses between speech ({len(analysis.speech)} speech regions, "
+            f"{gaps} usable gap{'s' if gaps != 1 else ''}), so no cue covers dialogue"
+        )
+    why = "no speech found" if analysis.has_audio else "no audio track"
+    return Placement.WINDOWS, f"Automatic placement: windows ({why})"
 
 
 class CaptionPanel(QWidget):
@@ -56,9 +78,12 @@ class CaptionPanel(QWidget):
         self.detail_combo.addItems(DETAILS)
         self.detail_combo.setCurrentText(settings.detail)
         self.placement_combo = named(
-            QComboBox(), "Placement", "Where cues go: fixed windows, the gaps between speech, or one per shot"
+            QComboBox(),
+            "Placement",
+            "Where cues go: auto (the gaps between speech when the video has speech, else windows), "
+            "fixed windows, the gaps between speech, or one per shot",
         )
-        self.placement_combo.addItems(Placement.choices())
+        self.placement_combo.addItems([AUTO, *Placement.choices()])
         self.placement_combo.setCurrentText(settings.placement)
         self.window_spin = named(QDoubleSpinBox(), "Window length in seconds")
         self.window_spin.setRange(1.0, 120.0)
@@ -93,7 +118,10 @@ class CaptionPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("Not captioned yet")
-        self.progress_label = named(QLabel(""), "Caption status")
+        self.placement_note = ValueLabel("Placement chosen")
+        self.placement_note.setWordWrap(True)
+        self.doc: Document | None = None  # the document whose state the panel shows
+        self.progress_label = ValueLabel("Caption status")
         self.progress_label.setWordWrap(True)
         self.analysis_progress = named(
             QProgressBar(), "Analysis progress", "Finding speech and shot changes in the video"
@@ -101,7 +129,7 @@ class CaptionPanel(QWidget):
         self.analysis_progress.setRange(0, 100)
         self.analysis_progress.setValue(0)
         self.analysis_progress.setFormat("Analysis %p%")
-        self.analysis_label = named(QLabel("Speech and shots: not analysed"), "Analysis status")
+        self.analysis_label = ValueLabel("Analysis status", "Speech and shots: not analysed")
         self.analysis_label.setWordWrap(True)
         self.analysis_cancel_button = named(
             QPushButton("Stop analysis"), "Stop analysis", "Stop finding speech and shot changes (Ctrl+Shift+K)"
@@ -114,6 +142,7 @@ class CaptionPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         form.addRow("&Detail:", self.detail_combo)
         form.addRow("P&lacement:", self.placement_combo)
+        form.addRow(self.placement_note)
         form.addRow("&Window:", self.window_spin)
         form.addRow("St&ride:", self.stride_spin)
         model_label = QLabel("&Model:")
@@ -134,6 +163,8 @@ class CaptionPanel(QWidget):
         self.model_browse.clicked.connect(self.browse_model)
         self.model_edit.textChanged.connect(self._engine_changed)
         self.device_combo.currentTextChanged.connect(self._engine_changed)
+        self.placement_combo.currentTextChanged.connect(lambda _text: self._show_placement())
+        self._show_placement()
 
     def _engine_changed(self, *_: object) -> None:
         self.engineChanged.emit(self.model_edit.text(), self.device_combo.currentText())
@@ -148,9 +179,29 @@ class CaptionPanel(QWidget):
             window_ms=seconds_to_ms(self.window_spin.value()),
             stride_ms=seconds_to_ms(stride) if stride > 0 else None,
             fps=self.settings.fps,
-            placement=Placement.parse(placement or self.placement_combo.currentText()),
+            placement=Placement.parse(placement or self.placement()),
             wpm=self.settings.narration_wpm,
         )
+
+    def placement(self) -> str:
+        """The placement chosen, with auto resolved for the current document."""
+        choice = self.placement_combo.currentText()
+        return auto_placement(self.doc)[0].value if choice == AUTO else choice
+
+    def waiting_for_analysis(self) -> bool:
+        """Automatic placement cannot choose yet: the current video's speech analysis is running."""
+        doc = self.doc
+        return (
+            self.placement_combo.currentText() == AUTO
+            and doc is not None
+            and doc.analysis is None
+            and doc.analysis_job is not None
+        )
+
+    def _show_placement(self) -> None:
+        auto = self.placement_combo.currentText() == AUTO
+        self.placement_note.setText(auto_placement(self.doc)[1] if auto else "")
+        self.placement_note.setVisible(auto)
 
     def engine_options(self) -> EngineOptions:
         model = self.model_edit.text().strip() or DEFAULT_MODEL
@@ -180,16 +231,34 @@ class CaptionPanel(QWidget):
         self.recaption_button.setEnabled(has_video and not running and has_selection)
         self.cancel_button.setEnabled(running)
 
-    def show_progress(self, done: int, total: int) -> None:
+    def show_document(self, doc: Document | None) -> None:
+        """Show ``doc``'s caption state (each video has its own status, progress and errors)."""
+        self.doc = doc
+        done, total = doc.caption_progress if doc is not None else (0, 0)
+        if total:
+            self.show_progress(doc, done, total)
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("Not captioned yet" if doc is not None else "No video")
+        self.progress_label.setText(doc.caption_status if doc is not None else "")
+        self._show_placement()
+
+    def show_progress(self, doc: Document | None, done: int, total: int) -> None:
+        if doc is not self.doc:
+            return
         self.progress.setFormat("%v of %m windows")
         self.progress.setRange(0, total)
         self.progress.setValue(done)
 
-    def show_message(self, text: str) -> None:
-        self.progress_label.setText(text)
+    def show_message(self, doc: Document | None, text: str) -> None:
+        if doc is self.doc:
+            self.progress_label.setText(text)
 
     def show_analysis(self, doc: Document | None) -> Analysis | None:
         """Show the analysis state of ``doc``; returns its analysis (for the timeline)."""
+        self.doc = doc
+        self._show_placement()
         running = doc is not None and doc.analysis_job is not None
         self.analysis_cancel_button.setEnabled(running)
         self.analysis_progress.setValue(int((doc.analysis_progress if doc else 0) * 100))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
+from captioner_app.gui.accessibility import ValueLabel
 from captioner_app.gui.panels.common import named
 
 
@@ -18,7 +19,7 @@ class FindBar(QWidget):
         self.find_edit = named(QLineEdit(), "Find text", "Find text in cues (Ctrl+F, then Enter or F3)")
         self.find_edit.setPlaceholderText("Find in cues (Ctrl+F)")
         self.find_button = named(QPushButton("Find &next"), "Find next")
-        self.count_label = named(QLabel(""), "Cue count")
+        self.count_label = ValueLabel("Cue count")
         row.addWidget(self.find_edit, 1)
         row.addWidget(self.find_button)
         row.addWidget(self.count_label)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSlider, QToolButton, QWidget
 
+from captioner_app.gui.accessibility import ValueLabel
 from captioner_app.gui.models.cues import format_ms
 from captioner_app.gui.panels.common import named
 from captioner_app.gui.playback import Playback
@@ -24,11 +25,11 @@ class Transport(QWidget):
         self.play_button.setText("Play")
         self.slider = named(
             QSlider(Qt.Orientation.Horizontal),
-            "Scrub position",
+            "Playhead (no video)",
             "Position in the video; arrow keys step frames, Page Up/Down a second",
         )
         self.slider.setRange(0, 0)
-        self.time_label = named(QLabel("0:00:00.000 / 0:00:00.000"), "Playhead time")
+        self.time_label = ValueLabel("Playhead time", "0:00:00.000 / 0:00:00.000")
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
         row.addWidget(self.time_label)
@@ -44,6 +45,13 @@ class Transport(QWidget):
         self.slider.setPageStep(1000)
         self.slider.setValue(position_ms)
         self.slider.blockSignals(False)
+        self._say_position(position_ms, duration_ms)
+
+    def _say_position(self, ms: int, duration_ms: int) -> None:
+        """The slider's value as a time: screen readers read its name with the value (not milliseconds)."""
+        name = f"Playhead {format_ms(ms)} of {format_ms(duration_ms)}" if duration_ms else "Playhead (no video)"
+        if self.slider.accessibleName() != name:
+            self.slider.setAccessibleName(name)
 
     def set_position(self, ms: int, duration_ms: int) -> None:
         if self.slider.value() != ms:
@@ -51,6 +59,7 @@ class Transport(QWidget):
             self.slider.setValue(ms)
             self.slider.blockSignals(False)
         self.time_label.setText(f"{format_ms(ms)} / {format_ms(duration_ms)}")
+        self._say_position(ms, duration_ms)
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from captioner_app.core.timecode import format_ms
 from captioner_app.core.tracks.checks import ERROR, KINDS, Finding
+from captioner_app.gui.accessibility import ValueLabel
 
 FINDING_ROLE = Qt.ItemDataRole.UserRole
 
@@ -48,8 +49,7 @@ class ChecksPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
-        self.summary = QLabel("No video")
-        self.summary.setAccessibleName("Checks summary")
+        self.summary = ValueLabel("Checks summary", "No video")
         self.summary.setWordWrap(True)
         self.kind_combo = QComboBox()
         self.kind_combo.addItems(KINDS)

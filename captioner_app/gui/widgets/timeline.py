@@ -45,6 +45,7 @@ class Timeline(QWidget):
     seekRequested = Signal(int)  # ms
     cueClicked = Signal(int)  # row
     cueTimesEdited = Signal(int, int, int)  # row, start_ms, end_ms
+    contentChanged = Signal()  # new cues or a new analysis (the Timeline Items list mirrors them)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +85,7 @@ class Timeline(QWidget):
     def set_cues(self, cues: Sequence[Cue]) -> None:
         self.cues = list(cues)
         self._assign_lanes()
+        self.contentChanged.emit()
         if self._drag is None:
             self.update()
 
@@ -127,6 +129,7 @@ class Timeline(QWidget):
         self.analysis = analysis
         self.regions = [(s.start_ms, s.end_ms) for s in analysis.speech] if analysis else []
         self.marks = list(analysis.cuts_ms) if analysis else []
+        self.contentChanged.emit()
         self.update()
 
     def set_envelope(self, envelope: Any) -> None:
