@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSizeGrip, QSplitter, QWidget
 
 try:  # Qt 6.8 and later
     from PySide6.QtGui import QAccessibleAnnouncementEvent
@@ -86,3 +86,15 @@ def screen_tab_order(w: Any) -> None:
         + [p.device_combo, p.caption_button, p.cancel_button, p.recaption_button, p.analysis_cancel_button]
         + [w.timeline, w.find_edit, w.find_button, w.table, w.checks.kind_combo, w.checks.list, w.timeline_items]
     )
+
+
+def name_parts(window: QWidget) -> None:
+    """Name the parts Qt builds without a name whose role AT-SPI reports as unknown: the splitters' drag
+    handles and the status bar's size grip (a screen reader otherwise meets an unnamed unknown object)."""
+    for splitter in window.findChildren(QSplitter):
+        vertical = splitter.orientation() == Qt.Orientation.Vertical
+        splitter.setAccessibleName("Panes, one above the other" if vertical else "Panes side by side")
+        for i in range(splitter.count()):
+            splitter.handle(i).setAccessibleName(f"Pane divider {i}: drag to resize the panes")
+    for grip in window.findChildren(QSizeGrip):
+        grip.setAccessibleName("Size grip: drag to resize the window")

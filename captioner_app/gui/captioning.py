@@ -248,7 +248,7 @@ class Jobs(QObject):
                 self.session.report(done.error, "Captioning failed")
         else:
             self._progress(doc, done.total, max(1, done.total))
-            self._message(doc, f"Done: {done.total} windows")
+            self._message(doc, f"Done: {done.total} window{'s' if done.total != 1 else ''}")
             self.session.status.emit(f"Captioning finished: {done.total} windows")
             cues = len(doc.model.track) if doc is not None else 0
             self.announcement.emit(

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from captioner_app.core.errors import CaptionerError
 from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
-from captioner_app.gui.accessibility import Announcer, screen_tab_order
+from captioner_app.gui.accessibility import Announcer, name_parts, screen_tab_order
 from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
 from captioner_app.gui.audio import WaveformUpdate
 from captioner_app.gui.caption_commands import CaptionCommands
@@ -118,7 +118,6 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, tuple[QDockWidget, QWidget]] = {}
         self.panels = SimpleNamespace()  # every panel by name, for action handlers ("panels.find.focus")
         self.setWindowTitle("Captioner")
-        self.setAccessibleName("Captioner main window")
         self.setAcceptDrops(True)
         model = model or os.environ.get("CAPTIONER_MODEL", "").strip() or settings.model or DEFAULT_MODEL
         self._build_ui(model, device or settings.device)
@@ -244,6 +243,7 @@ class MainWindow(QMainWindow):
             setattr(self.panels, name, panel)
         self.resize(1280, 860)
         screen_tab_order(self)
+        name_parts(self)
 
     def add_dock(
         self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, focus: QWidget | None = None
