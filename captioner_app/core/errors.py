@@ -36,6 +36,11 @@ class ModelError(CaptionerError):
     exit_code = 4
 
 
+class ModelUnavailableError(ModelError):
+    """The model is not on this computer and cannot be fetched now, or its folder is not a usable model
+    (the app then offers to download it or to choose a folder)."""
+
+
 class TrackError(CaptionerError):
     """A subtitle or track file cannot be read or written."""
 

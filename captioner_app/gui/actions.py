@@ -314,6 +314,32 @@ ACTIONS: tuple[Action, ...] = (
 )
 del A
 
+# commands that act on a video (its picture, playhead, audio or model run): disabled while no opened video is
+# current; and those that act on a document's cues (also a project whose video is missing): disabled without one
+NEEDS_VIDEO = frozenset(
+    {"file.export_described", "caption.video", "caption.selection", "caption.mark_in", "caption.mark_out"}
+    | {"caption.range", "caption.analyze", "timing.set_start", "timing.set_end", "timing.set_start_over"}
+    | {"timing.set_end_over", "playback.play", "playback.next_frame", "playback.previous_frame", "playback.forward"}
+    | {"playback.back", "playback.play_cue", "playback.next_gap", "playback.previous_gap", "playback.next_shot"}
+    | {"playback.previous_shot"}
+)
+NEEDS_DOCUMENT = frozenset(
+    {"file.save_project", "file.save_project_as", "file.import", "file.export_srt", "file.export_vtt"}
+    | {"file.export_json", "file.copy_snippet", "file.close", "edit.add_cue", "edit.delete", "edit.split"}
+    | {"edit.merge", "edit.text", "edit.extended", "edit.speak", "edit.find", "edit.find_next"}
+    | {a.id for a in ACTIONS if a.id.startswith("timing.")}
+    | {"playback.previous_cue", "playback.next_cue", "playback.goto"}
+)
+
+
+def enable_for(actions: dict[str, QAction], has_document: bool, has_video: bool) -> None:
+    """Enable the commands that need a document or a video only when there is one."""
+    for action_id, action in actions.items():
+        if action_id in NEEDS_VIDEO:
+            action.setEnabled(has_video)
+        elif action_id in NEEDS_DOCUMENT:
+            action.setEnabled(has_document)
+
 
 # -- reading the table ---------------------------------------------------------------------------
 

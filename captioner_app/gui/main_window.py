@@ -33,7 +33,7 @@ from captioner_app.core.errors import CaptionerError
 from captioner_app.core.model.engine import DEFAULT_MODEL, EngineOptions
 from captioner_app.core.pipeline import CaptionOptions
 from captioner_app.gui.accessibility import Announcer, name_parts, screen_tab_order
-from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, resolve
+from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, enable_for, resolve
 from captioner_app.gui.audio import WaveformUpdate
 from captioner_app.gui.caption_commands import CaptionCommands
 from captioner_app.gui.dialogs.problem import ProblemBox
@@ -403,6 +403,7 @@ class MainWindow(QMainWindow):
         has_video = doc is not None and doc.info is not None
         self.caption_panel.set_state(has_video, self.captioning, bool(self.selected_rows()))
         self.transport.set_enabled(has_video)
+        enable_for(self.actions_by_id, doc is not None, has_video)
         self.find_bar.set_count(len(doc.model.track) if doc else 0)
         self.setWindowTitle(f"{doc.title}{' *' if doc.dirty else ''} — Captioner" if doc else "Captioner")
 

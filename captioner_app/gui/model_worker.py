@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from captioner_app.core.errors import CancelledError, CaptionerError, ModelError
+from captioner_app.core.errors import CancelledError, CaptionerError, ModelError, ModelUnavailableError
 from captioner_app.core.model.engine import EngineOptions
 from captioner_app.gui.messages import CaptionDone, CaptionJob, CaptionUpdate
 
@@ -113,7 +113,7 @@ class ModelWorker(QObject):
             self.done.emit(CaptionDone(job.job, done, total, False, str(err), crashed=True))
             return
         except ModelError as err:
-            missing = "not on this machine" in str(err) or "does not exist" in str(err)
+            missing = isinstance(err, ModelUnavailableError)  # not here, not fetchable, or not a model folder
             self.done.emit(CaptionDone(job.job, done, total, False, str(err), model_missing=missing))
             return
         except CaptionerError as err:

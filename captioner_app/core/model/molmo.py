@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from captioner_app.core.errors import CancelledError, ModelError, OutOfMemoryError, UsageError, one_line
+from captioner_app.core.errors import (
+    CancelledError,
+    ModelError,
+    ModelUnavailableError,
+    OutOfMemoryError,
+    UsageError,
+    one_line,
+)
 from captioner_app.core.model.engine import ClipRequest, EngineOptions
 from captioner_app.core.model.hub import ALLOW_PATTERNS, download_model, hub_offline
 from captioner_app.core.vocab import parse_device
@@ -128,7 +135,7 @@ def resolve_model_path(options: EngineOptions) -> Path:
     if candidate.is_dir():
         return candidate
     if model.startswith((".", "/", "~")) or os.sep in model.strip("/").replace("/", "", 1):
-        raise ModelError(f"model folder {model} does not exist")
+        raise ModelUnavailableError(f"model folder {model} does not exist")
     if model.count("/") != 1:
         raise ModelError(f"model {model!r} is neither a local folder nor a hub id like allenai/Molmo2-4B")
 
@@ -147,14 +154,18 @@ def resolve_model_path(options: EngineOptions) -> Path:
         )
     except (LocalEntryNotFoundError, FileNotFoundError):
         if options.local_files_only or hub_offline():
-            raise ModelError(f"model {model} is not on this machine; {how_to_get(model)}") from None
+            raise ModelUnavailableError(f"model {model} is not on this machine; {how_to_get(model)}") from None
     except Exception as err:  # a broken cache entry: fetch what is missing
         log.debug("cache lookup failed: %r", err)
 
     try:  # the same resumable fetch as 'captioner download'
         return download_model(model, options.revision, options.cache_dir)
     except ModelError as err:
-        raise ModelError(f"{err}; or pass --model with a local folder") from None
+        raise ModelUnavailableError(f"{err}; or pass --model with a local folder") from None
+    except OSError as err:  # no hub within reach and no complete snapshot in the cache
+        raise ModelUnavailableError(
+            f"model {model} is not on this machine and the hub cannot be reached ({one_line(err)}); {how_to_get(model)}"
+        ) from None
 
 
 def pick_device(requested: str = "auto") -> str:
@@ -264,9 +275,11 @@ class MolmoEngine:
         dtype = pick_dtype(device, options.dtype)
         path = resolve_model_path(options)
         if not any(path.glob("*.safetensors")):
-            raise ModelError(f"model folder {path} has no .safetensors weights (pickled weights are refused as unsafe)")
+            raise ModelUnavailableError(
+                f"model folder {path} has no .safetensors weights (pickled weights are refused as unsafe)"
+            )
         if not (path / "config.json").is_file():
-            raise ModelError(f"model folder {path} has no config.json")
+            raise ModelUnavailableError(f"model folder {path} has no config.json")
 
         from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
         from transformers.utils import logging as hf_logging
@@ -276,9 +289,9 @@ class MolmoEngine:
         try:
             config = AutoConfig.from_pretrained(path, local_files_only=True)
         except Exception as err:
-            raise ModelError(f"model folder {path}: unreadable config ({one_line(err)})") from None
+            raise ModelUnavailableError(f"model folder {path}: unreadable config ({one_line(err)})") from None
         if getattr(config, "model_type", None) != "molmo2":
-            raise ModelError(f"model {options.model} is a {config.model_type!r} model, not Molmo2")
+            raise ModelUnavailableError(f"model {options.model} is a {config.model_type!r} model, not Molmo2")
         try:
             processor = AutoProcessor.from_pretrained(path, local_files_only=True)
             model = AutoModelForImageTextToText.from_pretrained(

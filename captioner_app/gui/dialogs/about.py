@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from captioner_app import __version__
 from captioner_app.core.model.engine import DEFAULT_MODEL
+from captioner_app.gui.screen import fit_title
 from captioner_app.resources import APP_NAME, LICENSE_NAME, icon_png, license_text
 
 # what the app runs on, by distribution name (read from installed metadata: never imports torch)
@@ -63,6 +64,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"About {APP_NAME}")
         self.setAccessibleName(f"About {APP_NAME}")
+        fit_title(self)
         self.lines = about_lines(model)
 
         heading = QHBoxLayout()

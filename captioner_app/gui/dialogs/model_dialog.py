@@ -3,9 +3,10 @@ caption through model servers instead (docs/remote.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -22,7 +23,16 @@ from PySide6.QtWidgets import (
 
 from captioner_app.core.errors import UsageError
 from captioner_app.gui.messages import DownloadProgress, TaskDone
+from captioner_app.gui.screen import fit_title, wrappable
 from captioner_app.gui.workers import WorkerPool
+
+# the command line's advice in the core's messages; the dialog's buttons do the same
+CLI_ADVICE = re.compile(r";\s*(?:run 'captioner download|or pass --model)[^;]*")
+
+
+def for_buttons(reason: str) -> str:
+    """``reason`` without the advice meant for the command line (the dialog offers buttons instead)."""
+    return CLI_ADVICE.sub("", reason).strip().rstrip(".;")
 
 
 def check_model_folder(folder: str) -> str | None:
@@ -52,11 +62,16 @@ class ModelDialog(QDialog):
         self.setAccessibleName("Model needed")
         layout = QVBoxLayout(self)
         self.info = QLabel(
-            f"The model <b>{model}</b> is not on this computer.<br>{reason}<br><br>"
-            "Download it now (about 8 GB for Molmo2-4B; an interrupted download resumes), "
-            "or choose a folder that already holds it. Once it is here, captioning works offline."
+            wrappable(
+                f"The model {model} is not available here: {for_buttons(reason)}.\n\n"
+                "Download fetches it now (about 8 GB for Molmo2-4B; an interrupted download resumes). "
+                "Choose folder… uses a folder that already holds it. Once it is here, captioning works offline."
+            )
         )
+        self.info.setTextFormat(Qt.TextFormat.PlainText)
         self.info.setWordWrap(True)
+        self.info.setAccessibleName("Why the model is needed")
+        self.info.setAccessibleDescription(self.info.text().replace("\u200b", ""))
         layout.addWidget(self.info)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Download progress")
@@ -65,6 +80,7 @@ class ModelDialog(QDialog):
         self.progress.hide()
         layout.addWidget(self.progress)
         self.status = QLabel("")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Download status")
         layout.addWidget(self.status)
@@ -82,6 +98,7 @@ class ModelDialog(QDialog):
             buttons.addWidget(b)
         layout.addLayout(buttons)
         layout.addWidget(self._server_box(model, engine))
+        fit_title(self)
         self.download_button.setEnabled(model.count("/") == 1 and not Path(model).expanduser().exists())
         self.download_button.clicked.connect(self.start_download)
         self.cancel_button.clicked.connect(self.cancel_download)
@@ -116,7 +133,7 @@ class ModelDialog(QDialog):
         self.download_button.setEnabled(True)
         self.progress.setRange(0, 100)
         if done.error:
-            self.status.setText(done.error)
+            self.status.setText(wrappable(for_buttons(done.error)))
             self.download_button.setText("&Resume download" if done.extra.get("cancelled") else "&Retry download")
             return
         self.progress.setValue(100)
@@ -132,7 +149,7 @@ class ModelDialog(QDialog):
     def choose_folder(self, folder: str) -> bool:
         problem = check_model_folder(folder)
         if problem:
-            self.status.setText(problem)
+            self.status.setText(wrappable(problem))
             return False
         self.modelChosen.emit(folder)
         self.accept()

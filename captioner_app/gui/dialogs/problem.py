@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from captioner_app.gui.screen import fit_title
+
 
 class ProblemBox:
     def __init__(self, parent: QWidget) -> None:
@@ -19,5 +21,6 @@ class ProblemBox:
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self.parent)
         box.setAccessibleName(title)
         box.setWindowModality(Qt.WindowModality.NonModal)
+        fit_title(box)
         self.box = box
         box.open()

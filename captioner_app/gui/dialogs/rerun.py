@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
+from captioner_app.gui.screen import fit_title
+
 ANSWERS = ("replace", "add", "cancel")
 
 
@@ -23,6 +25,7 @@ def existing_cues_box(parent: QWidget | None, title: str, count: int) -> tuple[Q
     box.setDefaultButton(buttons["cancel"])
     box.setEscapeButton(buttons["cancel"])
     box.setAccessibleName("Caption again?")
+    fit_title(box)
     return box, buttons
 
 

@@ -8,6 +8,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from captioner_app.gui.actions import ACTIONS, Action, key_sequences, menu_title
+from captioner_app.gui.screen import fit_title
 
 EXTRA = (
     ("Preview, slider or timeline focused", "Left / Right", "Step one frame back / forward"),
@@ -35,6 +36,7 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.setAccessibleName("Keyboard shortcuts")
+        fit_title(self)
         rows = shortcut_rows(actions) + list(EXTRA)
         table = QTableWidget(len(rows), 3, self)
         table.setAccessibleName("Keyboard shortcuts table")

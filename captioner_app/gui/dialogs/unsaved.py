@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from captioner_app.gui.screen import fit_title
+
 
 def ask_about_unsaved(parent: QWidget, titles: list[str]) -> str:
     """'save', 'quit' or 'cancel'."""
@@ -20,6 +22,7 @@ def ask_about_unsaved(parent: QWidget, titles: list[str]) -> str:
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(save)
     box.setAccessibleName("Unsaved edits")
+    fit_title(box)
     box.exec()
     clicked = box.clickedButton()
     return "save" if clicked is save else "quit" if clicked is quit_ else "cancel"
