@@ -49,7 +49,7 @@ from captioner_app.gui.panels.queue import QueueList
 from captioner_app.gui.panels.recovery_bar import RecoveryBar
 from captioner_app.gui.panels.transport import FrameKeys, Transport
 from captioner_app.gui.preferences import Settings, save_settings
-from captioner_app.gui.screen import fit_to_screen
+from captioner_app.gui.screen import arrange, fit_to_screen
 from captioner_app.gui.session import Session
 from captioner_app.gui.timing_commands import TimingCommands
 from captioner_app.gui.widgets.checks_pane import ChecksPane
@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
         ):
             setattr(self.panels, name, panel)
         self.resize(1280, 860)
+        arrange(self)  # before the tab order: the caption panel moves into a scroll area
         screen_tab_order(self)
         name_parts(self)
 

@@ -4,15 +4,22 @@ paths in labels that can wrap."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QGridLayout, QMessageBox, QSpacerItem, QWidget
+from typing import Any
 
+from PySide6.QtCore import QEvent, QObject, QRect, QTimer
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QFrame, QGridLayout, QMessageBox, QScrollArea, QSizePolicy, QSpacerItem, QStyle, QWidget
+
+MIN_TABLE_ROWS = 6  # cue rows the table shows however small the window
+PREVIEW_MIN = (96, 32)  # the preview may get this small on a small screen (the table comes first)
 TITLE_BAR_EXTRA_PX = 160  # a title bar's icon, close/maximise/minimise buttons and margins
 
 
-def fit_to_screen(window: QWidget) -> QRect:
-    """Shrink and move ``window`` so its frame lies within its screen's available geometry; returns it."""
+def fit_to_screen(window: QWidget, again: bool = True) -> QRect:
+    """Shrink and move ``window`` so its frame lies within its screen's available geometry; returns it.
+    With ``again``, it is fitted once more when first shown (when its frame is known)."""
+    if again and not window.isVisible():
+        window.installEventFilter(_FitOnShow(window))
     screen = window.screen()
     if screen is None:
         return window.geometry()
@@ -30,6 +37,50 @@ def fit_to_screen(window: QWidget) -> QRect:
     if (x, y) != (frame.x(), frame.y()):
         window.move(x, y)
     return window.geometry()
+
+
+class _FitOnShow(QObject):
+    """Fit the window again when it is first shown: only then is the window manager's frame known."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(obj, QWidget):
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, lambda: fit_to_screen(obj, again=False))
+        return False
+
+
+def arrange(window: Any) -> None:
+    """Layout that holds on small screens and large scale factors (1024x700, ``QT_SCALE_FACTOR=1.5``): the
+    caption panel scrolls instead of pushing the table off the window, the table always shows
+    :data:`MIN_TABLE_ROWS` rows, and the checks pane's text never changes the width of the docks (so the
+    preview does not jump while you edit)."""
+    panel = window.caption_panel
+    splitter = panel.parentWidget()
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setAccessibleName("Caption settings")
+    index, sizes = splitter.indexOf(panel), splitter.sizes()
+    splitter.insertWidget(index, scroll)
+    scroll.setWidget(panel)  # the splitter lets go of the panel as the scroll area takes it
+    splitter.setStretchFactor(index, 1)
+    splitter.setSizes(sizes)
+    table = window.table
+    rows = table.verticalHeader().defaultSectionSize() * MIN_TABLE_ROWS
+    # the header (sized before it has columns, so from the font) and a horizontal scroll bar on narrow windows
+    header = max(table.horizontalHeader().sizeHint().height(), table.horizontalHeader().fontMetrics().height() + 6)
+    bar = table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, table)
+    table.setMinimumHeight(rows + header + bar + 2 * table.frameWidth() + 2)
+    scroll.setMinimumHeight(PREVIEW_MIN[1])
+    margins = window.centralWidget().layout().contentsMargins()
+    margins.setTop(2)
+    margins.setBottom(2)
+    window.centralWidget().layout().setContentsMargins(margins)
+    window.preview.setMinimumSize(*PREVIEW_MIN)
+    window.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)  # may lose its margin
+    summary = window.checks.summary
+    summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    summary.setMinimumWidth(1)
 
 
 def wrappable(text: str, longest: int = 30) -> str:

@@ -137,8 +137,10 @@ def press(qtbot, widget: QWidget, seq: QKeySequence) -> None:
 
 
 @pytest.mark.parametrize("field", ["find_edit", "window_spin", "model_edit"])
-def test_window_shortcuts_work_while_a_text_field_has_focus(qtbot, make_window, field):
+def test_window_shortcuts_work_while_a_text_field_has_focus(qtbot, make_window, field, small_video, wait_opened):
     w = make_window()
+    w.open_paths([str(small_video)])  # commands that need a video are disabled without one
+    wait_opened(w)
     w.activateWindow()
     qtbot.waitUntil(lambda: w.isActiveWindow())
     fired: list[str] = []
