@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRect, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QGridLayout, QMessageBox, QScrollArea, QSizePolicy, QSpacerItem, QStyle, QWidget
 
@@ -60,6 +60,7 @@ def arrange(window: Any) -> None:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setAccessibleName("Caption settings")
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its controls; it scrolls to the focused one
     index, sizes = splitter.indexOf(panel), splitter.sizes()
     splitter.insertWidget(index, scroll)
     scroll.setWidget(panel)  # the splitter lets go of the panel as the scroll area takes it

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 
-from PySide6.QtCore import QByteArray, QRect
+from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication
 
 from captioner_app.core.tracks.track import Cue, Track
@@ -73,7 +73,8 @@ def main() -> int:
     window.setGeometry(0, 0, screen.width() * 3, screen.height() * 3)
     saved = bytes(window.saveGeometry().toBase64().data()).decode()
     window.shutdown()
-    big = MainWindow(Settings(auto_analyze=False, window_geometry=saved), model="unused", device="cpu", check_recovery=False)  # type: ignore[arg-type]
+    settings = Settings(auto_analyze=False, window_geometry=saved)
+    big = MainWindow(settings, model="unused", device="cpu", check_recovery=False)  # type: ignore[arg-type]
     big.show()
     settle(app)
     out["restored"] = rect(big.frameGeometry())
