@@ -86,7 +86,9 @@ def make_window(qtbot, tiny_model_dir: Path, model_process) -> Iterator[Callable
     windows: list[MainWindow] = []
 
     def make(check_recovery: bool = False, own_processes: bool = False, **settings: object) -> MainWindow:
-        values: dict[str, object] = {"window_s": 2.0, "autosave_s": 600.0}
+        # fixed windows unless a test asks otherwise: automatic placement (the app's default) waits for the
+        # speech analysis, which tests that are not about placement need not wait for
+        values: dict[str, object] = {"window_s": 2.0, "autosave_s": 600.0, "placement": "windows"}
         values.update(settings)
         pool = None
         if not own_processes:
