@@ -1,7 +1,7 @@
 """Regenerate docs/screenshot.png: the main window after captioning a generated clip with the tiny model.
 
 The clip has synthesized speech (espeak-ng) and scene changes, so the timeline shows speech regions
-and shot marks; the cues are placed in the gaps between speech (placement "gaps", detail "auto").
+and shot marks; the cues are placed in the gaps between speech (placement "auto" chooses them, detail "auto").
 
 Run under a real X server so fonts and styles are the desktop's, e.g.:
 
@@ -68,7 +68,7 @@ def main() -> int:
     pump(lambda: window.last_frame is not None)
     pump(lambda: window.doc is not None and window.doc.analysis is not None)
     pump(lambda: window.timeline.envelope is not None and window.timeline.envelope.complete, 120.0)
-    window.placement_combo.setCurrentText("gaps")
+    window.placement_combo.setCurrentText("auto")  # the default: the gaps between speech, as the clip talks
     window.detail_combo.setCurrentText("auto")
     window.caption_video()
     pump(lambda: not window.captioning)

@@ -4,14 +4,26 @@ paths in labels that can wrap."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QFrame, QGridLayout, QMessageBox, QScrollArea, QSizePolicy, QSpacerItem, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QMessageBox,
+    QScrollArea,
+    QSizePolicy,
+    QSpacerItem,
+    QSplitter,
+    QStyle,
+    QWidget,
+)
 
 MIN_TABLE_ROWS = 6  # cue rows the table shows however small the window
 PREVIEW_MIN = (96, 32)  # the preview may get this small on a small screen (the table comes first)
+CAPTION_PANEL_MIN_W = 160  # the caption panel keeps this width (it scrolls sideways below it)
 TITLE_BAR_EXTRA_PX = 160  # a title bar's icon, close/maximise/minimise buttons and margins
 
 
@@ -19,7 +31,7 @@ def fit_to_screen(window: QWidget, again: bool = True) -> QRect:
     """Shrink and move ``window`` so its frame lies within its screen's available geometry; returns it.
     With ``again``, it is fitted once more when first shown (when its frame is known)."""
     if again and not window.isVisible():
-        window.installEventFilter(_FitOnShow(window))
+        _OnFirstShow(window, lambda: fit_to_screen(window, again=False))
     screen = window.screen()
     if screen is None:
         return window.geometry()
@@ -39,14 +51,27 @@ def fit_to_screen(window: QWidget, again: bool = True) -> QRect:
     return window.geometry()
 
 
-class _FitOnShow(QObject):
-    """Fit the window again when it is first shown: only then is the window manager's frame known."""
+class _OnFirstShow(QObject):
+    """Call ``fn`` once ``widget`` is first shown and laid out (the window manager's frame is known then)."""
+
+    def __init__(self, widget: QWidget, fn: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self.fn = fn
+        widget.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Show and isinstance(obj, QWidget):
+        if event.type() == QEvent.Type.Show:
             obj.removeEventFilter(self)
-            QTimer.singleShot(0, lambda: fit_to_screen(obj, again=False))
+            QTimer.singleShot(0, self.fn)
         return False
+
+
+def _share(splitter: QSplitter, index: int, want: int) -> None:
+    """Give the splitter's pane ``index`` (of two) ``want`` pixels, at most 45 % of the splitter."""
+    total = sum(splitter.sizes())
+    if total > 0:
+        width = max(min(want, int(total * 0.45)), CAPTION_PANEL_MIN_W)
+        splitter.setSizes([total - width, width] if index == 1 else [width, total - width])
 
 
 def arrange(window: Any) -> None:
@@ -61,11 +86,14 @@ def arrange(window: Any) -> None:
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setAccessibleName("Caption settings")
     scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its controls; it scrolls to the focused one
-    index, sizes = splitter.indexOf(panel), splitter.sizes()
+    index = splitter.indexOf(panel)
     splitter.insertWidget(index, scroll)
     scroll.setWidget(panel)  # the splitter lets go of the panel as the scroll area takes it
-    splitter.setStretchFactor(index, 1)
-    splitter.setSizes(sizes)
+    splitter.setStretchFactor(index, 2)  # against the preview's 3: its width once the minimums are met
+    splitter.setCollapsible(index, False)
+    scroll.setMinimumWidth(min(panel.sizeHint().width(), CAPTION_PANEL_MIN_W))
+    bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, scroll)
+    _OnFirstShow(window, lambda: _share(splitter, index, panel.sizeHint().width() + bar))
     table = window.table
     rows = table.verticalHeader().defaultSectionSize() * MIN_TABLE_ROWS
     # the header (sized before it has columns, so from the font) and a horizontal scroll bar on narrow windows

@@ -57,6 +57,7 @@ def main() -> int:
     settle(app)
     preview_after = window.preview.mapTo(window, window.preview.rect().topLeft()), window.preview.size()
     screen = window.screen().availableGeometry()
+    scroll = window.caption_panel.parentWidget().parentWidget()  # the scroll area around it
     out = {
         "screen": rect(screen),
         "frame": rect(window.frameGeometry()),
@@ -64,6 +65,7 @@ def main() -> int:
         "preview_moved": preview_before != preview_after,
         "preview": [preview_after[0].x(), preview_after[0].y(), preview_after[1].width(), preview_after[1].height()],
         "table": rect(QRect(table.mapTo(window, table.rect().topLeft()), table.size())),
+        "caption_panel": rect(QRect(scroll.mapTo(window, scroll.rect().topLeft()), scroll.size())),
         "row_height": table.rowHeight(0),
         "viewport_height": viewport.height(),
         "minimum": [window.minimumSizeHint().width(), window.minimumSizeHint().height()],

@@ -46,6 +46,7 @@ def test_small_screen_layout(tmp_path: Path, scale: float):
     assert got["rows"] >= 6, got
     assert not got["preview_moved"], got
     assert got["preview"][2] > 0 and got["preview"][3] > 0, got
+    assert got["caption_panel"][2] >= 160 and got["caption_panel"][3] > 0, got
     # a geometry saved on a bigger screen is shrunk to this one
     assert inside(got["restored"], got["screen"]), got
 

@@ -34,6 +34,8 @@ def _missing() -> str | None:
             return f"{tool} is not installed (apt-get install xvfb dbus-x11)"
     if not any(os.path.exists(p) for p in BUS_LAUNCHERS):
         return "at-spi-bus-launcher is not installed (apt-get install at-spi2-core)"
+    if not os.path.exists(SYSTEM_PYTHON):
+        return f"{SYSTEM_PYTHON} is missing (pyatspi is the system's: apt-get install python3-pyatspi)"
     probe = subprocess.run([SYSTEM_PYTHON, "-c", "import pyatspi"], capture_output=True, text=True)
     if probe.returncode != 0:
         return f"{SYSTEM_PYTHON} cannot import pyatspi (apt-get install python3-pyatspi)"
@@ -97,6 +99,17 @@ def a11y_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     assert xvfb.stdout is not None
     display = xvfb.stdout.readline().strip()
     env["DISPLAY"] = f":{display}"
+    xcb = subprocess.run(
+        [sys.executable, "-c", "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"],
+        env=dict(env, QT_QPA_PLATFORM="xcb"),
+        capture_output=True,
+        text=True,
+    )
+    if xcb.returncode != 0:
+        xvfb.terminate()
+        _unavailable(
+            f"Qt's xcb platform does not start (install the libxcb packages .ci/run names): {xcb.stderr[-300:]}"
+        )
     bus_pid = None
     try:
         out = subprocess.run(["dbus-launch", "--sh-syntax"], env=env, capture_output=True, text=True, check=True)
