@@ -4,6 +4,7 @@ as, copy the WebVTT ``<track>`` snippet. Each asks for a path and hands it to th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
@@ -31,6 +32,14 @@ class FileCommands(QObject):
         if paths:
             self.settings.last_folder = str(Path(paths[0]).parent)
             self.session.open_paths(paths)
+
+    def restore(self) -> None:
+        """Restore (the recovery bar): the restored document is shown and its cue table has the focus."""
+        w: Any = self.window
+        restored = self.session.restore_recoveries()
+        if restored:
+            w.table.setFocus()
+            w.announcer.announce(f"Restored {', '.join(d.title for d in restored)}; the cue table has the focus")
 
     def fill_recent_menu(self, menu: QMenu) -> None:
         menu.clear()

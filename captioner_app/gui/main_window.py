@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
         playback.frameFailed.connect(self._frame_failed)
         playback.playingChanged.connect(self.transport.set_playing)
 
-        self.recovery_bar.restoreRequested.connect(self._restore)
+        self.recovery_bar.restoreRequested.connect(self.files.restore)
         self.recovery_bar.discardRequested.connect(s.discard_recoveries)
         self.transport.playRequested.connect(playback.toggle)
         self.transport.seekRequested.connect(playback.scrub)  # a burst of sound where the playhead lands
@@ -391,13 +391,6 @@ class MainWindow(QMainWindow):
         elif doc.info:
             self.seek(doc.position_ms)
         self._update_state()
-
-    def _restore(self) -> None:
-        """Restore: the restored document is shown and its cue table has the focus."""
-        restored = self.session.restore_recoveries()
-        if restored:
-            self.table.setFocus()
-            self.announcer.announce(f"Restored {', '.join(d.title for d in restored)}; the cue table has the focus")
 
     def _update_state(self) -> None:
         doc = self.doc
