@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
         default="windows",
         choices=Placement.choices(),
         help="windows: every --window seconds (default); gaps: one cue per pause between "
-        "speech; shots: one cue per shot",
+        "speech; shots: one cue per shot; auto: gaps when the video has speech, else windows",
     )
     p.add_argument(
         "--wpm",

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from captioner_app.core.errors import CancelledError, UsageError, VideoError
@@ -147,11 +147,14 @@ def _windows(
         return plan_windows(info.duration_ms, options.window_ms, options.stride_ms), analysis
     from captioner_app.core.analysis.analyze import analyze
 
-    gaps = options.placement is Placement.GAPS
     if analysis is None:
         needed = analysis_options(options)
         assert needed is not None
         analysis = analyze(info, needed, cancel=cancel)
+    placement = resolve_placement(options.placement, analysis)
+    if placement is Placement.WINDOWS:
+        return plan_windows(info.duration_ms, options.window_ms, options.stride_ms), analysis
+    gaps = placement is Placement.GAPS
     if gaps:
         spans: list[Span] = list(analysis.gaps)
         if not spans:
@@ -165,15 +168,22 @@ def _windows(
     return windows_in(spans, options.window_ms * 3 // 2), analysis
 
 
+def resolve_placement(placement: Placement, analysis: Analysis | None) -> Placement:
+    """``auto`` made concrete from the analysis (gaps when the video has speech, else windows)."""
+    if placement is not Placement.AUTO:
+        return placement
+    return analysis.automatic_placement()[0] if analysis is not None else Placement.WINDOWS
+
+
 def analysis_options(options: CaptionOptions) -> AnalysisOptions | None:
-    """What gaps or shots placement needs analysed (speech for gaps, shots for shots); None for windows.
+    """What placement needs analysed (speech for gaps and auto, shots for shots); None for windows.
 
     A caller that runs the analysis elsewhere (in the model's process) passes the result to :func:`prepare`."""
     if options.placement is Placement.WINDOWS:
         return None
     from captioner_app.core.analysis.analyze import AnalysisOptions
 
-    gaps = options.placement is Placement.GAPS
+    gaps = options.placement in (Placement.GAPS, Placement.AUTO)
     return AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=options.pad_ms, speech=gaps, shots=not gaps)
 
 
@@ -197,6 +207,8 @@ def prepare(
         wins, analysis = _windows(info, options, analysis, cancel)
     else:
         wins = list(windows)
+    if options.placement is Placement.AUTO:  # the plan and the track's provenance say what auto chose
+        options = replace(options, placement=resolve_placement(options.placement, analysis))
     wins.sort(key=lambda w: (w.start_ms, w.end_ms))
     if prompts is not None and len(prompts) != len(wins):
         raise ValueError("one prompt per window is needed")

@@ -69,11 +69,13 @@ class Detail(Choice):
 
 
 class Placement(Choice):
-    """Where cues go: sliding windows, one per pause between speech, or one per shot."""
+    """Where cues go: sliding windows, one per pause between speech, or one per shot; ``auto``: the
+    pauses when the video has speech, else windows (see ``Analysis.automatic_placement``)."""
 
     WINDOWS = "windows"
     GAPS = "gaps"
     SHOTS = "shots"
+    AUTO = "auto"
 
 
 class Device(Choice):

@@ -28,7 +28,7 @@ class Settings:
     engine: str = ""  # model server URLs, comma-separated ($CAPTIONER_ENGINE wins); empty: this computer
     device: str = "auto"
     detail: str = "medium"  # low, medium, high or auto (from each cue's narration budget)
-    placement: str = "auto"  # auto (gaps when the video has speech, else windows) or a core.vocab.Placement
+    placement: str = "auto"  # a core.vocab.Placement; auto: gaps when the video has speech, else windows
     auto_analyze: bool = True  # the app finds speech and shot changes when a video opens
     window_s: float = 10.0
     stride_s: float | None = None
@@ -77,7 +77,7 @@ class Settings:
                 setattr(settings, f.name, value)
         if settings.detail not in Detail.choices():
             settings.detail = Detail.MEDIUM.value
-        if settings.placement not in ("auto", *Placement.choices()):
+        if settings.placement not in Placement.choices():
             settings.placement = "auto"
         return settings
 

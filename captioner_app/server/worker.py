@@ -395,7 +395,8 @@ class Worker:
                 placement=Placement.parse(params.get("placement") or "windows"),
             )
             limit = self.config.max_windows
-            if options.placement is Placement.WINDOWS and info.duration_ms / max(1, options.window_ms) > limit:
+            windowed = options.placement in (Placement.WINDOWS, Placement.AUTO)  # auto may choose windows
+            if windowed and info.duration_ms / max(1, options.window_ms) > limit:
                 raise UsageError(
                     f"a {info.duration_s:.0f} s video in {options.window_ms / 1000:g} s windows needs "
                     f"more than {limit:,} windows, this server's limit; ask for a longer window"

@@ -122,3 +122,19 @@ def test_gaps_placement_without_usable_gaps_is_a_usage_error(
     err = capsys.readouterr().err
     assert code == 2 and "no pause of at least 3.5 s" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_auto_placement_uses_the_pauses_when_there_is_speech_else_windows(
+    tiny_model_dir: Path, speech_video: Path, video_short: Path, tmp_path: Path
+):
+    talking = _caption(tiny_model_dir, speech_video, tmp_path / "talk.json", "--placement", "auto")
+    analysis = analyze(probe(speech_video), AnalysisOptions(shots=False))
+    assert analysis.automatic_placement()[0].value == "gaps"
+    assert [(c["start_ms"], c["end_ms"]) for c in talking] == [(g.start_ms, g.end_ms) for g in analysis.gaps]
+    assert all(analysis.speech_overlap_ms(c["start_ms"], c["end_ms"]) == 0 for c in talking)
+    assert {c["provenance"]["placement"] for c in talking} == {"gaps"}  # what auto chose is recorded
+
+    silent = _caption(tiny_model_dir, video_short, tmp_path / "silent.json", "--placement", "auto")
+    windows = plan(probe(video_short), CaptionOptions())
+    assert [(c["start_ms"], c["end_ms"]) for c in silent] == [(w.start_ms, w.end_ms) for w in windows]
+    assert {c["provenance"]["placement"] for c in silent} == {"windows"}

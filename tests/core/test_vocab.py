@@ -25,7 +25,7 @@ def test_enums_parse_text_and_members():
 def test_enum_errors_name_the_choices():
     with pytest.raises(UsageError, match=r"unknown detail level 'extreme': choose low, medium, high or auto"):
         Detail.parse("extreme")
-    with pytest.raises(UsageError, match=r"unknown placement 'x': choose windows, gaps or shots"):
+    with pytest.raises(UsageError, match=r"unknown placement 'x': choose windows, gaps, shots or auto"):
         Placement.parse("x")
     with pytest.raises(UsageError, match="'auto' needs a narration budget"):
         Detail.parse_level("auto")

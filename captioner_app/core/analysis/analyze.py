@@ -19,6 +19,7 @@ from captioner_app.core.errors import UsageError
 from captioner_app.core.media.audio import SAMPLE_RATE, decode_audio
 from captioner_app.core.media.video import VideoInfo
 from captioner_app.core.timing.spans import Span
+from captioner_app.core.vocab import Placement
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,17 @@ class Analysis:
         pad = self.pad_ms if pad_ms is None else int(pad_ms)
         gaps = tuple(gaps_between(self.speech, self.duration_ms, mg, pad))
         return replace(self, gaps=gaps, min_gap_ms=mg, pad_ms=pad)
+
+    def automatic_placement(self) -> tuple[Placement, str]:
+        """What ``auto`` placement chooses for this video, and why in words: the pauses between speech
+        when there is speech (so no cue covers dialogue), else windows."""
+        if self.speech:
+            gaps = len(self.gaps)
+            return Placement.GAPS, (
+                f"the pauses between speech ({len(self.speech)} speech region{'s' if len(self.speech) != 1 else ''}, "
+                f"{gaps} usable gap{'s' if gaps != 1 else ''}), so no cue covers dialogue"
+            )
+        return Placement.WINDOWS, f"windows ({'no speech found' if self.has_audio else 'no audio track'})"
 
     def speech_overlap_ms(self, start_ms: int, end_ms: int) -> int:
         return sum(s.overlap_ms(start_ms, end_ms) for s in self.speech)

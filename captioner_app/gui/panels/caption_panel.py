@@ -36,7 +36,7 @@ from captioner_app.gui.preferences import Settings
 
 DEVICES = Device.choices()
 DETAILS = Detail.choices()
-AUTO = "auto"  # placement chosen from the analysis: the gaps between speech, or windows when there is none
+AUTO = Placement.AUTO.value  # placement chosen from the analysis: the gaps between speech, or windows
 
 
 def auto_placement(doc: Document | None) -> tuple[Placement, str]:
@@ -49,14 +49,8 @@ def auto_placement(doc: Document | None) -> tuple[Placement, str]:
             if waiting
             else "Automatic placement: windows (speech not analysed; Ctrl+Shift+A analyses it)"
         )
-    if analysis.speech:
-        gaps = len(analysis.gaps)
-        return Placement.GAPS, (
-            f"Automatic placement: the pauses between speech ({len(analysis.speech)} speech regions, "
-            f"{gaps} usable gap{'s' if gaps != 1 else ''}), so no cue covers dialogue"
-        )
-    why = "no speech found" if analysis.has_audio else "no audio track"
-    return Placement.WINDOWS, f"Automatic placement: windows ({why})"
+    placement, why = analysis.automatic_placement()
+    return placement, f"Automatic placement: {why}"
 
 
 class CaptionPanel(QWidget):
@@ -83,7 +77,7 @@ class CaptionPanel(QWidget):
             "Where cues go: auto (the gaps between speech when the video has speech, else windows), "
             "fixed windows, the gaps between speech, or one per shot",
         )
-        self.placement_combo.addItems([AUTO, *Placement.choices()])
+        self.placement_combo.addItems(Placement.choices())
         self.placement_combo.setCurrentText(settings.placement)
         self.window_spin = named(QDoubleSpinBox(), "Window length in seconds")
         self.window_spin.setRange(1.0, 120.0)
