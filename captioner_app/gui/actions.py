@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QLineEdit,
     QMenu,
@@ -460,6 +461,22 @@ class KeyGuard(QObject):
         self.window = window
         kept = {seq.toString() for std in TEXT_EDITING for seq in QKeySequence.keyBindings(std)}
         self.keys = {seq.toString() for action in actions for seq in key_sequences(action)} - kept
+        self._watched: QWidget | None = None
+
+    def watch(self, app: QApplication) -> None:
+        """Filter the events of the focused text field only. An application-wide Python event filter
+        would run for every event the app handles (paints, timers, signals across threads), each call
+        taking the interpreter lock on the GUI thread: while a worker thread holds it, every event waits."""
+        app.focusChanged.connect(self._focus_changed)
+        self._focus_changed(None, app.focusWidget())
+
+    def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if old is not None and old is self._watched:
+            old.removeEventFilter(self)
+            self._watched = None
+        if new is not None and self._text_input(new):
+            new.installEventFilter(self)
+            self._watched = new
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if (

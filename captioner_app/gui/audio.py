@@ -150,14 +150,20 @@ class Measured:
 
 class Narrator(QObject):
     """The offline narration voice (eSpeak NG through the core) run in worker threads: lists the voices,
-    speaks a cue to samples, and measures texts' spoken lengths for the checks."""
+    speaks a cue to samples, and measures texts' spoken lengths for the checks.
+
+    ``run(fn, *args)`` runs the listing and the measures: the app passes its analysis process's
+    :meth:`~captioner_app.core.model.process.AnalysisProcess.run`, so that eSpeak's synthesis of every
+    cue (seconds of CPU during a caption run, when each new cue is measured) runs at the child's lower
+    priority, not beside the GUI thread; by default they run in the worker thread itself."""
 
     voicesListed = Signal(object)  # tuple[core.speech.Voice, ...] (empty when the voice cannot load)
     spoken = Signal(object)  # Spoken
     measured = Signal(object)  # Measured
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, run: Callable[..., Any] | None = None) -> None:
         super().__init__(parent)
+        self._run: Callable[..., Any] = run or (lambda fn, *args: fn(*args))
         self.voices: tuple[Any, ...] | None = None  # None until listed
         self.voice_error: str | None = None
         self.lengths: dict[tuple[str, int], dict[str, int]] = {}
@@ -169,10 +175,10 @@ class Narrator(QObject):
 
     def list_voices(self) -> None:
         def work() -> None:
-            from captioner_app.core.speech import list_voices
+            from captioner_app.core.speech.voice import list_voices
 
             try:
-                voices = list_voices()
+                voices = self._run(list_voices)
             except Exception as err:
                 self.voice_error = _error_line(err)
                 voices = ()
@@ -234,13 +240,11 @@ class Narrator(QObject):
         self._measuring.add(key)
 
         def work() -> None:
-            from captioner_app.core.speech import speak
+            from captioner_app.core.speech.voice import spoken_lengths
 
             lengths: dict[str, int] = {}
             try:
-                options = self._options(voice, language, wpm)
-                for text in missing:
-                    lengths[text] = speak(text, options).duration_ms
+                lengths = self._run(spoken_lengths, missing, voice, language, wpm)
             except Exception as err:
                 self.measured.emit(Measured(key, lengths, _error_line(err)))
                 return

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
             PreviewPane(), "Video preview", "The frame at the playhead. Left/Right step frames when focused."
         )
         self.preview.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.preview.viewResized.connect(lambda w, h: self.pool.frames.set_view(w, h))
         ll.addWidget(self.preview, 1)
         self.transport = Transport()
         ll.addWidget(self.transport)
@@ -275,8 +276,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.actions_by_id["file.recent"].menu()
         self.key_guard = KeyGuard(self, ACTIONS)
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.key_guard)
+        if isinstance(app, QApplication):
+            self.key_guard.watch(app)
 
     def run_action(self, action: Action) -> None:
         """A command was chosen (menu or keys): call its handler."""

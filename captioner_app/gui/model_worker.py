@@ -43,9 +43,10 @@ class ModelWorker(QObject):
     def process(self) -> Any:
         """The model process (made on first use)."""
         if self._process is None:
+            from captioner_app.core.model.child import BACKGROUND_NICE
             from captioner_app.core.model.process import ProcessEngine
 
-            self._process = ProcessEngine()
+            self._process = ProcessEngine(nice=BACKGROUND_NICE)
         return self._process
 
     @Slot()

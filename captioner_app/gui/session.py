@@ -76,7 +76,8 @@ class Session(QObject):
         self._autosave_tasks: set[int] = set()
         self._closed_unsaved = False  # a document closed with unsaved edits left its autosave for the next start
         self.playback = Playback(self, self)
-        self.narrator = Narrator(self)  # the offline narration voice, run in worker threads
+        # the offline narration voice, run in worker threads; its measures in the analysis process
+        self.narrator = Narrator(self, self.pool.analysis.run_in_process)
         self.narrator.spoken.connect(self._spoken)
         self.narrator.measured.connect(self._measured)
         self.narrator.list_voices()

@@ -5,6 +5,7 @@ signals carrying frozen dataclasses. The GUI thread never decodes video or runs 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from captioner_app.gui.messages import (
 )
 from captioner_app.gui.model_worker import ModelWorker
 
+SWITCH_INTERVAL_S = 0.001
+
 # -- messages ------------------------------------------------------------------------------------
 
 
@@ -54,11 +57,24 @@ class FrameWorker(QObject):
     def __init__(self, max_side: int = 960) -> None:
         super().__init__()
         self.max_side = max_side
+        self.view: tuple[int, int] | None = None  # the preview's size in device pixels, when known
         self._lock = threading.Lock()
         self._pending: tuple[int, VideoInfo, int] | None = None
         self._decoder: Any = None
         self._decoder_path: str | None = None
         self._wake.connect(self._work)
+
+    def set_view(self, width: int, height: int) -> None:
+        """Decode pictures to fit ``width`` x ``height`` (device pixels), the size the preview shows them
+        at, so that the GUI thread paints them without rescaling. Called from any thread."""
+        self.view = (max(1, int(width)), max(1, int(height)))
+
+    def side_for(self, info: VideoInfo) -> int:
+        """The longer side a picture of ``info`` is decoded at: fitting the view, at most 1920."""
+        if self.view is None or info.width <= 0 or info.height <= 0:
+            return self.max_side
+        scale = min(self.view[0] / info.width, self.view[1] / info.height)
+        return max(2, min(1920, round(max(info.width, info.height) * scale)))
 
     def request(self, request: int, info: VideoInfo, time_ms: int) -> None:
         """Called from any thread."""
@@ -80,6 +96,7 @@ class FrameWorker(QObject):
 
                 self._decoder = PreviewDecoder(info, self.max_side)
                 self._decoder_path = info.path
+            self._decoder.max_side = self.side_for(info)
 
             def interim(approx: Any) -> None:
                 self.frameReady.emit(
@@ -148,11 +165,19 @@ class AnalysisWorker(QObject):
 
     @property
     def process(self) -> Any:
-        if self._process is None:
-            from captioner_app.core.model.process import AnalysisProcess
+        with self._lock:  # the analysis thread and the narration's workers both ask for it
+            if self._process is None:
+                from captioner_app.core.model.child import BACKGROUND_NICE
+                from captioner_app.core.model.process import AnalysisProcess
 
-            self._process = AnalysisProcess()
-        return self._process
+                self._process = AnalysisProcess(nice=BACKGROUND_NICE)
+            return self._process
+
+    def run_in_process(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the analysis process (see ``AnalysisProcess.run``); called from any thread."""
+        if self.stopping.is_set():
+            raise CancelledError()
+        return self.process.run(fn, *args, cancel=self.stopping)
 
     @Slot()
     def shutdown(self) -> None:
@@ -349,6 +374,10 @@ class WorkerPool(QObject):
         analysis_process: Any = None,
     ) -> None:
         super().__init__(parent)
+        # the GUI thread takes the interpreter lock for every Python call Qt makes (slots, paint events);
+        # while a worker thread runs Python, getting it back waits for that thread to be told to let go,
+        # after sys.getswitchinterval() (5 ms by default, 1 ms here). More switches cost the workers little.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.threads: list[QThread] = []
         self.model = ModelWorker(loader, model_process)
         self.frames = FrameWorker()

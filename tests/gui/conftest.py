@@ -64,17 +64,35 @@ def long_video(media_dir: Path) -> Path:
     return make_video(media_dir / "gui-twelve.mp4", 12.0)
 
 
-@pytest.fixture(scope="session")
-def model_process() -> Iterator[object]:
+_shared_processes: tuple[object, object] | None = None  # (model, analysis), while the GUI tests run
+
+
+@pytest.fixture
+def model_process() -> tuple[object, object]:
     """One model process and one analysis process shared by the test windows (as one app session
     keeps its model loaded): starting a child and loading the model for every window would take minutes.
-    Tests of the processes' own life cycle make windows that own theirs."""
-    from captioner_app.core.model.process import AnalysisProcess, ProcessEngine
+    Tests of the processes' own life cycle make windows that own theirs. They are closed when the run
+    leaves this folder (:func:`pytest_runtest_teardown`), so no child outlives the GUI tests into the
+    tests that follow, which check that none is left running."""
+    global _shared_processes
+    if _shared_processes is None:
+        from captioner_app.core.model.process import AnalysisProcess, ProcessEngine
 
-    model, analysis = ProcessEngine(), AnalysisProcess()
-    yield model, analysis
-    model.close()
-    analysis.close()
+        _shared_processes = (ProcessEngine(), AnalysisProcess())
+    return _shared_processes
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last test of this folder (the next one is elsewhere, or none), close the shared children:
+    a session-scoped fixture would keep them until the end of the whole run."""
+    global _shared_processes
+    here = Path(__file__).parent
+    if _shared_processes is None or (nextitem is not None and here in Path(nextitem.path).parents):
+        return
+    shared, _shared_processes = _shared_processes, None
+    for process in shared:
+        process.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture

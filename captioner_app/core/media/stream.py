@@ -331,8 +331,6 @@ class VideoStream:
 
     def to_array(self, frame: Any, max_side: int | None = None) -> np.ndarray:
         """The picture as RGB uint8 (height, width, 3), turned upright, its longer side at most ``max_side``."""
-        import cv2
-
         h, w = int(frame.height), int(frame.width)
         scale = max_side / max(h, w) if max_side else 1.0
         if scale < 1.0:
@@ -342,6 +340,10 @@ class VideoStream:
             )
         else:
             image = frame.to_ndarray(format="rgb24")
+        if not self.rotation:
+            return image
+        import cv2  # only for turned pictures: importing it holds the interpreter lock for a long while
+
         if self.rotation == 90:
             image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
         elif self.rotation == 180:

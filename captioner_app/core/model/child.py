@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PARENT_CHECK_S = 1.0  # how often the watchdog looks for a parent that went away silently
+BACKGROUND_NICE = 10  # the app's children: the GUI thread gets the CPU first when both want it
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,10 @@ class _Child:
             del requests  # the views into the segment go, so it can be closed when a new one comes
         return texts, int(getattr(self.engine, "batch_size", 1))
 
+    def op_run(self, call_id: int, payload: tuple[Callable[..., Any], tuple[Any, ...]], cancel: threading.Event) -> Any:
+        fn, args = payload
+        return fn(*args)
+
     def op_analyze(self, call_id: int, payload: tuple[Any, Any], cancel: threading.Event) -> Any:
         from captioner_app.core.analysis.analyze import analyze
 
@@ -218,8 +223,10 @@ def _picklable(err: BaseException) -> BaseException:
         return RuntimeError(f"{type(err).__name__}: {err}")
 
 
-def main(conn: Any, parent_pid: int) -> None:
-    """The child's entry point (run by multiprocessing's spawn)."""
+def main(conn: Any, parent_pid: int, nice: int = 0) -> None:
+    """The child's entry point (run by multiprocessing's spawn). ``nice`` > 0 lowers its CPU priority."""
+    if nice > 0:
+        lower_priority(nice)
     # Ctrl-C in a terminal reaches the whole process group: the parent decides what stops, not the signal
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -255,6 +262,22 @@ def main(conn: Any, parent_pid: int) -> None:
                 pass
         # call threads may be inside generate: they end with the process, not before it
         os._exit(code)
+
+
+def lower_priority(nice: int) -> None:
+    """Lower this process's CPU priority by ``nice`` (POSIX nice; on Windows, the below-normal class).
+    Where that is refused the process keeps its priority: it only runs less politely."""
+    try:
+        if hasattr(os, "nice"):
+            os.nice(nice)
+        elif sys.platform == "win32":
+            import ctypes
+
+            below_normal = 0x4000
+            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), below_normal)
+    except OSError:
+        pass
 
 
 def _parent_alive(parent_pid: int) -> bool:

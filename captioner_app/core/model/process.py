@@ -78,15 +78,18 @@ class ChildProcess:
     """Starts, supervises and restarts one child process; calls to it are multiplexed over one pipe.
 
     Thread-safe: several threads may wait on calls at once (a caption run and an analysis).
-    ``label`` names the child in messages ("model process").
+    ``label`` names the child in messages ("model process"). ``nice``: how much lower than this process's
+    the child's CPU priority is (the app passes :data:`BACKGROUND_NICE`, so that the model's threads never
+    take the CPU from the GUI thread; 0 keeps the same priority, as the server and the CLI do).
     """
 
     # a child killed to honour a cancel is replaced at once (the model reloads in the background);
     # False: at the next call (the analysis process: nothing to preload, and no start during a shutdown)
     respawn_after_kill = False
 
-    def __init__(self, label: str = "model process") -> None:
+    def __init__(self, label: str = "model process", *, nice: int = 0) -> None:
         self.label = label
+        self.nice = nice
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.RLock()
         self._child: _Child | None = None
@@ -125,7 +128,7 @@ class ChildProcess:
             parent_conn, child_conn = self._ctx.Pipe(duplex=True)
             process = self._ctx.Process(
                 target=main,
-                args=(child_conn, os.getpid()),
+                args=(child_conn, os.getpid(), self.nice),
                 name=f"captioner-{self.label.replace(' ', '-')}",
                 daemon=True,
             )
@@ -321,8 +324,8 @@ class ProcessEngine(ChildProcess):
 
     respawn_after_kill = True
 
-    def __init__(self, options: EngineOptions | None = None, *, label: str = "model process") -> None:
-        super().__init__(label)
+    def __init__(self, options: EngineOptions | None = None, *, label: str = "model process", nice: int = 0) -> None:
+        super().__init__(label, nice=nice)
         self.options = options or EngineOptions()
         self.model_id = self.options.model
         self.revision: str | None = self.options.revision
@@ -538,8 +541,8 @@ class ProcessEngine(ChildProcess):
 class AnalysisProcess(ChildProcess):
     """Speech and shot analysis in a child process (no model): :meth:`analyze` as in the core."""
 
-    def __init__(self, label: str = "analysis process") -> None:
-        super().__init__(label)
+    def __init__(self, label: str = "analysis process", *, nice: int = 0) -> None:
+        super().__init__(label, nice=nice)
 
     def analyze(
         self,
@@ -552,6 +555,13 @@ class AnalysisProcess(ChildProcess):
         from captioner_app.core.analysis.analyze import AnalysisOptions
 
         return self.call("analyze", (info, options or AnalysisOptions()), cancel, progress)
+
+    def run(self, fn: Callable[..., Any], *args: Any, cancel: threading.Event | None = None) -> Any:
+        """``fn(*args)`` run in the child; returns its result or raises what it raised. ``fn`` must be a
+        module-level function (it travels by name) and its arguments and result picklable. For native
+        work that would otherwise share the app's CPU priority and interpreter lock (the narration
+        voice's measures for the checks)."""
+        return self.call("run", (fn, args), cancel)
 
 
 def _room_for(size: int) -> bool:

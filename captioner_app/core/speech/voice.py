@@ -19,7 +19,7 @@ import ctypes
 import ctypes.util
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -319,6 +319,13 @@ def speak(text: str, options: VoiceOptions | None = None, cancel: threading.Even
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return narration
+
+
+def spoken_lengths(texts: Sequence[str], voice: str, language: str | None, wpm: int) -> dict[str, int]:
+    """The spoken length (ms) of each of ``texts`` with ``voice`` (a voice id; "" for ``language``'s
+    voice) at ``wpm``: what the app's narration check asks its analysis process for."""
+    options = VoiceOptions(voice or voice_for_language(language), wpm)
+    return {text: speak(text, options).duration_ms for text in texts}
 
 
 def spoken_ms(options: VoiceOptions | None = None) -> Callable[[str], int]:

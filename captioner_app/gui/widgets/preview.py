@@ -1,34 +1,43 @@
-"""The preview pane: shows the latest decoded frame, scaled to fit, keeping its aspect ratio."""
+"""The preview pane: shows the latest decoded frame, scaled to fit, keeping its aspect ratio.
+
+The pane says how large it is (:attr:`PreviewPane.viewResized`, in device pixels) so that the frame worker
+decodes pictures at the size shown: painting is then a copy, not a smooth rescale on the GUI thread."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 class PreviewPane(QWidget):
     shown = Signal(int)  # the time of the frame now on screen
+    viewResized = Signal(int, int)  # the pane's size in device pixels
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 90)
-        self._pixmap: QPixmap | None = None
+        self._image: QImage | None = None
         self.message = "Open a video (Ctrl+O) or drop files here"
         self.frame_ms = -1
 
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        ratio = self.devicePixelRatioF()
+        self.viewResized.emit(round(self.width() * ratio), round(self.height() * ratio))
+
     def show_image(self, image: QImage, time_ms: int) -> None:
-        self._pixmap = QPixmap.fromImage(image)
+        self._image = image
         self.frame_ms = time_ms
         self.repaint()  # paint now, so "shown" means on screen
         self.shown.emit(time_ms)
 
     def clear(self, message: str) -> None:
-        self._pixmap = None
+        self._image = None
         self.frame_ms = -1
         self.message = message
         self.update()
@@ -36,12 +45,16 @@ class PreviewPane(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Shadow))
-        if self._pixmap is not None and not self._pixmap.isNull():
-            scaled = self._pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if self._image is not None and not self._image.isNull():
+            ratio = self.devicePixelRatioF()
+            scaled = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
             x = (self.width() - scaled.width()) // 2
             y = (self.height() - scaled.height()) // 2
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            p.drawPixmap(x, y, scaled.width(), scaled.height(), self._pixmap)
+            image = self._image
+            if abs(image.width() - scaled.width() * ratio) > 1 or abs(image.height() - scaled.height() * ratio) > 1:
+                # decoded for another size (the pane was just resized): rescale until the next frame
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            p.drawImage(QRect(x, y, scaled.width(), scaled.height()), image)
         else:
             p.setPen(self.palette().color(QPalette.ColorRole.BrightText))
             p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)

@@ -9,6 +9,10 @@ undoable edit on release); click a cue to select it. With an analysis set, a dra
 the nearest shot change or gap edge within a few pixels (hold Shift to place it freely).
 Ctrl+wheel or +/- zoom around the playhead; arrow keys step frames (the main window's shortcuts).
 Colours come from the palette, so high contrast themes stay readable.
+
+Everything but the playhead and the focus frame is painted once into a cached pixmap, repainted only when
+what it shows changes: moving the playhead (every frame while playing or scrubbing) then costs a copy and
+a line on the GUI thread, not the ruler's labels, every cue's text and the waveform again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -26,6 +30,8 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -68,6 +74,7 @@ class Timeline(QWidget):
         self.drag_label: str | None = None  # the dragged edge's time, drawn beside it
         self._lanes: list[int] = []  # overlapping cues are drawn in separate lanes, one above the other
         self._lane_count = 1
+        self._layer: QPixmap | None = None  # everything but the playhead and the focus frame
 
     def sizeHint(self) -> QSize:
         return QSize(600, RULER_H + REGION_H + WAVE_H + 56)
@@ -80,14 +87,14 @@ class Timeline(QWidget):
     def set_duration(self, duration_ms: int) -> None:
         self.duration_ms = max(0, int(duration_ms))
         self.view_start, self.view_end = 0, self.duration_ms
-        self.update()
+        self._changed()
 
     def set_cues(self, cues: Sequence[Cue]) -> None:
         self.cues = list(cues)
         self._assign_lanes()
         self.contentChanged.emit()
         if self._drag is None:
-            self.update()
+            self._changed()
 
     def _assign_lanes(self) -> None:
         """Give each cue the first lane where it overlaps no cue, so neither of two overlapping cues hides
@@ -106,7 +113,7 @@ class Timeline(QWidget):
 
     def set_selected(self, rows: Sequence[int]) -> None:
         self.selected = set(rows)
-        self.update()
+        self._changed()
 
     def set_position(self, ms: int) -> None:
         self.position_ms = int(ms)
@@ -114,15 +121,30 @@ class Timeline(QWidget):
             span = self.view_end - self.view_start
             self.view_start = max(0, min(int(ms) - span // 4, self.duration_ms - span))
             self.view_end = self.view_start + span
+            self._layer = None
         self.update()
+
+    def _changed(self) -> None:
+        """What the cached layer shows has changed: paint it again at the next paint."""
+        self._layer = None
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._layer = None
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._layer = None
 
     def set_regions(self, regions: Sequence[tuple[int, int]]) -> None:
         self.regions = [(int(s), int(e)) for s, e in regions]
-        self.update()
+        self._changed()
 
     def set_marks(self, marks: Sequence[int]) -> None:
         self.marks = [int(m) for m in marks]
-        self.update()
+        self._changed()
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         """Draw ``analysis``'s speech as regions and its shot changes as marks; snap edges to them."""
@@ -130,12 +152,12 @@ class Timeline(QWidget):
         self.regions = [(s.start_ms, s.end_ms) for s in analysis.speech] if analysis else []
         self.marks = list(analysis.cuts_ms) if analysis else []
         self.contentChanged.emit()
-        self.update()
+        self._changed()
 
     def set_envelope(self, envelope: Any) -> None:
         """Draw ``envelope``'s waveform (a partial one shows what is computed so far; None: none)."""
         self.envelope = envelope
-        self.update()
+        self._changed()
 
     def waveform_peaks(self) -> tuple[Any, Any] | None:
         """The (mins, maxs) drawn, one pair per pixel of the current view; None without a waveform."""
@@ -158,7 +180,7 @@ class Timeline(QWidget):
         start = int(around - frac * span)
         self.view_start = max(0, min(start, self.duration_ms - span))
         self.view_end = self.view_start + span
-        self.update()
+        self._changed()
 
     # -- geometry ----------------------------------------------------------------------------
 
@@ -199,7 +221,28 @@ class Timeline(QWidget):
     # -- painting ----------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        ratio = self.devicePixelRatioF()
+        if self._layer is None or self._layer.devicePixelRatioF() != ratio:
+            self._layer = QPixmap(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)))
+            self._layer.setDevicePixelRatio(ratio)
+            layer = QPainter(self._layer)
+            self._paint_layer(layer)
+            layer.end()
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._layer)
+        pal = self.palette()
+        h = self.height()
+        if self.duration_ms > 0:  # the playhead
+            x = self.x_for(self.position_ms)
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
+            p.drawLine(QPointF(x, 0), QPointF(x, h))
+        if self.hasFocus():
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(self.rect().adjusted(1, 1, -1, -1))
+        p.end()
+
+    def _paint_layer(self, p: QPainter) -> None:
         pal = self.palette()
         w, h = self.width(), self.height()
         p.fillRect(self.rect(), pal.color(QPalette.ColorRole.Base))
@@ -277,15 +320,6 @@ class Timeline(QWidget):
                 p.setBrush(pal.color(QPalette.ColorRole.ToolTipBase))
                 p.drawRect(box)
                 p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), self.drag_label)
-            # playhead
-            x = self.x_for(self.position_ms)
-            p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
-            p.drawLine(QPointF(x, 0), QPointF(x, h))
-        if self.hasFocus():
-            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(self.rect().adjusted(1, 1, -1, -1))
-        p.end()
 
     def _paint_waveform(self, p: QPainter, top: int, bottom: int) -> None:
         peaks = self.waveform_peaks()
@@ -353,17 +387,17 @@ class Timeline(QWidget):
         self.setToolTip(self.drag_label)
         if 0 <= row < len(self.cues):
             self.cues[row] = self.cues[row].with_(start_ms=start, end_ms=end)
-        self.update()
+        self._changed()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         drag, self._drag = self._drag, None
         if self.drag_label is not None:
             self.drag_label = None
             self.setToolTip("")
-            self.update()
+            self._changed()
         if self.snapped_to is not None:
             self.snapped_to = None
-            self.update()
+            self._changed()
         if drag is None or drag[0] == "seek":
             return
         _, row, start, end = drag

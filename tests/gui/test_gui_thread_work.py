@@ -1,0 +1,74 @@
+"""What the GUI thread does per frame stays small: the timeline repaints its cached layer only when what it
+shows changes (not when the playhead moves), the preview gets pictures decoded at the size it shows them,
+and the window-wide shortcut filter sees only the focused text field's events (benchmarks/gui_stall.py
+measures the gaps these keep short)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QPalette
+
+from captioner_app.core.tracks.track import Cue
+from captioner_app.gui.widgets.timeline import Timeline
+
+
+def test_moving_the_playhead_does_not_repaint_the_timeline_layer(qtbot, monkeypatch) -> None:
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(600, 110)
+    timeline.set_duration(10_000)
+    timeline.set_cues([Cue(1000, 3000, "A door opens."), Cue(5000, 7000, "Rain.")])
+    timeline.show()
+    qtbot.waitExposed(timeline)
+    layers: list[int] = []
+    original = timeline._paint_layer
+    monkeypatch.setattr(timeline, "_paint_layer", lambda p: (layers.append(1), original(p))[1])
+    head = timeline.palette().color(QPalette.ColorRole.Text).name()
+    base = timeline.palette().color(QPalette.ColorRole.Base).name()
+    bottom = timeline.height() - 2  # under the cue blocks: only the playhead crosses it
+
+    def colour_at(ms: int) -> str:
+        image = timeline.grab().toImage()
+        return image.pixelColor(round(timeline.x_for(ms)), bottom).name()
+
+    timeline.set_position(2000)
+    assert colour_at(2000) == head
+    painted = len(layers)
+    assert painted == 1
+    for ms in (4000, 6000, 8000):
+        timeline.set_position(ms)
+        assert colour_at(ms) == head and colour_at(ms - 2000) == base
+    assert len(layers) == painted  # the playhead moved three times over the same layer
+    timeline.set_cues([Cue(1000, 3000, "A door opens slowly.")])
+    timeline.grab()
+    assert len(layers) == painted + 1  # what the layer shows changed: painted again
+    timeline.set_selected([0])
+    timeline.grab()
+    assert len(layers) == painted + 2
+
+
+def test_preview_pictures_are_decoded_at_the_size_shown(make_window, wait_opened, qtbot, small_video: Path) -> None:
+    w = make_window()
+    w.resize(900, 700)
+    w.open_paths([str(small_video)])
+    wait_opened(w)
+    ratio = w.preview.devicePixelRatioF()
+    view_w, view_h = round(w.preview.width() * ratio), round(w.preview.height() * ratio)
+    w.seek(3500)  # a frame requested after the layout settled
+    qtbot.waitUntil(lambda: w.last_frame is not None and w.last_frame.requested_ms == 3500 and w.last_frame.exact)
+    image = w.last_frame.image
+    assert image.width() <= view_w + 1 and image.height() <= view_h + 1
+    assert abs(image.width() - view_w) <= 2 or abs(image.height() - view_h) <= 2  # fits one side exactly
+    assert w.preview.frame_ms == w.last_frame.time_ms
+
+
+def test_the_shortcut_guard_watches_only_the_focused_text_field(make_window, qtbot) -> None:
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.isActiveWindow())
+    w.find_edit.setFocus()
+    qtbot.waitUntil(lambda: w.key_guard._watched is w.find_edit)
+    w.timeline.setFocus()
+    qtbot.waitUntil(w.timeline.hasFocus)
+    assert w.key_guard._watched is None  # not a text field: no filter, no Python call per event
