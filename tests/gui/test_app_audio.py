@@ -173,7 +173,9 @@ def test_checks_pane_flags_narration_longer_than_its_cue(
     # measured in the analysis process (at its lower priority, beside no GUI thread), not in this one
     assert threads == []
     language, wpm = window.doc.model.track.language, window.session.narration_wpm
-    assert window.session.narrator.length(window.settings.narration_voice, language, wpm, "Rain falls.")
+    narrator = window.session.narrator
+    qtbot.waitUntil(lambda: narrator.length(window.settings.narration_voice, language, wpm, "Rain falls.") is not None)
+    assert 300 < narrator.length(window.settings.narration_voice, language, wpm, "Rain falls.") < 3900
     # an extended cue is exempt (the player pauses for it)
     window.doc.model.set_extended([0], True)
     assert not any(f.rule == "narration-too-long" for f in window.checks.findings)

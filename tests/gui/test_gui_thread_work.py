@@ -48,15 +48,18 @@ def test_moving_the_playhead_does_not_repaint_the_timeline_layer(qtbot, monkeypa
     assert len(layers) == painted + 2
 
 
-def test_preview_pictures_are_decoded_at_the_size_shown(make_window, wait_opened, qtbot, small_video: Path) -> None:
+def test_preview_pictures_are_decoded_at_the_size_shown(make_window, wait_opened, qtbot, tmp_path: Path) -> None:
+    from captioner_app.testing.media import make_video
+
+    video = make_video(tmp_path / "hd.mp4", 2.0, size=(1280, 720))  # larger than the preview: shrunk to fit
     w = make_window()
     w.resize(900, 700)
-    w.open_paths([str(small_video)])
+    w.open_paths([str(video)])
     wait_opened(w)
     ratio = w.preview.devicePixelRatioF()
     view_w, view_h = round(w.preview.width() * ratio), round(w.preview.height() * ratio)
-    w.seek(3500)  # a frame requested after the layout settled
-    qtbot.waitUntil(lambda: w.last_frame is not None and w.last_frame.requested_ms == 3500 and w.last_frame.exact)
+    w.seek(1500)  # a frame requested after the layout settled
+    qtbot.waitUntil(lambda: w.last_frame is not None and w.last_frame.requested_ms == 1500 and w.last_frame.exact)
     image = w.last_frame.image
     assert image.width() <= view_w + 1 and image.height() <= view_h + 1
     assert abs(image.width() - view_w) <= 2 or abs(image.height() - view_h) <= 2  # fits one side exactly
