@@ -8,12 +8,20 @@ process starting) and the largest gap from Caption to done. The model and the an
 processes; ``--in-process`` measures the old arrangement for reference (the model in a thread of the
 app, torch and transformers imported there at start-up).
 
+Each largest gap is printed with the GUI thread's own CPU time inside it: a gap the GUI thread spent
+computing is the app's work on that thread; one it spent waiting (for the CPU on a loaded machine, or for
+the interpreter lock held by another thread) shows little. ``--trace FILE`` finds the culprits: a watchdog
+(faulthandler's, a C thread that needs no interpreter lock) writes every thread's Python stack to FILE each
+20 ms that the GUI thread goes without a tick, after a ``#tick`` line with the time of the last one.
+
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_stall.py [--model DIR] [--duration 20] [--in-process]
+        [--trace FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import shutil
 import sys
@@ -33,6 +41,7 @@ def main() -> int:
         action="store_true",
         help="reference: the model in a thread of the app's process, as before the model process",
     )
+    ap.add_argument("--trace", metavar="FILE", help="write all threads' stacks here during each stall (see above)")
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -64,6 +73,36 @@ def main() -> int:
     from captioner_app.gui.preferences import Settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    trace = open(args.trace, "w") if args.trace else None  # noqa: SIM115  (closed at the end)
+    t0 = time.perf_counter()
+
+    def ticker(ticks: list[float], cpu: list[float]) -> QTimer:
+        """A 5 ms timer on the GUI thread recording when it fires and the GUI thread's CPU time then."""
+
+        def tick() -> None:
+            ticks.append(time.perf_counter())
+            cpu.append(time.thread_time())
+            if trace is not None:
+                faulthandler.cancel_dump_traceback_later()
+                trace.write(f"\n#tick {ticks[-1] - t0:.3f} s\n")
+                trace.flush()
+                faulthandler.dump_traceback_later(0.02, repeat=True, file=trace)
+
+        timer = QTimer()
+        timer.setInterval(5)
+        timer.timeout.connect(tick)
+        return timer
+
+    def largest(ticks: list[float], cpu: list[float]) -> str:
+        """The largest gap, with the GUI thread's CPU time inside it."""
+        if len(ticks) < 2:
+            return "no ticks"
+        i = max(range(len(ticks) - 1), key=lambda k: ticks[k + 1] - ticks[k])
+        return (
+            f"largest gap {(ticks[i + 1] - ticks[i]) * 1000:.1f} ms (the GUI thread computed "
+            f"{(cpu[i + 1] - cpu[i]) * 1000:.1f} ms of it)"
+        )
+
     # the floor: the same timer on an idle GUI thread (no window, no work) shows what the machine alone costs
     idle_ticks: list[float] = []
     idle_timer = QTimer()
@@ -95,9 +134,8 @@ def main() -> int:
         Settings(window_s=args.window, autosave_s=1.0), model=model, device=args.device, check_recovery=False, pool=pool
     )
     startup_ticks: list[float] = []
-    startup_timer = QTimer()
-    startup_timer.setInterval(5)
-    startup_timer.timeout.connect(lambda: startup_ticks.append(time.perf_counter()))
+    startup_cpu: list[float] = []
+    startup_timer = ticker(startup_ticks, startup_cpu)
     startup_timer.start()
     window.show()
     window.open_paths([str(video)])
@@ -118,9 +156,8 @@ def main() -> int:
     worst_offset_s = worst_at[0] - (startup_ticks[0] if startup_ticks else 0.0)
 
     ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    ticks_cpu: list[float] = []
+    timer = ticker(ticks, ticks_cpu)
     scrub = QTimer()
     scrub.setInterval(100)
     scrub.timeout.connect(lambda: window.seek((window.position + 700) % max(1, window.doc.info.duration_ms)))
@@ -135,6 +172,9 @@ def main() -> int:
         time.sleep(0.0005)
     timer.stop()
     scrub.stop()
+    if trace is not None:
+        faulthandler.cancel_dump_traceback_later()
+        trace.close()
     elapsed = time.perf_counter() - started
     cues = len(window.doc.model.track)
     window.shutdown()
@@ -164,10 +204,12 @@ def main() -> int:
         f"over {len(startup_ticks)} ticks (it began {worst_offset_s:.2f} s after the window was shown); "
         f"p99 gap {startup_gaps[int(0.99 * (len(startup_gaps) - 1))]:.1f} ms"
     )
+    print(f"  {largest(startup_ticks, startup_cpu)}")
     print(
         f"GUI timer (5 ms) from Caption to done: {len(ticks)} ticks, largest gap {gaps[-1]:.1f} ms, "
         f"p99 gap {p99:.1f} ms"
     )
+    print(f"  {largest(ticks, ticks_cpu)}")
     if load_gaps:
         print(f"  while the model loads (weights, processor): largest gap {load_gaps[-1]:.1f} ms")
     print(f"  while captioning (model loaded): largest gap {run_gaps[-1]:.1f} ms over {len(after)} ticks")

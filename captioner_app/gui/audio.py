@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from captioner_app.core.errors import CancelledError, CaptionerError
+from captioner_app.gui.threads import favour_gui_thread
 
 
 def _error_line(err: BaseException) -> str:
@@ -31,6 +32,7 @@ class _Threads:
         self.threads: list[threading.Thread] = []
 
     def start(self, name: str, fn: Callable[[], None]) -> threading.Thread:
+        favour_gui_thread()
         self.threads = [t for t in self.threads if t.is_alive()]
         thread = threading.Thread(target=fn, name=f"captioner-{name}")
         self.threads.append(thread)

@@ -5,7 +5,6 @@ signals carrying frozen dataclasses. The GUI thread never decodes video or runs 
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,8 +30,7 @@ from captioner_app.gui.messages import (
     TaskDone,
 )
 from captioner_app.gui.model_worker import ModelWorker
-
-SWITCH_INTERVAL_S = 0.001
+from captioner_app.gui.threads import favour_gui_thread
 
 # -- messages ------------------------------------------------------------------------------------
 
@@ -374,10 +372,7 @@ class WorkerPool(QObject):
         analysis_process: Any = None,
     ) -> None:
         super().__init__(parent)
-        # the GUI thread takes the interpreter lock for every Python call Qt makes (slots, paint events);
-        # while a worker thread runs Python, getting it back waits for that thread to be told to let go,
-        # after sys.getswitchinterval() (5 ms by default, 1 ms here). More switches cost the workers little.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+        favour_gui_thread()  # see gui.threads
         self.threads: list[QThread] = []
         self.model = ModelWorker(loader, model_process)
         self.frames = FrameWorker()

@@ -75,3 +75,10 @@ def test_the_shortcut_guard_watches_only_the_focused_text_field(make_window, qtb
     w.timeline.setFocus()
     qtbot.waitUntil(w.timeline.hasFocus)
     assert w.key_guard._watched is None  # not a text field: no filter, no Python call per event
+
+
+def test_worker_threads_hand_the_interpreter_back_within_a_millisecond(make_window) -> None:
+    import sys
+
+    make_window()
+    assert sys.getswitchinterval() <= 0.001
