@@ -470,10 +470,21 @@ class KeyGuard(QObject):
         app.focusChanged.connect(self._focus_changed)
         self._focus_changed(None, app.focusWidget())
 
+    def unwatch(self, app: QApplication) -> None:
+        """Stop following the focus (the window is closing)."""
+        try:
+            app.focusChanged.disconnect(self._focus_changed)
+        except (RuntimeError, TypeError):  # not connected
+            pass
+        self._focus_changed(self._watched, None)
+
     def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         if old is not None and old is self._watched:
-            old.removeEventFilter(self)
             self._watched = None
+            try:
+                old.removeEventFilter(self)
+            except RuntimeError:  # the field is already gone
+                pass
         if new is not None and self._text_input(new):
             new.installEventFilter(self)
             self._watched = new

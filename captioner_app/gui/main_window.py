@@ -570,8 +570,8 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.key_guard)
+        if isinstance(app, QApplication):
+            self.key_guard.unwatch(app)
         self.session.shutdown()
         self.caption_panel.store(self.settings)
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
