@@ -40,6 +40,7 @@ from captioner_app.gui.dialogs.problem import ProblemBox
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
 from captioner_app.gui.file_commands import FileCommands
+from captioner_app.gui.find_replace import FindReplace
 from captioner_app.gui.messages import FrameReady
 from captioner_app.gui.panels.caption_panel import CaptionPanel
 from captioner_app.gui.panels.common import named
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(items, self.add_dock("checks", "Checks", self.checks, right, self.checks.list))
         self.files = FileCommands(self, self.session)
         self.timing = TimingCommands(self.session, self.selected_rows, self.select_row, self)
+        self.finder = FindReplace(self.session, self.selected_rows, self.select_row, self)
         self.choices = CaptionCommands(self)
         self.model_dialog: Any = None  # the Choose Model dialog, once shown
         self.announcer = Announcer(self)  # events said to screen readers, and the status bar's name
@@ -334,7 +336,10 @@ class MainWindow(QMainWindow):
         self.timeline_items.cueChosen.connect(self.select_row)
         self.checks.findingActivated.connect(self.select_finding)
         self.checks.kindChanged.connect(lambda _kind: self.refresh_checks())
-        self.find_bar.findRequested.connect(self._find)
+        self.find_bar.searchRequested.connect(self.finder.find)
+        self.find_bar.replaceRequested.connect(self.finder.replace)
+        self.find_bar.replaceAllRequested.connect(self.finder.replace_all)
+        self.find_bar.closed.connect(self.table.setFocus)
         self.table.rowsSelected.connect(self._rows_selected)
         self.queue.documentChosen.connect(lambda row: s.activate(s.documents[row]) if row < len(s.documents) else None)
 
@@ -499,13 +504,10 @@ class MainWindow(QMainWindow):
         self.session.toggle_extended(self.selected_rows())
 
     def find_next(self) -> None:
-        self._find(self.find_edit.text())
+        self.find_bar.find_next()
 
-    def _find(self, needle: str) -> None:
-        rows = self.selected_rows()
-        row = self.session.find(needle, rows[0] if rows else None)
-        if row is not None:
-            self.select_row(row)
+    def find_previous(self) -> None:
+        self.find_bar.find_previous()
 
     def fill_voice_menu(self, menu: QMenu) -> None:
         self.choices.fill_voice_menu(menu)
