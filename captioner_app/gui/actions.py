@@ -121,6 +121,14 @@ ACTIONS: tuple[Action, ...] = (
         ("Ctrl+Alt+Return", "Ctrl+Alt+Enter"),
         tip="Replace every match of the find bar's text in the track (one undo step)",
     ),
+    A(
+        "edit.spell_check",
+        "&Spell Check…",
+        "edit",
+        "spell_check",
+        ("Ctrl+F7",),
+        tip="Go through the unknown words from the selected cue: change, change all, skip, add to dictionary",
+    ),
     # timing from the keyboard (gui/timing_commands.py); an edge stops at its neighbour unless "over"
     A("timing.set_start", "Set &Start to Playhead", "timing", "timing.set_start", ("F11",)),
     A("timing.set_end", "Set &End to Playhead", "timing", "timing.set_end", ("F12",)),

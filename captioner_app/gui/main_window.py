@@ -166,6 +166,8 @@ class MainWindow(QMainWindow):
         self.find_bar = FindBar()
         bl.addWidget(self.find_bar)
         self.table = CueTable()
+        spelling = self.table.use_spelling(self.session.spelling, self._track_language)
+        spelling.problem.connect(lambda message: self.session.report(message, "Cannot add to the dictionary"))
         bl.addWidget(self.table, 1)
 
         vsplit = QSplitter(Qt.Orientation.Vertical)
@@ -508,6 +510,18 @@ class MainWindow(QMainWindow):
 
     def find_previous(self) -> None:
         self.find_bar.find_previous()
+
+    def _track_language(self) -> str:
+        return self.doc.model.track.language if self.doc is not None else "en"
+
+    def spell_check(self) -> None:
+        """Edit > Spell Check: the unknown words one by one from the selected cue."""
+        from captioner_app.gui.dialogs.spell_check import SpellCheckDialog
+
+        rows = self.selected_rows()
+        self.spell_dialog = SpellCheckDialog(self.session, self.select_row, rows[0] if rows else 0, self)
+        self.spell_dialog.open()
+        self.spell_dialog.start()
 
     def fill_voice_menu(self, menu: QMenu) -> None:
         self.choices.fill_voice_menu(menu)

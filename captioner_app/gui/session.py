@@ -37,6 +37,7 @@ from captioner_app.gui.messages import Probed, TaskDone
 from captioner_app.gui.models.cues import format_ms
 from captioner_app.gui.playback import Playback
 from captioner_app.gui.preferences import Settings
+from captioner_app.gui.spelling import Spelling
 from captioner_app.gui.workers import WorkerPool
 
 SUBTITLE_EXTS = (".srt", ".vtt", ".json")
@@ -86,6 +87,7 @@ class Session(QObject):
         self.jobs = Jobs(self, self)
         self.jobs.announcement.connect(self.announcement)
         self.waveforms = Waveforms(self)  # each video's audio envelope, computed in a worker thread
+        self.spelling = Spelling(parent=self)  # dictionaries by language (loaded on first use), user words
         self.pool.tasks.probed.connect(self._probed)
         self.pool.tasks.finished.connect(self._task_done)
         self.autosave_timer = QTimer(self)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from captioner_app.gui.models.cues import COL_TEXT, CueTableModel
 from captioner_app.gui.panels.common import named
+from captioner_app.gui.spelling import Spelling
+from captioner_app.gui.widgets.spell_edit import CueTextDelegate
 
 
 class CueTable(QTableView):
@@ -24,6 +28,12 @@ class CueTable(QTableView):
         )
         self.setWordWrap(True)
         self.setTabKeyNavigation(False)
+
+    def use_spelling(self, spelling: Spelling, language: Callable[[], str]) -> CueTextDelegate:
+        """Edit the text column in the spell-checking editor (``language()``: the track's language)."""
+        self.text_delegate = CueTextDelegate(spelling, language, self)
+        self.setItemDelegateForColumn(COL_TEXT, self.text_delegate)
+        return self.text_delegate
 
     def show_model(self, model: CueTableModel | None) -> None:
         self.setModel(model)
