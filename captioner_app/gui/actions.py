@@ -328,7 +328,7 @@ ACTIONS: tuple[Action, ...] = (
     A("view.history", "Show &History", "view", "focus_dock", ("Ctrl+Shift+H",), ("history",)),
     A("view.checks", "Show Chec&ks", "view", "focus_dock", ("Ctrl+5",), ("checks",)),
     A("view.items", "Show Timeline It&ems", "view", "focus_dock", ("Ctrl+6",), ("timeline_items",)),
-    A("help.shortcuts", "&Keyboard Shortcuts", "help", "show_shortcuts", (Std.HelpContents,)),
+    A("help.shortcuts", "&Keyboard Shortcuts", "help", "shortcuts.show_dialog", (Std.HelpContents,)),
     A("help.about", "&About", "help", "show_about"),
 )
 del A
@@ -477,9 +477,13 @@ class KeyGuard(QObject):
     def __init__(self, window: QWidget, actions: Sequence[Action] = ACTIONS) -> None:
         super().__init__(window)
         self.window = window
-        kept = {seq.toString() for std in TEXT_EDITING for seq in QKeySequence.keyBindings(std)}
-        self.keys = {seq.toString() for action in actions for seq in key_sequences(action)} - kept
         self._watched: QWidget | None = None
+        self.set_keys(seq for action in actions for seq in key_sequences(action))
+
+    def set_keys(self, sequences: Iterable[QKeySequence]) -> None:
+        """The window-wide keys (after the user changed them in Help > Keyboard Shortcuts)."""
+        kept = {seq.toString() for std in TEXT_EDITING for seq in QKeySequence.keyBindings(std)}
+        self.keys = {seq.toString() for seq in sequences} - kept
 
     def watch(self, app: QApplication) -> None:
         """Filter the events of the focused text field only. An application-wide Python event filter

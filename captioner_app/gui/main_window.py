@@ -37,6 +37,7 @@ from captioner_app.gui.actions import ACTIONS, Action, KeyGuard, build_menus, en
 from captioner_app.gui.audio import WaveformUpdate
 from captioner_app.gui.caption_commands import CaptionCommands
 from captioner_app.gui.dialogs.problem import ProblemBox
+from captioner_app.gui.dialogs.shortcuts import WindowKeys
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
 from captioner_app.gui.file_commands import FileCommands
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
     mark_out = _forward("session.jobs.mark_out")
     cancel_caption = _forward("session.jobs.cancel_caption")
     analyze_video = _forward("session.jobs.analyze")
+    show_shortcuts = _forward("shortcuts.show_dialog")
+    shortcuts_dialog = _forward("shortcuts.dialog", "Help > Keyboard Shortcuts, once shown.")
     cancel_analysis = _forward("session.jobs.cancel_analysis")
 
     def __init__(
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self._build_ui(model, device or settings.device)
         self._build_actions()
         self._connect()
+        self.shortcuts.load()
         self.session.set_engine(self.model_edit.text(), self.device_combo.currentText())
         if settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
@@ -166,7 +170,9 @@ class MainWindow(QMainWindow):
         self.find_bar = FindBar()
         bl.addWidget(self.find_bar)
         self.table = CueTable()
-        spelling = self.table.use_spelling(self.session.spelling, self._track_language)
+        spelling = self.table.use_spelling(
+            self.session.spelling, lambda: self.doc.model.track.language if self.doc else "en"
+        )
         spelling.problem.connect(lambda message: self.session.report(message, "Cannot add to the dictionary"))
         bl.addWidget(self.table, 1)
 
@@ -279,6 +285,9 @@ class MainWindow(QMainWindow):
         self.undo_action, self.redo_action = self.actions_by_id["edit.undo"], self.actions_by_id["edit.redo"]
         self.recent_menu = self.actions_by_id["file.recent"].menu()
         self.key_guard = KeyGuard(self, ACTIONS)
+        self.shortcuts = WindowKeys(
+            self, self.actions_by_id, self.key_guard
+        )  # the user's keys (Help > Keyboard Shortcuts)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             self.key_guard.watch(app)
@@ -511,9 +520,6 @@ class MainWindow(QMainWindow):
     def find_previous(self) -> None:
         self.find_bar.find_previous()
 
-    def _track_language(self) -> str:
-        return self.doc.model.track.language if self.doc is not None else "en"
-
     def spell_check(self) -> None:
         """Edit > Spell Check: the unknown words one by one from the selected cue."""
         from captioner_app.gui.dialogs.spell_check import SpellCheckDialog
@@ -565,12 +571,6 @@ class MainWindow(QMainWindow):
         self.files.drop(event)
 
     # -- help ------------------------------------------------------------------------------------------
-
-    def show_shortcuts(self) -> None:
-        from captioner_app.gui.dialogs.shortcuts import ShortcutsDialog
-
-        self.shortcuts_dialog = ShortcutsDialog(ACTIONS, self)
-        self.shortcuts_dialog.open()
 
     def show_about(self) -> None:
         from captioner_app.gui.dialogs.about import AboutDialog

@@ -94,7 +94,7 @@ class CueTextEdit(QPlainTextEdit):
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not mods & Qt.KeyboardModifier.ShiftModifier:
             self.editingDone.emit()
             return
-        if key == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier:
+        if (key == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier) or key == Qt.Key.Key_Menu:
             at = self.cursorRect().bottomLeft()
             self.contextMenuEvent(
                 QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, at, self.viewport().mapToGlobal(at))
