@@ -9,9 +9,10 @@ Replace changes one match (one undo step); Replace All changes every match in th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from captioner_app.core.tracks import search
 from captioner_app.core.tracks.search import Match, Query
@@ -19,8 +20,6 @@ from captioner_app.gui.session import Session
 
 
 class FindReplace(QObject):
-    found = Signal(object)  # the Match now current (or None when nothing was found)
-
     def __init__(
         self,
         session: Session,
@@ -37,7 +36,7 @@ class FindReplace(QObject):
     def _say(self, text: str) -> None:
         self.session.status.emit(text)
 
-    def _all(self, query: Query) -> tuple[list[Match], object] | None:
+    def _all(self, query: Query) -> tuple[list[Match], re.Pattern[str]] | None:
         doc = self.session.doc
         if doc is None:
             self._say("Open a video to find in its cues")
@@ -58,7 +57,6 @@ class FindReplace(QObject):
         if not found:
             self.current = None
             self._say(f"{query.describe()} is not in any cue")
-            self.found.emit(None)
             return None
         row, offset = self._origin(backward)
         hit = search.next_match(found, row, offset, backward)
@@ -88,7 +86,6 @@ class FindReplace(QObject):
         self.select(match.row)
         if doc is not None:
             self.session.playback.seek(doc.model.track[match.row].start_ms)
-        self.found.emit(match)
 
     def replace(self, query: Query, replacement: str) -> bool:
         """Replace the current match (one undo step) and find the next one; with no current match in the

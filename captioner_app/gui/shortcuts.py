@@ -59,7 +59,7 @@ def portable(seq: QKeySequence) -> str:
 def parse_key(text: str) -> QKeySequence:
     """One key combination from its portable text ("Ctrl+Shift+E"); ValueError when it is not one."""
     seq = QKeySequence.fromString(text.strip(), PORTABLE)
-    if seq.isEmpty() or seq.count() != 1 or seq[0].key() == Qt.Key.Key_unknown or not portable(seq):
+    if seq.isEmpty() or seq.count() != 1 or seq[0].key() == Qt.Key.Key_unknown or not portable(seq):  # type: ignore[index]
         raise ValueError(f"“{text}” is not a key combination (write it as Ctrl+Shift+E, F9 or Alt+Down)")
     return seq
 
@@ -70,7 +70,7 @@ def reserved_reason(seq: QKeySequence, own: Sequence[QKeySequence] = ()) -> str:
     if seq in own:
         return ""
     name = seq.toString(QKeySequence.SequenceFormat.NativeText)
-    combo = seq[0]
+    combo = seq[0]  # type: ignore[index]
     key, mods = combo.key(), combo.keyboardModifiers() & ~Mod.KeypadModifier
     if key in NAVIGATION and not mods & (Mod.ControlModifier | Mod.AltModifier | Mod.MetaModifier):
         return f"{name} {NAVIGATION[key]}"

@@ -156,19 +156,17 @@ class ShortcutsDialog(QDialog):
     def _refresh(self) -> None:
         for r, action_id in enumerate(self.commands):
             keys = self.keymap.keys(action_id)
-            item = self.table.item(r, 1)
+            item, command = self.table.item(r, 1), self.table.item(r, 2)
+            assert item is not None and command is not None
             item.setText(keys_text(keys))
             changed = action_id in self.keymap.overrides
-            item.setToolTip(
-                f"Changed; the default is {keys_text(self.keymap.defaults(action_id)) or 'none'}" if changed else ""
-            )
+            default = keys_text(self.keymap.defaults(action_id)) or "none"
+            item.setToolTip(f"Changed; the default is {default}" if changed else "")
             font = item.font()
             font.setBold(changed)
             item.setFont(font)
-            self.table.item(r, 2).setData(
-                Qt.ItemDataRole.AccessibleTextRole,
-                self.keymap.by_id[action_id].label + (" (changed)" if changed else ""),
-            )
+            label = self.keymap.by_id[action_id].label
+            command.setData(Qt.ItemDataRole.AccessibleTextRole, label + (" (changed)" if changed else ""))
 
     def _show_current(self, row: int) -> None:
         action_id = self.current()

@@ -45,16 +45,16 @@ class SpellHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument, speller: Callable[[], Speller | None]) -> None:
         super().__init__(document)
         self.speller = speller
-        self.format = QTextCharFormat()
-        self.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SpellCheckUnderline)
-        self.format.setUnderlineColor(QColor(220, 0, 0))
+        self.underline = QTextCharFormat()
+        self.underline.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SpellCheckUnderline)
+        self.underline.setUnderlineColor(QColor(220, 0, 0))
 
     def highlightBlock(self, text: str) -> None:
         speller = self.speller()
         if speller is None:
             return
         for start, end, _word in speller.misspelt(text):
-            self.setFormat(start, end - start, self.format)
+            self.setFormat(start, end - start, self.underline)
 
 
 class CueTextEdit(QPlainTextEdit):
@@ -204,10 +204,12 @@ class CueTextDelegate(QStyledItemDelegate):
             super().setModelData(editor, model, index)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: _Index) -> None:
-        rect = option.rect  # type: ignore[attr-defined]
-        lines = 3
-        height = max(rect.height(), editor.fontMetrics().lineSpacing() * lines + 10)
-        editor.setGeometry(rect.x(), rect.y(), rect.width(), height)
+        """The cell, at least three lines high (moved up to stay inside the table at its bottom)."""
+        rect = option.rect
+        height = max(rect.height(), editor.fontMetrics().lineSpacing() * 3 + 10)
+        parent = editor.parentWidget()
+        top = min(rect.y(), max(0, parent.height() - height)) if parent is not None else rect.y()
+        editor.setGeometry(rect.x(), top, rect.width(), height)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         # the open context menu takes the focus: that is not the end of the edit
