@@ -46,6 +46,10 @@ def test_find_next_and_previous_move_the_selection_and_the_playhead(qtbot, make_
     assert w.selected_rows() == [0] and "searched from the start" in w.statusBar().currentMessage()
     qtbot.keyClick(w.find_edit, Key.Key_F3, Mod.ShiftModifier)  # previous: wraps to the last
     assert w.selected_rows() == [2] and "match 3 of 3" in w.statusBar().currentMessage()
+    qtbot.keyClick(w.find_edit, Key.Key_Return, Mod.ShiftModifier)  # Shift+Enter: previous too
+    assert w.selected_rows() == [2] and "match 2 of 3" in w.statusBar().currentMessage()
+    qtbot.keyClick(w.find_edit, Key.Key_Return, Mod.ShiftModifier)
+    assert w.selected_rows() == [0] and w.position == 500
     # the options are check boxes after the field (Tab, Space): whole word ("cat" in "cats" no longer
     # matches) and match case
     w.find_edit.setText("cat")

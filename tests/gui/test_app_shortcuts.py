@@ -107,3 +107,23 @@ def test_a_bad_shortcuts_file_keeps_the_default_keys(qtbot, make_window, small_v
     qtbot.keyClick(w.table, Key.Key_N, Mod.ControlModifier)
     assert len(w.doc.model.track) == 1
     assert w.actions_by_id["file.export_srt"].shortcut().toString() == "Ctrl+E"
+
+
+def test_tab_and_escape_in_the_key_field_move_on_and_close(qtbot):
+    from captioner_app.gui.dialogs.shortcuts import ShortcutsDialog
+
+    dialog = ShortcutsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.select("edit.add_cue")
+    dialog.key_edit.setFocus()
+    qtbot.waitUntil(dialog.key_edit.hasFocus)
+    qtbot.keyClick(dialog.key_edit, Key.Key_Tab)  # leaves the field; Tab is not taken as the new key
+    qtbot.waitUntil(dialog.remove_button.hasFocus)
+    assert dialog.keymap.overrides == {} and dialog.message.text() == ""
+    dialog.key_edit.setFocus()
+    qtbot.waitUntil(dialog.key_edit.hasFocus)
+    qtbot.keyClick(dialog.key_edit, Key.Key_Escape)  # closes the dialog (Cancel)
+    assert not dialog.isVisible() and dialog.result() == dialog.DialogCode.Rejected

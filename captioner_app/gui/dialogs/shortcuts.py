@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -104,6 +104,7 @@ class ShortcutsDialog(QDialog):
         self.table = table
         self.key_edit = named(QKeySequenceEdit(), "New key", "Press the new keys for the selected command")
         self.key_edit.setMaximumSequenceLength(1)
+        self.key_edit.installEventFilter(self)  # Escape closes the dialog instead of being recorded
         key_label = QLabel("&New key:")
         key_label.setBuddy(self.key_edit)
         key_label.setAccessibleName("New key")
@@ -143,6 +144,18 @@ class ShortcutsDialog(QDialog):
         table.horizontalHeader().setStretchLastSection(True)
         table.setCurrentCell(0, 0)
         self.resize(680, 560)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            obj is self.key_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            self.reject()
+            return True
+        return super().eventFilter(obj, event)
 
     # -- the selected command ------------------------------------------------------------------------
 
@@ -187,8 +200,8 @@ class ShortcutsDialog(QDialog):
     def assign(self, seq: QKeySequence) -> bool:
         """Give the selected command ``seq`` (its only key), or say why not and keep its keys."""
         action_id = self.current()
-        if action_id is None or seq.isEmpty():
-            return False
+        if action_id is None or seq.isEmpty() or self.keymap.keys(action_id) == [seq]:
+            return False  # nothing pressed, or the key it has (the field lost the focus)
         try:
             self.keymap.set(action_id, [seq])
         except ValueError as err:
