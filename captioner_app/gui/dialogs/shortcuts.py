@@ -1,7 +1,7 @@
 """Help > Keyboard Shortcuts (F1): every command of the actions table with its keys, which the user may
 change, and the fixed keys of the panels.
 
-Select a command in the table, Tab to "New key" and press the keys: they are given to the command at
+Select a command in the table, Tab (or Enter) to "New key" and press the keys: they are given to the command at
 once, or refused with the reason (the command that has them already, or what the key does in the
 window), said under the field and in the field's description, which a screen reader reads. Remove Key,
 Reset to Default, Reset All; Save writes ``shortcuts.json`` in the data folder
@@ -133,6 +133,7 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         table.currentCellChanged.connect(lambda row, *_: self._show_current(row))
+        table.itemActivated.connect(lambda _item: self.key_edit.setFocus() if self.current() else None)
         self.key_edit.editingFinished.connect(lambda: self.assign(self.key_edit.keySequence()))
         self.remove_button.clicked.connect(self.remove)
         self.reset_button.clicked.connect(self.reset)
