@@ -43,7 +43,7 @@ frozen=$(date +%s)
 internal="$BUNDLE/_internal"
 for need in captioner_app/resources/icons/captioner-512.png silero_vad/data/silero_vad.jit \
             transformers/models/molmo2/modeling_molmo2.py transformers/models/molmo2/processing_molmo2.py \
-            scenedetect/detectors/adaptive_detector.pyc PySide6/Qt/plugins/platforms/libqoffscreen.so \
+            scenedetect/detectors/adaptive_detector.pyc spellchecker/resources/en.json.gz PySide6/Qt/plugins/platforms/libqoffscreen.so \
             PySide6/Qt/plugins/platforms/libqxcb.so; do
   [ -e "$internal/$need" ] || [ -e "$internal/${need%.pyc}.py" ] || die "the bundle lacks $need"
 done
