@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
 
 from captioner_app.core.tracks import formats
 from captioner_app.gui.models.cues import COL_END, COL_TEXT, format_ms, parse_ms
+from captioner_app.gui.widgets.spell_edit import CueTextEdit
 
 
 def test_open_scrub_caption_edit_undo_export_import(qtbot, make_window, small_video: Path, tmp_path: Path, wait_opened):
@@ -53,7 +53,7 @@ def test_open_scrub_caption_edit_undo_export_import(qtbot, make_window, small_vi
     index = w.table.model().index(1, COL_TEXT)
     w.table.setCurrentIndex(index)
     w.table.edit(index)
-    editor = w.table.findChild(QLineEdit)
+    editor = w.table.findChild(CueTextEdit)  # the spell-checking text editor (Enter ends the edit)
     assert editor is not None
     editor.selectAll()
     qtbot.keyClicks(editor, "A red door opens onto a dark corridor.")
