@@ -285,9 +285,8 @@ class MainWindow(QMainWindow):
         self.undo_action, self.redo_action = self.actions_by_id["edit.undo"], self.actions_by_id["edit.redo"]
         self.recent_menu = self.actions_by_id["file.recent"].menu()
         self.key_guard = KeyGuard(self, ACTIONS)
-        self.shortcuts = WindowKeys(
-            self, self.actions_by_id, self.key_guard
-        )  # the user's keys (Help > Keyboard Shortcuts)
+        # the user's keys (shortcuts.json, Help > Keyboard Shortcuts)
+        self.shortcuts = WindowKeys(self, self.actions_by_id, self.key_guard)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             self.key_guard.watch(app)
