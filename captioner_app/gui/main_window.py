@@ -101,6 +101,8 @@ class MainWindow(QMainWindow):
     cancel_caption = _forward("session.jobs.cancel_caption")
     analyze_video = _forward("session.jobs.analyze")
     show_shortcuts = _forward("shortcuts.show_dialog")
+    find_next = _forward("find_bar.find_next")
+    find_previous = _forward("find_bar.find_previous")
     shortcuts_dialog = _forward("shortcuts.dialog", "Help > Keyboard Shortcuts, once shown.")
     cancel_analysis = _forward("session.jobs.cancel_analysis")
 
@@ -170,10 +172,8 @@ class MainWindow(QMainWindow):
         self.find_bar = FindBar()
         bl.addWidget(self.find_bar)
         self.table = CueTable()
-        spelling = self.table.use_spelling(
-            self.session.spelling, lambda: self.doc.model.track.language if self.doc else "en"
-        )
-        spelling.problem.connect(lambda message: self.session.report(message, "Cannot add to the dictionary"))
+        language = lambda: self.doc.model.track.language if self.doc else "en"  # noqa: E731
+        self.table.use_spelling(self.session.spelling, language).problem.connect(self.session.report)
         bl.addWidget(self.table, 1)
 
         vsplit = QSplitter(Qt.Orientation.Vertical)
@@ -285,7 +285,6 @@ class MainWindow(QMainWindow):
         self.undo_action, self.redo_action = self.actions_by_id["edit.undo"], self.actions_by_id["edit.redo"]
         self.recent_menu = self.actions_by_id["file.recent"].menu()
         self.key_guard = KeyGuard(self, ACTIONS)
-        # the user's keys (shortcuts.json, Help > Keyboard Shortcuts)
         self.shortcuts = WindowKeys(self, self.actions_by_id, self.key_guard)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -513,18 +512,10 @@ class MainWindow(QMainWindow):
         """Mark the selected cues extended (the player pauses for them), or unmark them if all are."""
         self.session.toggle_extended(self.selected_rows())
 
-    def find_next(self) -> None:
-        self.find_bar.find_next()
-
-    def find_previous(self) -> None:
-        self.find_bar.find_previous()
-
     def spell_check(self) -> None:
-        """Edit > Spell Check: the unknown words one by one from the selected cue."""
-        from captioner_app.gui.dialogs.spell_check import SpellCheckDialog
+        from captioner_app.gui.dialogs.spell_check import SpellCheckDialog  # Edit > Spell Check
 
-        rows = self.selected_rows()
-        self.spell_dialog = SpellCheckDialog(self.session, self.select_row, rows[0] if rows else 0, self)
+        self.spell_dialog = SpellCheckDialog(self.session, self.select_row, (self.selected_rows() or [0])[0], self)
         self.spell_dialog.open()
         self.spell_dialog.start()
 

@@ -59,7 +59,7 @@ class SpellHighlighter(QSyntaxHighlighter):
 
 class CueTextEdit(QPlainTextEdit):
     editingDone = Signal()  # Enter: keep the text and close
-    problem = Signal(str)  # a word could not be added to the dictionary
+    problem = Signal(str, str)  # a word could not be added to the dictionary: message, title
 
     def __init__(self, spelling: Spelling, language: Callable[[], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,13 +164,13 @@ class CueTextEdit(QPlainTextEdit):
         try:
             self.spelling.add_word(word)
         except CaptionerError as err:
-            self.problem.emit(str(err))
+            self.problem.emit(str(err), "Cannot add to the dictionary")
 
 
 class CueTextDelegate(QStyledItemDelegate):
     """Edits the cue table's text column in a :class:`CueTextEdit`."""
 
-    problem = Signal(str)
+    problem = Signal(str, str)  # message, title
 
     def __init__(self, spelling: Spelling, language: Callable[[], str], parent: QObject | None = None) -> None:
         super().__init__(parent)
