@@ -10,7 +10,7 @@ import html
 import re
 
 from captioner_app.core.tracks.formats import ReadResult
-from captioner_app.core.tracks.formats._blocks import looks_like_srt, parse_srt, parse_vtt, stamp
+from captioner_app.core.tracks.formats._blocks import looks_like_srt, parse_srt, parse_vtt
 from captioner_app.core.tracks.track import Cue, Provenance, Track
 
 EXTENDED_PREFIX = "extended-"
@@ -22,11 +22,30 @@ def escape(text: str) -> str:
 
 
 def render(track: Track) -> str:
+    # as srt.render: one format per cue with the times worked out inline (the same text as ``stamp``)
+    template = "\n%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n"
     parts = ["WEBVTT - audio description\n"]
-    for number, cue in enumerate(track, start=1):
-        identifier = f"\n{EXTENDED_PREFIX}{number}" if cue.extended else ""
-        parts.append(
-            f"{identifier}\n{stamp(cue.start_ms, '.')} --> {stamp(cue.end_ms, '.')}\n{escape(cue.text) or ' '}\n"
+    append = parts.append
+    for number, cue in enumerate(track.cues, start=1):
+        text = cue.text
+        if "&" in text or "<" in text or ">" in text:
+            text = escape(text)
+        if cue.extended:
+            append(f"\n{EXTENDED_PREFIX}{number}")
+        start, end = cue.start_ms, cue.end_ms
+        append(
+            template
+            % (
+                start // 3_600_000,
+                start // 60_000 % 60,
+                start // 1000 % 60,
+                start % 1000,
+                end // 3_600_000,
+                end // 60_000 % 60,
+                end // 1000 % 60,
+                end % 1000,
+                text or " ",
+            )
         )
     return "".join(parts)
 
