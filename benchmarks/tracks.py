@@ -10,12 +10,17 @@ process, so its peak memory (the process's maximum resident set) is its own:
 - ``pysrt``: ``pysrt.open`` alone on the same file: the reference, measured in the same run;
 - ``read+check+write``: ``formats.read`` (decode, parse, every cue validated), ``check_track``, then
   ``formats.write`` as SRT and as WebVTT;
+- ``read WebVTT``, ``write JSON``: the same track read as WebVTT, and written as a JSON track;
 - ``captioner check``: the command, its text report sent to /dev/null;
 - ``captioner check --json``: the same with the JSON report.
 
+The two commands run with ``--no-narration``: the narration check speaks every cue with the voice,
+which no track of a million cues can do in seconds; its cost per cue is measured on its own
+(``narration per cue``, on 200 cues) and printed with what it would add for a million.
+
 Target: every step of ours <= 15 s and <= 1 GB for a million cues. The figures (wall seconds, CPU
-seconds of the process, peak memory) are printed with their ratio to pysrt's; on a busy machine the
-CPU seconds are the fairer figure.
+seconds of the process, peak memory) are printed with their ratio to pysrt's; on a busy machine
+(shared cores) the CPU seconds and the ratios are the fairer figures.
 """
 
 from __future__ import annotations
@@ -76,21 +81,43 @@ STEPS = {
         "formats.write(read.track, OUT + '.vtt')\n"
         "result = (len(read.track), len(findings), len(read.problems))"
     ),
+    "read WebVTT": (
+        "from captioner_app.core.tracks import formats\n"
+        "read = formats.read(PATH[:-4] + '.vtt')\n"
+        "result = (len(read.track), len(read.problems))"
+    ),
+    "write JSON": (
+        "from captioner_app.core.tracks import formats\n"
+        "read = formats.read(PATH)\n"
+        "cpu_started = time.process_time(); started = time.perf_counter()  # the writing alone\n"
+        "formats.write(read.track, OUT + '.json')\n"
+        "result = len(read.track)"
+    ),
     "captioner check": (
         "import contextlib, os, sys\n"
         "from captioner_app.cli.main import main\n"
         "with open(os.devnull, 'w') as sink, contextlib.redirect_stdout(sink):\n"
-        "    code = main(['check', PATH])\n"
+        "    code = main(['check', '--no-narration', PATH])\n"
         "result = code"
     ),
     "captioner check --json": (
         "import contextlib, os, sys\n"
         "from captioner_app.cli.main import main\n"
         "with open(os.devnull, 'w') as sink, contextlib.redirect_stdout(sink):\n"
-        "    code = main(['check', '--json', PATH])\n"
+        "    code = main(['check', '--json', '--no-narration', PATH])\n"
         "result = code"
     ),
 }
+NARRATION = (
+    "from captioner_app.core.tracks import formats\n"
+    "from captioner_app.core.tracks.checks import check_track\n"
+    "from captioner_app.core.speech.voice import VoiceOptions, spoken_ms, voice_for_language\n"
+    "track = formats.read(PATH).track\n"
+    "track.cues[200:] = []\n"
+    "measure = spoken_ms(VoiceOptions(voice_for_language('en')))\n"
+    "cpu_started = time.process_time(); started = time.perf_counter()\n"
+    "result = len(check_track(track, narration_ms=measure))"
+)
 
 RUNNER = """
 import json, resource, sys, time
@@ -105,9 +132,14 @@ print(json.dumps({{"seconds": elapsed, "cpu": cpu, "peak_mib": peak_kib / 1024, 
 
 
 def make_track(path: Path, cues: int, seed: int = 14) -> int:
+    """``path`` (SRT) and the same cues as WebVTT beside it (``.vtt``); returns the SRT's size."""
     rng = random.Random(seed)
     t = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
+    with (
+        open(path, "w", encoding="utf-8", newline="\n") as out,
+        open(path.with_suffix(".vtt"), "w", encoding="utf-8", newline="\n") as vtt,
+    ):
+        vtt.write("WEBVTT\n\n")
         for number in range(1, cues + 1):
             length = 2400 if number % 50 else 900  # every 50th is shorter than the minimum gap
             words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
@@ -115,6 +147,7 @@ def make_track(path: Path, cues: int, seed: int = 14) -> int:
                 words = words.replace(" ", "\n", 1)
             start, end = t, t + length
             out.write(f"{number}\n{_stamp(start)} --> {_stamp(end)}\n{words}\n\n")
+            vtt.write(f"{_stamp(start).replace(',', '.')} --> {_stamp(end).replace(',', '.')}\n{words}\n\n")
             t = end + 600
     return path.stat().st_size
 
@@ -127,7 +160,7 @@ def _stamp(ms: int) -> str:
 
 
 def run_step(name: str, path: Path, out: Path) -> dict[str, float | str]:
-    code = RUNNER.format(root=str(ROOT), path=str(path), out=str(out), body=STEPS[name])
+    code = RUNNER.format(root=str(ROOT), path=str(path), out=str(out), body=STEPS.get(name, NARRATION))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
@@ -144,6 +177,7 @@ def main() -> int:
         size = make_track(path, args.cues)
         print(f"track: {args.cues:,} cues, {size / 1e6:.1f} MB of SRT (made in {time.perf_counter() - started:.1f} s)")
         results = {name: run_step(name, path, Path(folder) / "out") for name in STEPS}
+        narration = run_step("narration", path, Path(folder) / "out")
     ref = results["pysrt"]
     print(f"{'step':<26}{'seconds':>9}{'x pysrt':>9}{'CPU s':>9}{'x pysrt':>9}{'peak MiB':>10}{'x pysrt':>9}  result")
     for name, r in results.items():
@@ -152,6 +186,12 @@ def main() -> int:
             f"{name:<26}{seconds:9.2f}{seconds / float(ref['seconds']):9.2f}{cpu:9.2f}{cpu / float(ref['cpu']):9.2f}"
             f"{peak:10.0f}{peak / float(ref['peak_mib']):9.2f}  {r['result']}"
         )
+    per_cue = float(narration["cpu"]) / min(200, args.cues)
+    print(
+        f"narration per cue (check_track with the voice, {min(200, args.cues)} cues): "
+        f"{float(narration['seconds']) / min(200, args.cues) * 1000:.1f} ms wall, {per_cue * 1000:.1f} ms CPU; "
+        f"a million cues would add about {per_cue * 1e6 / 3600:.1f} CPU hours (the commands above ran without it)"
+    )
     scale = 1_000_000 / args.cues
     ours = [r for name, r in results.items() if name != "pysrt"]
     worst_s = max(float(r["seconds"]) for r in ours)
