@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from captioner_app.core.timecode import format_ms
 from captioner_app.core.tracks import formats
 from captioner_app.core.tracks.checks import ERROR, Finding, check_track
-from captioner_app.core.tracks.formats import json_format
-from captioner_app.core.tracks.formats._blocks import _srt_block, blocks, parse_srt, stamp
+from captioner_app.core.tracks.formats import json_format, vtt
+from captioner_app.core.tracks.formats._blocks import _srt_block, _vtt_lines, blocks, parse_srt, parse_vtt, stamp
 from captioner_app.core.tracks.track import Cue, Provenance, Track, checked_cue, clean_text, text_is_clean
 
 LINES = [
@@ -70,13 +70,92 @@ def test_the_srt_scan_on_a_long_mixed_file() -> None:
     assert cues and problems  # the file mixes both
 
 
+VTT_LINES = [
+    "WEBVTT",
+    "WEBVTT - x",
+    "1",
+    "extended-3",
+    "",
+    " ",
+    "  ",
+    "NOTE hi",
+    "STYLE",
+    "00:00:01.000 --> 00:00:02.000",
+    "00:01.000 --> 00:02.000",
+    "00:00:02.000 --> 00:00:01.000",
+    "00:00:01.000 --> 00:00:02.000 align:start",
+    "00:00:01.000 --> 00:00:02.000\tline:0",
+    "0:0:1.5 --> 0:0:2.0",
+    "00:00:01,000 --> 00:00:02,000",
+    "99999:00:00.000 --> 99999:00:01.000",
+    "60:00.000 --> 61:00.000",
+    "00:00:01.000 --> 00:00:02.000\vx",
+    "hello world",
+    "trail ",
+    "a  b",
+    "café",
+    "<i>hi</i> &amp; x",
+    "a\x00b",
+    "x --> y",
+    "\u0661\u0661:00.000 --> 00:01.000",
+]
+
+
+def line_by_line_vtt(text: str) -> tuple[list[Cue], list[str], bool]:
+    """The plain WebVTT reader: the header, then every line through the line-by-line reader."""
+    lines = text.replace("\x00", "\ufffd").split("\n")
+    lines[0] = lines[0].removeprefix("\ufeff")
+    has_header = lines[0] == "WEBVTT" or lines[0].startswith(("WEBVTT ", "WEBVTT\t"))
+    i = 0
+    if has_header:
+        i = 1
+        while i < len(lines) and lines[i] and "-->" not in lines[i]:
+            i += 1
+    cues: list[Cue] = []
+    problems: list[str] = []
+    lenient = [False]
+    make = vtt_maker()
+    _vtt_lines(lines[i:], i + 1, "t.vtt", lambda *a: make(*a[:4], False), cues.append, problems, lenient)
+    if lenient[0]:
+        problems.append(
+            "t.vtt: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
+            "were read leniently"
+        )
+    return cues, problems, has_header
+
+
+def vtt_maker():  # type: ignore[no-untyped-def]
+    """vtt.parse's cue maker, caught on its way into parse_vtt."""
+    caught = []
+
+    def catch(text: str, name: str, make):  # type: ignore[no-untyped-def]
+        caught.append(make)
+        return [], [], True
+
+    original = vtt.parse_vtt
+    vtt.parse_vtt = catch  # type: ignore[assignment]
+    try:
+        vtt.parse("", "t.vtt")
+    finally:
+        vtt.parse_vtt = original
+    return caught[0]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(VTT_LINES), max_size=16), st.booleans(), st.booleans())
+def test_the_webvtt_scan_reads_what_the_line_reader_reads(lines: list[str], header: bool, final_newline: bool) -> None:
+    text = ("WEBVTT\n\n" if header else "") + "\n".join(lines) + ("\n" if final_newline else "")
+    assert parse_vtt(text, "t.vtt", vtt_maker()) == line_by_line_vtt(text)
+
+
 @given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
 def test_a_text_judged_clean_as_a_whole_gives_clean_cue_texts(text: str) -> None:
     if text_is_clean(text):
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        for line in lines:
             assert clean_text(line) == line
-        cue = checked_cue(0, 5, clean_text(text), Provenance(source="import"))
-        assert cue == Cue(0, 5, text, Provenance(source="import"))
+        body = "\n".join(line for line in lines if line)  # a cue's text: lines, none empty
+        assert checked_cue(0, 5, body, Provenance(source="import")) == Cue(0, 5, body, Provenance(source="import"))
 
 
 def plain_srt(track: Track) -> str:

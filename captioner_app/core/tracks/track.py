@@ -133,11 +133,12 @@ class Cue:
 
 
 _new_cue = object.__new__
-_set_start = Cue.start_ms.__set__  # type: ignore[attr-defined]  # the slots' own setters: a frozen cue is
-_set_end = Cue.end_ms.__set__  # type: ignore[attr-defined]  # filled once, before anyone sees it
-_set_text = Cue.text.__set__  # type: ignore[attr-defined]
-_set_provenance = Cue.provenance.__set__  # type: ignore[attr-defined]
-_set_extended = Cue.extended.__set__  # type: ignore[attr-defined]
+_slots = vars(Cue)  # the slots' own setters: a frozen cue is filled once, before anyone sees it
+_set_start = _slots["start_ms"].__set__
+_set_end = _slots["end_ms"].__set__
+_set_text = _slots["text"].__set__
+_set_provenance = _slots["provenance"].__set__
+_set_extended = _slots["extended"].__set__
 
 
 def checked_cue(start_ms: int, end_ms: int, text: str, provenance: Provenance, extended: bool = False) -> Cue:
@@ -154,11 +155,13 @@ def checked_cue(start_ms: int, end_ms: int, text: str, provenance: Provenance, e
 
 
 def text_is_clean(text: str) -> bool:
-    """Whether every cue text cut from ``text`` at line ends is clean (what :func:`clean_text` leaves
-    unchanged), provided each starts and ends inside a line: printable ASCII and line ends, no run of
-    spaces, no space at a line's start or end. One pass over a whole file instead of one per cue."""
+    """Whether every cue text cut from ``text`` at line ends (whole lines, not starting or ending with
+    an empty one) is clean (what :func:`clean_text` leaves unchanged): printable ASCII and line ends,
+    no run of spaces, no space at a line's start or end. One pass over a file instead of one per cue."""
     return (
         text.isascii()
+        and text[:1] != " "
+        and text[-1:] != " "
         and " \n" not in text
         and "\n " not in text
         and "  " not in text

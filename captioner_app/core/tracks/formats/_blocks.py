@@ -209,29 +209,94 @@ def _skippable(head: str) -> bool:
     return any(head == word or head.startswith((word + " ", word + "\t")) for word in ("NOTE", "STYLE", "REGION"))
 
 
-def parse_vtt(text: str, name: str, make: Callable[[int, int, str, str], Cue]) -> tuple[list[Cue], list[str], bool]:
+# the usual WebVTT block, as _SRT_FAST: blank lines, an optional identifier line, a time line with
+# ASCII digits (hours optional) and optional cue settings, text lines, a blank line
+_VTT_FAST = re.compile(
+    r"\n*(?:([^\n]+)\n)?"
+    r"(?:([0-9]{1,4}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3}) --> "
+    r"(?:([0-9]{1,4}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3})(?:[ \t\f][^\n]*)?\n((?:[^\n]+\n)*)(?:\n|\Z)"
+)
+
+VttMaker = Callable[[int, int, str, str, bool], Cue]
+
+
+def parse_vtt(text: str, name: str, make: VttMaker) -> tuple[list[Cue], list[str], bool]:
     """WebVTT by the parsing rules. Returns (cues, problems, has_header); ``make(start, end, text,
-    identifier)`` builds each cue. Without a WEBVTT header the whole text is read as cue blocks."""
-    lines = text.replace("\x00", "\ufffd").split("\n")
-    if lines and lines[0].startswith("\ufeff"):
-        lines[0] = lines[0][1:]
-    n = len(lines)
-    first = lines[0] if lines else ""
+    identifier, clean)`` builds each cue (``clean``: the text is known to be what :func:`clean_text`
+    leaves unchanged). Without a WEBVTT header the whole text is read as cue blocks.
+
+    As :func:`parse_srt`: usual blocks are matched one after another by one pattern, and the stretch
+    up to the next empty line around any other goes through the line-by-line reader."""
+    text = text.replace("\x00", "\ufffd")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    size = len(text)
+    eol = text.find("\n")
+    first = text if eol < 0 else text[:eol]
     has_header = first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))
-    i = 0
+    pos = 0
     if has_header:  # the header block runs to the first empty line, or a line with "-->"
-        i = 1
-        while i < n and lines[i] and "-->" not in lines[i]:
-            i += 1
+        pos = size if eol < 0 else eol + 1
+        while pos < size:
+            eol = text.find("\n", pos)
+            line = text[pos:] if eol < 0 else text[pos:eol]
+            if not line or "-->" in line:
+                break
+            pos = size if eol < 0 else eol + 1
     cues: list[Cue] = []
+    append = cues.append
     problems: list[str] = []
     lenient = [False]
+    clean = text_is_clean(text)
+    fast = _VTT_FAST.match
+    minutes, two, millis = _MINUTES, _TWO, _MILLIS
+    line_pos, line_no = 0, 1
+    while pos < size:
+        m = fast(text, pos)
+        if m is not None:
+            ident, h1, m1, s1, f1, h2, m2, s2, f2, body = m.groups()
+            start = (int(h1) * 3_600_000 if h1 else 0) + minutes[m1] + two[s1] + millis[f1]
+            end = (int(h2) * 3_600_000 if h2 else 0) + minutes[m2] + two[s2] + millis[f2]
+            if end >= start and "-->" not in body and (ident is None or "-->" not in ident):
+                append(make(start, end, body[:-1], ident or "", clean))
+                pos = m.end()
+                continue
+        while pos < size and text[pos] == "\n":
+            pos += 1
+        if pos >= size:
+            break
+        stop = text.find("\n\n", pos)
+        stop = size if stop < 0 else stop
+        line_no += text.count("\n", line_pos, pos)
+        line_pos = pos
+        _vtt_lines(text[pos:stop].split("\n"), line_no, name, make, append, problems, lenient)
+        pos = stop
+    if lenient[0]:
+        problems.append(
+            f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
+            "were read leniently"
+        )
+    return cues, problems, has_header
+
+
+def _vtt_lines(
+    lines: list[str],
+    first_line: int,
+    name: str,
+    make: VttMaker,
+    append: Callable[[Cue], None],
+    problems: list[str],
+    lenient: list[bool],
+) -> None:
+    """The line-by-line reader: ``lines`` (numbered from ``first_line``) into cues and problems."""
+    n = len(lines)
     timing = _VTT_TIMING.fullmatch
+    i = 0
     while i < n:
         if not lines[i]:
             i += 1
             continue
-        start_line = i + 1
+        start_line = first_line + i
         block: list[str] = []
         timing_at = -1
         while i < n and lines[i]:
@@ -255,16 +320,10 @@ def parse_vtt(text: str, name: str, make: Callable[[int, int, str, str], Cue]) -
             start, end = vtt_stamp(m.group(1), lenient), vtt_stamp(m.group(2), lenient)
             if end < start:
                 raise StampError("the cue ends before it starts")
-            cues.append(make(start, end, "\n".join(block[timing_at + 1 :]), block[0] if timing_at else ""))
+            append(make(start, end, "\n".join(block[timing_at + 1 :]), block[0] if timing_at else "", False))
         except ValueError as err:
             extra = " (a vertical tab is not a space in WebVTT)" if "\v" in block[timing_at] else ""
             problems.append(f"{name}: line {line_no}: {err}{extra}; the cue was ignored")
-    if lenient[0]:
-        problems.append(
-            f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
-            "were read leniently"
-        )
-    return cues, problems, has_header
 
 
 def looks_like_srt(text: str) -> bool:

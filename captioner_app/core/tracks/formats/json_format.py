@@ -59,7 +59,7 @@ def render(track: Track) -> str:
     string = json.encoder.encode_basestring  # what ensure_ascii=False writes a str with (in C)
     number = float.__repr__  # what json writes a float with
     provenances: dict[int, tuple[Provenance, str]] = {}  # imported cues share one provenance
-    parts = []
+    parts: list[str] = []
     append = parts.append
     for cue in track.cues:
         provenance = cue.provenance

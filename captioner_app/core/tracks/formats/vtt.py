@@ -11,7 +11,7 @@ import re
 
 from captioner_app.core.tracks.formats import ReadResult
 from captioner_app.core.tracks.formats._blocks import looks_like_srt, parse_srt, parse_vtt
-from captioner_app.core.tracks.track import Cue, Provenance, Track
+from captioner_app.core.tracks.track import Cue, Provenance, Track, checked_cue
 
 EXTENDED_PREFIX = "extended-"
 _TAG = re.compile(r"<[^>\n]*>")
@@ -53,12 +53,15 @@ def render(track: Track) -> str:
 def parse(text: str, name: str) -> ReadResult:
     provenance = Provenance(source="import")
 
-    def make(start: int, end: int, body: str, identifier: str) -> Cue:
+    def make(start: int, end: int, body: str, identifier: str, clean: bool) -> Cue:
+        extended = identifier.startswith(EXTENDED_PREFIX)
         if "<" in body:  # cue text markup (<v Name>, <i>, <c.class>, timestamps): the words only
             body = _TAG.sub("", body)
+        elif "&" not in body and clean:  # nothing to change: built without checking again
+            return checked_cue(start, end, body, provenance, extended)
         if "&" in body:
             body = html.unescape(body)
-        return Cue(start, end, body, provenance, identifier.startswith(EXTENDED_PREFIX))
+        return Cue(start, end, body, provenance, extended)
 
     cues, problems, has_header = parse_vtt(text, name, make)
     if not has_header:
