@@ -119,6 +119,27 @@ class Finding:
         )
 
 
+_FINDING_FIELDS = ("cue_index", "rule", "severity", "message", "advice", "start_ms", "end_ms")
+_FINDING_SETTERS = tuple(vars(Finding)[name].__set__ for name in _FINDING_FIELDS)
+
+
+def _finding(
+    cue_index: int, rule: str, severity: str, message: str, advice: str, start_ms: int, end_ms: int
+) -> Finding:
+    """``Finding(...)`` filled through its slots' own setters: the same finding, made about twice as
+    fast (a million-cue track has hundreds of thousands)."""
+    finding = object.__new__(Finding)
+    index_, rule_, severity_, message_, advice_, start_, end_ = _FINDING_SETTERS
+    index_(finding, cue_index)
+    rule_(finding, rule)
+    severity_(finding, severity)
+    message_(finding, message)
+    advice_(finding, advice)
+    start_(finding, start_ms)
+    end_(finding, end_ms)
+    return finding
+
+
 def _clock(ms: int) -> str:
     return format_ms(ms, decimals=1, hours=None)
 
@@ -258,7 +279,7 @@ def _checker(
             if words > budget:
                 rate = words / seconds * 60 if seconds > 0 else float("inf")
                 out.append(
-                    Finding(
+                    _finding(
                         index,
                         "over-budget",
                         ERROR if rate > max_wpm else WARNING,
@@ -273,7 +294,7 @@ def _checker(
             if extended:
                 if analysis.speech_overlap_ms(start, start + 1):
                     out.append(
-                        Finding(
+                        _finding(
                             index,
                             "overlaps-speech",
                             ERROR,
@@ -287,7 +308,7 @@ def _checker(
                 overlap = analysis.speech_overlap_ms(start, end)
                 if overlap >= min_speech_overlap_ms:
                     out.append(
-                        Finding(
+                        _finding(
                             index,
                             "overlaps-speech",
                             ERROR,
@@ -300,7 +321,7 @@ def _checker(
             pause = analysis.pause_around((start + end) // 2)
             if pause is not None and pause.duration_ms < min_gap_ms:
                 out.append(
-                    Finding(
+                    _finding(
                         index,
                         "short-gap",
                         WARNING,
@@ -312,7 +333,7 @@ def _checker(
                 )
         elif duration < min_gap_ms:
             out.append(
-                Finding(
+                _finding(
                     index,
                     "short-gap",
                     WARNING,
@@ -325,7 +346,7 @@ def _checker(
 
         if previous_end is not None and start < previous_end:
             out.append(
-                Finding(
+                _finding(
                     index,
                     "cue-overlap",
                     ERROR,
@@ -339,7 +360,7 @@ def _checker(
         has_text = bool(text.strip())
         if not has_text:
             out.append(
-                Finding(
+                _finding(
                     index, "empty-text", ERROR, "has no text", "write the description or delete the cue", start, end
                 )
             )
@@ -348,7 +369,7 @@ def _checker(
             match = _we_see(text, low)
             if match:
                 out.append(
-                    Finding(
+                    _finding(
                         index,
                         "we-see",
                         WARNING,
@@ -361,7 +382,7 @@ def _checker(
             tense = _tense_problem(text, low)
             if tense:
                 out.append(
-                    Finding(
+                    _finding(
                         index,
                         "not-present-tense",
                         WARNING,
@@ -376,7 +397,7 @@ def _checker(
             spoken = narration_ms(text)
             if spoken > duration:
                 out.append(
-                    Finding(
+                    _finding(
                         index,
                         "narration-too-long",
                         ERROR,
@@ -391,7 +412,7 @@ def _checker(
             cps = cue.chars_per_second
             if cps > max_cps:
                 out.append(
-                    Finding(
+                    _finding(
                         index,
                         "chars-per-second",
                         WARNING,
