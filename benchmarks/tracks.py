@@ -10,7 +10,8 @@ process, so its peak memory (the process's maximum resident set) is its own:
 - ``pysrt``: ``pysrt.open`` alone on the same file: the reference, measured in the same run;
 - ``read+check+write``: ``formats.read`` (decode, parse, every cue validated), ``check_track``, then
   ``formats.write`` as SRT and as WebVTT;
-- ``read WebVTT``, ``write JSON``: the same track read as WebVTT, and written as a JSON track;
+- ``read WebVTT``, ``write JSON``: the same track read as WebVTT; written as a JSON track (the times
+  are the writing's alone, the peak memory the whole process's, reading included);
 - ``captioner check``: the command, its text report sent to /dev/null;
 - ``captioner check --json``: the same with the JSON report.
 
