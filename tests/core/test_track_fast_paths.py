@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -248,3 +249,17 @@ def test_checks_of_a_track_read_fast_equal_those_of_cues_made_one_by_one() -> No
     found = check_track(fast)
     assert found == check_track(plain)
     assert {f.rule for f in found} == {"over-budget", "short-gap", "we-see", "not-present-tense"}
+
+
+def test_tracks_are_written_in_parts_that_join_to_the_whole(tmp_path: Path) -> None:
+    from captioner_app.core.tracks.formats import json_format, srt
+
+    track = Track([Cue(i * 1000, i * 1000 + 500, f"cue {i} & <b>", extended=i % 3 == 0) for i in range(25)])
+    for fmt, plain in (("srt", plain_srt), ("vtt", plain_vtt), ("json", plain_json)):
+        module = {"srt": srt, "vtt": vtt, "json": json_format}[fmt]
+        for size in (1, 5, 7, 25, 100):  # parts ending exactly at the last cue, and not
+            assert "".join(module.chunks(track, size)) == plain(track)
+        path = formats.write(track, tmp_path / f"t.{fmt}")
+        assert path.read_text(encoding="utf-8") == plain(track)
+        spans = [(c.start_ms, c.end_ms, c.text) for c in track]
+        assert [(c.start_ms, c.end_ms, c.text) for c in formats.read(path).track] == spans

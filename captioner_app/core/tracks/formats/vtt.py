@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
-from captioner_app.core.tracks.formats import ReadResult
+from captioner_app.core.tracks.formats import CHUNK_CUES, ReadResult
 from captioner_app.core.tracks.formats._blocks import looks_like_srt, parse_srt, parse_vtt
 from captioner_app.core.tracks.track import Cue, Provenance, Track, checked_cue
 
@@ -22,7 +23,11 @@ def escape(text: str) -> str:
 
 
 def render(track: Track) -> str:
-    # as srt.render: one format per cue with the times worked out inline (the same text as ``stamp``)
+    return "".join(chunks(track))
+
+
+def chunks(track: Track, size: int = CHUNK_CUES) -> Iterator[str]:
+    """As :func:`srt.chunks`: ``size`` cues at a time, one format per cue (the same text as ``stamp``)."""
     template = "\n%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n"
     parts = ["WEBVTT - audio description\n"]
     append = parts.append
@@ -47,7 +52,11 @@ def render(track: Track) -> str:
                 text or " ",
             )
         )
-    return "".join(parts)
+        if number % size == 0:
+            yield "".join(parts)
+            parts.clear()
+    if parts:
+        yield "".join(parts)
 
 
 def parse(text: str, name: str) -> ReadResult:
