@@ -110,7 +110,7 @@ def run_check(args: argparse.Namespace) -> int:
         for finding in findings:
             errors += finding.severity == ERROR
             warnings += finding.severity != ERROR
-            item = json.dumps(finding.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            item = finding.json_text(indent=4)
             out.write(("\n    " if errors + warnings == 1 else ",\n    ") + item)
         out.write(("\n  ]" if errors + warnings else "]") + f',\n  "errors": {errors},\n  "warnings": {warnings}\n}}\n')
         return 0

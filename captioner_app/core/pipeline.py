@@ -13,6 +13,7 @@ Callers show cues as they arrive and may cancel at any time.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -30,6 +31,8 @@ from captioner_app.core.timing.spans import Span
 from captioner_app.core.timing.windows import Window, plan_windows
 from captioner_app.core.tracks.track import Cue, Provenance, Track
 from captioner_app.core.vocab import Detail, Placement
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from captioner_app.core.analysis.analyze import Analysis, AnalysisOptions
@@ -144,7 +147,16 @@ def _windows(
 ) -> tuple[list[Window], Analysis | None]:
     options.validate()
     if options.placement is Placement.WINDOWS:
-        return plan_windows(info.duration_ms, options.window_ms, options.stride_ms), analysis
+        end_ms = info.content_end_ms
+        if end_ms < info.duration_ms:
+            log.warning(
+                "%s: the file declares %.1f s but its pictures end at %.1f s; windows are planned to %.1f s",
+                info.path,
+                info.duration_s,
+                end_ms / 1000,
+                end_ms / 1000,
+            )
+        return plan_windows(end_ms, options.window_ms, options.stride_ms), analysis
     from captioner_app.core.analysis.analyze import analyze
 
     if analysis is None:

@@ -87,6 +87,96 @@ def test_caption_keeps_the_cues_of_a_stopped_run(
     assert [c.start_ms for c in partial.track] == [0, 10_000, 20_000, 30_000, 40_000, 50_000]
 
 
+def make_held_frames(path: Path, held_s: int = 36000) -> Path:
+    """Two pictures, at 0 s and 1 s, the second held ``held_s`` seconds (its packet's duration): the
+    file declares ``held_s + 1`` seconds, its data runs to that end, its pictures end at 2 s."""
+    import av
+    import numpy as np
+
+    codec = {".webm": "libvpx", ".mp4": "libx264", ".mkv": "libx264"}[path.suffix]
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=1)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        packets = []
+        for i in range(2):
+            frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), 60 * i + 40, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 1)
+            packets += stream.encode(frame)
+        packets += stream.encode()
+        last = max(packets, key=lambda p: p.pts)
+        last.duration = int(held_s / last.time_base)
+        for packet in packets:
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".mp4"])
+def test_windows_are_planned_to_where_the_pictures_end(
+    suffix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from captioner_app.core.media.video import probe
+    from captioner_app.core.pipeline import CaptionOptions, plan
+    from captioner_app.core.timing.windows import Window
+
+    info = probe(make_held_frames(tmp_path / f"held{suffix}"))
+    assert info.duration_s == pytest.approx(36001, abs=1)  # what the file declares, kept (audio, tracks)
+    assert info.pictures_end_ms == 2000
+    with caplog.at_level("WARNING"):
+        windows = plan(info, CaptionOptions())
+    assert [(w.start_ms, w.end_ms) for w in windows] == [(0, 2000)]
+    assert windows[0] == Window(0, 0, 2000)
+    said = [r.getMessage() for r in caplog.records if "pictures end" in r.getMessage()]
+    assert said == [
+        f"{info.path}: the file declares 36001.0 s but its pictures end at 2.0 s; windows are planned to 2.0 s"
+    ]
+
+
+def test_a_file_whose_pictures_end_early_is_captioned_in_one_window(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    video = make_held_frames(tmp_path / "held.mkv")
+    out = tmp_path / "held.srt"
+    with caplog.at_level("WARNING"):
+        code = main(["caption", str(video), "--model", str(tiny_model_dir), "--detail", "low", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert sum("but its pictures end at 2.0 s" in r.getMessage() for r in caplog.records) == 1
+    assert [(c.start_ms, c.end_ms) for c in formats.read(out).track] == [(0, 2000)]
+
+
+def test_a_file_cut_off_is_still_refused_as_truncated(tmp_path: Path) -> None:
+    from captioner_app.core.media.video import probe
+    from captioner_app.testing.media import make_truncated
+
+    with pytest.raises(VideoError, match=r"truncated \(the header says 20\.0 s but pictures stop at 9\.\d s\)"):
+        probe(make_truncated(tmp_path, ".mkv"))
+
+
+def test_the_end_check_reads_only_the_last_seconds_of_a_long_file(tmp_path: Path) -> None:
+    from captioner_app.core.media.stream import VideoStream
+    from captioner_app.core.media.video import _pictures_end
+    from captioner_app.testing.media import make_video
+
+    video = make_video(tmp_path / "long.mkv", 300.0, fps=2, size=(64, 36), gop=10)  # 600 frames, a keyframe each 5 s
+    packets: list[object] = []
+
+    class Counting:
+        def __init__(self, container: Any) -> None:
+            self.container = container
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.container, name)
+
+        def demux(self, *streams: Any) -> Iterator[Any]:
+            for packet in self.container.demux(*streams):
+                packets.append(packet)
+                yield packet
+
+    with VideoStream(str(video), threads=None) as vs:
+        vs.container = Counting(vs.container)
+        assert _pictures_end(vs, vs.duration_s(), 2.0) is None
+    assert 0 < len(packets) <= 20
+
+
 # item 14
 
 

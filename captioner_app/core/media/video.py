@@ -43,10 +43,19 @@ class VideoInfo:
     codec: str
     frame_count: int | None
     size_bytes: int
+    # where the pictures really end, when that is well before the stated duration although the data
+    # runs to it (the last picture is held, e.g. two frames declaring ten hours, or a still picture
+    # over a song); None: the pictures run to the stated end
+    pictures_end_ms: int | None = None
 
     @property
     def duration_s(self) -> float:
         return self.duration_ms / 1000.0
+
+    @property
+    def content_end_ms(self) -> int:
+        """The end of what there is to see: what windows are planned up to."""
+        return self.duration_ms if self.pictures_end_ms is None else self.pictures_end_ms
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ def _probe_now(path: str) -> VideoInfo:
         if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
             raise VideoError(f"{path}: implausible frame size {width}x{height}")
 
-        _check_not_truncated(vs, duration_s)
+        pictures_end_ms = _pictures_end(vs, duration_s, fps)
         frames = int(stream.frames) if stream.frames else None
         return VideoInfo(
             path=path,
@@ -112,25 +121,52 @@ def _probe_now(path: str) -> VideoInfo:
             codec=codec,
             frame_count=frames,
             size_bytes=Path(path).stat().st_size,
+            pictures_end_ms=pictures_end_ms,
         )
 
 
-def _check_not_truncated(vs: VideoStream, duration_s: float) -> None:
-    """Decode near the stated end: a cut-off file has a header promising more than its data holds."""
+TAIL_S = 2.0  # the end is checked by decoding from a seek this far before it (a keyframe at or before)
+END_SLACK_S = 3.0  # pictures or data ending this much before the stated duration are a finding
+
+
+def _pictures_end(vs: VideoStream, duration_s: float, fps: float) -> int | None:
+    """Check the stated end with a seek near it and the packets from there (cheap for any length).
+
+    Pictures that stop well before the stated duration mean one of two things. The data stops there
+    too (the last packet's time plus its duration falls short): the file was cut off, and it is
+    refused. The data runs to the stated end, its last picture held on screen that long (two frames
+    declaring ten hours, a still picture over a song): the file is read, and the end of its pictures
+    (the last one's time plus a frame) is returned, so that windows are planned from what it holds.
+    None: the pictures run to the stated end."""
+    import av
+
+    stream = vs.video
+    base = float(stream.time_base) if stream.time_base is not None else 0.0
     last_ms: int | None = None
+    data_end_s: float | None = None
     try:
-        vs.seek_ms(max(0.0, duration_s - 2.0) * 1000)
-        for t_ms, _frame in vs.frames():
-            last_ms = t_ms
-    except VideoError:
+        vs.seek_ms(max(0.0, duration_s - TAIL_S) * 1000)
+        for packet in vs.container.demux(stream):
+            if packet.pts is not None and base:
+                end_s = (packet.pts + (packet.duration or 0)) * base - vs.origin_s
+                data_end_s = end_s if data_end_s is None else max(data_end_s, end_s)
+            for frame in packet.decode():
+                t_ms = vs.time_ms(frame)
+                if t_ms is not None:
+                    last_ms = t_ms if last_ms is None else max(last_ms, t_ms)
+    except (VideoError, av.error.FFmpegError):
         pass
     if last_ms is None:
         raise VideoError(f"{vs.path}: truncated or damaged (no picture can be decoded near the end)")
     end_seen = last_ms / 1000.0
-    if end_seen < duration_s - 3.0:
+    if end_seen >= duration_s - END_SLACK_S:
+        return None
+    if data_end_s is None or data_end_s < duration_s - END_SLACK_S:
         raise VideoError(
             f"{vs.path}: truncated (the header says {duration_s:.1f} s but pictures stop at {end_seen:.1f} s)"
         )
+    # one frame more (at most a second: such a file's average frame rate is as wrong as its duration)
+    return min(int(round(duration_s * 1000)), last_ms + min(1000, max(1, int(round(1000.0 / fps)))))
 
 
 def probe(path: str | os.PathLike[str], timeout_s: float = PROBE_TIMEOUT_S) -> VideoInfo:

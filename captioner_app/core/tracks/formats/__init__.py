@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from captioner_app.core.errors import TrackError, UsageError
-from captioner_app.core.fileio import atomic_write_bytes, read_bytes
+from captioner_app.core.fileio import atomic_write_bytes, atomic_write_file, read_bytes
 from captioner_app.core.tracks.track import Track
 
 FORMATS = ("srt", "vtt", "json", "txt")
 MAX_TRACK_BYTES = 200 * 1024 * 1024  # larger "tracks" are refused with the reason, never read whole
 EXTENSIONS = {"srt": ".srt", "vtt": ".vtt", "json": ".json", "txt": ".txt"}
+CHUNK_CUES = 10_000  # a large track is rendered and written this many cues at a time
 
 
 @dataclass
@@ -48,9 +49,21 @@ def render(track: Track, fmt: str) -> str:
 
 
 def write(track: Track, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
-    """Write ``track`` atomically; the format comes from ``fmt`` or the file's extension."""
-    text = render(track, format_for(path, fmt))
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``track`` atomically; the format comes from ``fmt`` or the file's extension. SRT, WebVTT
+    and JSON are rendered and written a part at a time (a million cues are never held as text whole)."""
+    from captioner_app.core.tracks.formats import json_format, srt, vtt
+
+    fmt = format_for(path, fmt)
+    if fmt == "txt":
+        return atomic_write_bytes(path, render(track, fmt).encode("utf-8"))
+    parts = {"srt": srt.chunks, "vtt": vtt.chunks, "json": json_format.chunks}[fmt]
+
+    def fill(tmp: str) -> None:
+        with open(tmp, "wb") as out:
+            for part in parts(track):
+                out.write(part.encode("utf-8"))
+
+    return atomic_write_file(path, fill)
 
 
 def parse(data: bytes, fmt: str, name: str = "track") -> ReadResult:

@@ -16,11 +16,12 @@ them either yields a cue or a problem naming the line and the reason: nothing is
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from captioner_app.core.tracks.track import Cue, Provenance
+from captioner_app.core.tracks.track import Cue, Provenance, checked_cue, text_is_clean
 
 MAX_HOURS = 9999
 
@@ -100,9 +101,9 @@ _VTT_TIMING = re.compile(r"[ \t\f]*([^ \t\f]+?)[ \t\f]*-->[ \t\f]*([^ \t\f]*?)(?
 _BLANK_LINE = re.compile(r"(?m)^\s*$")
 
 
-def blocks(text: str) -> Iterator[Block]:
-    """Blocks of lines separated by blank (empty or whitespace-only) lines, one at a time."""
-    line = 1
+def blocks(text: str, line: int = 1) -> Iterator[Block]:
+    """Blocks of lines separated by blank (empty or whitespace-only) lines, one at a time (``line``:
+    the number of ``text``'s first line)."""
     for chunk in text.split("\n\n"):
         if _BLANK_LINE.search(chunk) is None:  # the usual case: no blank line inside
             yield Block(line, chunk.split("\n"))
@@ -122,74 +123,180 @@ def blocks(text: str) -> Iterator[Block]:
         line += chunk.count("\n") + 2
 
 
-# the usual SRT time line, read without function calls (a million-cue file's hot path)
-_SRT_FAST = re.compile(r"(\d+):([0-5]\d):([0-5]\d)[,.](\d{3}) --> (\d+):([0-5]\d):([0-5]\d)[,.](\d{3})[ \t]*")
+# the usual SRT block, read without function calls (a million-cue file's hot path): blank lines, an
+# optional index line, ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` with ASCII digits, text lines, a blank line
+_SRT_FAST = re.compile(
+    r"\n*(?:[0-9]+[ \t]*\n)?"
+    r"([0-9]{1,4}):([0-5][0-9]):([0-5][0-9])[,.]([0-9]{3}) --> ([0-9]{1,4}):([0-5][0-9]):([0-5][0-9])[,.]([0-9]{3})"
+    r"[ \t]*\n((?:[^\n]+\n)*)(?:\n|\Z)"
+)
+_WHITE_LINE = re.compile(r"(?m)^[^\S\n]+$")  # a line of spaces only: a block separator too
+_TWO = {f"{n:02d}": n * 1000 for n in range(60)}  # "ss" -> ms
+_MINUTES = {f"{n:02d}": n * 60_000 for n in range(60)}
+_MILLIS = {f"{n:03d}": n for n in range(1000)}
 
 
 def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
-    """SRT blocks into cues; each unreadable block is a problem naming its line."""
+    """SRT blocks into cues; each unreadable block is a problem naming its line.
+
+    Usual blocks are matched one after another over the whole text by one pattern; a block the
+    pattern does not take (odd times, an index line that is not a number, a line of spaces) is read
+    by the block-by-block reader below, which names the line of every block it cannot import."""
     provenance = Provenance(source="import")
     cues: list[Cue] = []
     append = cues.append
     problems: list[str] = []
-    timing = _SRT_TIMING.fullmatch
-    fast = _SRT_FAST.fullmatch
-    for block in blocks(text):
-        lines = block.lines
-        index = 0 if "-->" in lines[0] else 1 if len(lines) > 1 and "-->" in lines[1] else -1
-        if index < 0:
-            problems.append(f"{name}: line {block.line}: no 'start --> end' time line; the block was not imported")
-            continue
-        rest = len(lines) - index - 1
-        body = lines[index + 1] if rest == 1 else "\n".join(lines[index + 1 :]) if rest else ""
-        f = fast(lines[index])
-        if f is not None:
-            h1, m1, s1, f1, h2, m2, s2, f2 = f.groups()
-            start = ((int(h1) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1)
-            end = ((int(h2) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2)
-            if end >= start and len(h1) <= 4 and len(h2) <= 4:
-                append(Cue(start, end, body, provenance))
+    clean = text_is_clean(text)
+    white = [m.start() for m in _WHITE_LINE.finditer(text)]
+    fast = _SRT_FAST.match
+    two, minutes, millis = _TWO, _MINUTES, _MILLIS
+    size = len(text)
+    pos = 0
+    line_pos, line_no = 0, 1  # the line number at line_pos, counted on only when a slow block needs it
+    while pos < size:
+        m = fast(text, pos)
+        if m is not None:
+            h1, m1, s1, f1, h2, m2, s2, f2, body = m.groups()
+            start = int(h1) * 3_600_000 + minutes[m1] + two[s1] + millis[f1]
+            end = int(h2) * 3_600_000 + minutes[m2] + two[s2] + millis[f2]
+            if end >= start and not (white and _white_inside(white, pos, m.end())):
+                body = body[:-1]
+                append(checked_cue(start, end, body, provenance) if clean else Cue(start, end, body, provenance))
+                pos = m.end()
                 continue
-        m = timing(lines[index])
-        try:
-            if m is None:
-                raise StampError(f"{lines[index].strip()[:60]!r} is not a 'start --> end' time line")
-            start, end = srt_stamp(m.group(1)), srt_stamp(m.group(2))
-            if end < start:
-                raise StampError("the cue ends before it starts")
-            append(Cue(start, end, body, provenance))
-        except ValueError as err:
-            problems.append(f"{name}: line {block.line + index}: {err}; the cue was not imported")
+        while pos < size and text[pos] == "\n":
+            pos += 1
+        if pos >= size:
+            break
+        stop = text.find("\n\n", pos)
+        stop = size if stop < 0 else stop
+        line_no += text.count("\n", line_pos, pos)
+        line_pos = pos
+        for block in blocks(text[pos:stop], line_no):
+            _srt_block(block, name, provenance, append, problems)
+        pos = stop
     return cues, problems
+
+
+def _white_inside(white: list[int], start: int, end: int) -> bool:
+    i = bisect.bisect_left(white, start)
+    return i < len(white) and white[i] < end
+
+
+def _srt_block(
+    block: Block, name: str, provenance: Provenance, append: Callable[[Cue], None], problems: list[str]
+) -> None:
+    lines = block.lines
+    index = 0 if "-->" in lines[0] else 1 if len(lines) > 1 and "-->" in lines[1] else -1
+    if index < 0:
+        problems.append(f"{name}: line {block.line}: no 'start --> end' time line; the block was not imported")
+        return
+    rest = len(lines) - index - 1
+    body = lines[index + 1] if rest == 1 else "\n".join(lines[index + 1 :]) if rest else ""
+    m = _SRT_TIMING.fullmatch(lines[index])
+    try:
+        if m is None:
+            raise StampError(f"{lines[index].strip()[:60]!r} is not a 'start --> end' time line")
+        start, end = srt_stamp(m.group(1)), srt_stamp(m.group(2))
+        if end < start:
+            raise StampError("the cue ends before it starts")
+        append(Cue(start, end, body, provenance))
+    except ValueError as err:
+        problems.append(f"{name}: line {block.line + index}: {err}; the cue was not imported")
 
 
 def _skippable(head: str) -> bool:
     return any(head == word or head.startswith((word + " ", word + "\t")) for word in ("NOTE", "STYLE", "REGION"))
 
 
-def parse_vtt(text: str, name: str, make: Callable[[int, int, str, str], Cue]) -> tuple[list[Cue], list[str], bool]:
+# the usual WebVTT block, as _SRT_FAST: blank lines, an optional identifier line, a time line with
+# ASCII digits (hours optional) and optional cue settings, text lines, a blank line
+_VTT_FAST = re.compile(
+    r"\n*(?:([^\n]+)\n)?"
+    r"(?:([0-9]{1,4}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3}) --> "
+    r"(?:([0-9]{1,4}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3})(?:[ \t\f][^\n]*)?\n((?:[^\n]+\n)*)(?:\n|\Z)"
+)
+
+VttMaker = Callable[[int, int, str, str, bool], Cue]
+
+
+def parse_vtt(text: str, name: str, make: VttMaker) -> tuple[list[Cue], list[str], bool]:
     """WebVTT by the parsing rules. Returns (cues, problems, has_header); ``make(start, end, text,
-    identifier)`` builds each cue. Without a WEBVTT header the whole text is read as cue blocks."""
-    lines = text.replace("\x00", "\ufffd").split("\n")
-    if lines and lines[0].startswith("\ufeff"):
-        lines[0] = lines[0][1:]
-    n = len(lines)
-    first = lines[0] if lines else ""
+    identifier, clean)`` builds each cue (``clean``: the text is known to be what :func:`clean_text`
+    leaves unchanged). Without a WEBVTT header the whole text is read as cue blocks.
+
+    As :func:`parse_srt`: usual blocks are matched one after another by one pattern, and the stretch
+    up to the next empty line around any other goes through the line-by-line reader."""
+    text = text.replace("\x00", "\ufffd")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    size = len(text)
+    eol = text.find("\n")
+    first = text if eol < 0 else text[:eol]
     has_header = first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))
-    i = 0
+    pos = 0
     if has_header:  # the header block runs to the first empty line, or a line with "-->"
-        i = 1
-        while i < n and lines[i] and "-->" not in lines[i]:
-            i += 1
+        pos = size if eol < 0 else eol + 1
+        while pos < size:
+            eol = text.find("\n", pos)
+            line = text[pos:] if eol < 0 else text[pos:eol]
+            if not line or "-->" in line:
+                break
+            pos = size if eol < 0 else eol + 1
     cues: list[Cue] = []
+    append = cues.append
     problems: list[str] = []
     lenient = [False]
+    clean = text_is_clean(text)
+    fast = _VTT_FAST.match
+    minutes, two, millis = _MINUTES, _TWO, _MILLIS
+    line_pos, line_no = 0, 1
+    while pos < size:
+        m = fast(text, pos)
+        if m is not None:
+            ident, h1, m1, s1, f1, h2, m2, s2, f2, body = m.groups()
+            start = (int(h1) * 3_600_000 if h1 else 0) + minutes[m1] + two[s1] + millis[f1]
+            end = (int(h2) * 3_600_000 if h2 else 0) + minutes[m2] + two[s2] + millis[f2]
+            if end >= start and "-->" not in body and (ident is None or "-->" not in ident):
+                append(make(start, end, body[:-1], ident or "", clean))
+                pos = m.end()
+                continue
+        while pos < size and text[pos] == "\n":
+            pos += 1
+        if pos >= size:
+            break
+        stop = text.find("\n\n", pos)
+        stop = size if stop < 0 else stop
+        line_no += text.count("\n", line_pos, pos)
+        line_pos = pos
+        _vtt_lines(text[pos:stop].split("\n"), line_no, name, make, append, problems, lenient)
+        pos = stop
+    if lenient[0]:
+        problems.append(
+            f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
+            "were read leniently"
+        )
+    return cues, problems, has_header
+
+
+def _vtt_lines(
+    lines: list[str],
+    first_line: int,
+    name: str,
+    make: VttMaker,
+    append: Callable[[Cue], None],
+    problems: list[str],
+    lenient: list[bool],
+) -> None:
+    """The line-by-line reader: ``lines`` (numbered from ``first_line``) into cues and problems."""
+    n = len(lines)
     timing = _VTT_TIMING.fullmatch
+    i = 0
     while i < n:
         if not lines[i]:
             i += 1
             continue
-        start_line = i + 1
+        start_line = first_line + i
         block: list[str] = []
         timing_at = -1
         while i < n and lines[i]:
@@ -213,16 +320,10 @@ def parse_vtt(text: str, name: str, make: Callable[[int, int, str, str], Cue]) -
             start, end = vtt_stamp(m.group(1), lenient), vtt_stamp(m.group(2), lenient)
             if end < start:
                 raise StampError("the cue ends before it starts")
-            cues.append(make(start, end, "\n".join(block[timing_at + 1 :]), block[0] if timing_at else ""))
+            append(make(start, end, "\n".join(block[timing_at + 1 :]), block[0] if timing_at else "", False))
         except ValueError as err:
             extra = " (a vertical tab is not a space in WebVTT)" if "\v" in block[timing_at] else ""
             problems.append(f"{name}: line {line_no}: {err}{extra}; the cue was ignored")
-    if lenient[0]:
-        problems.append(
-            f"{name}: non-standard WebVTT times with one-digit fields (as Microsoft Teams writes them) "
-            "were read leniently"
-        )
-    return cues, problems, has_header
 
 
 def looks_like_srt(text: str) -> bool:
