@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QToolButton,
     QWidget,
@@ -33,6 +32,7 @@ from captioner_app.gui.accessibility import ValueLabel
 from captioner_app.gui.document import Document
 from captioner_app.gui.panels.common import name_buddy_labels, named
 from captioner_app.gui.preferences import Settings
+from captioner_app.gui.widgets.progress import ProgressBar
 
 DEVICES = Device.choices()
 DETAILS = Detail.choices()
@@ -108,7 +108,7 @@ class CaptionPanel(QWidget):
             "Caption selection again",
             "Caption the selected cues again at the chosen detail level (Ctrl+Shift+R)",
         )
-        self.progress = named(QProgressBar(), "Caption progress")
+        self.progress = named(ProgressBar(), "Caption progress")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("Not captioned yet")
@@ -118,7 +118,7 @@ class CaptionPanel(QWidget):
         self.progress_label = ValueLabel("Caption status")
         self.progress_label.setWordWrap(True)
         self.analysis_progress = named(
-            QProgressBar(), "Analysis progress", "Finding speech and shot changes in the video"
+            ProgressBar(), "Analysis progress", "Finding speech and shot changes in the video"
         )
         self.analysis_progress.setRange(0, 100)
         self.analysis_progress.setValue(0)
