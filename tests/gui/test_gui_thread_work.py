@@ -82,3 +82,25 @@ def test_worker_threads_hand_the_interpreter_back_within_a_millisecond(make_wind
 
     make_window()
     assert sys.getswitchinterval() <= 0.001
+
+
+def test_a_cue_added_or_removed_is_an_inserted_or_removed_row_not_a_reset(qtbot) -> None:
+    """A cue arriving from the model is one inserted row: the views measure that row only and keep
+    their place (a reset made them measure and repaint every row for every cue)."""
+    from captioner_app.core.tracks.track import Track
+    from captioner_app.gui.models.cues import CueTableModel
+
+    model = CueTableModel(Track([Cue(0, 1000, "one"), Cue(4000, 5000, "three")]))
+    events: list[tuple[str, int, int]] = []
+    model.modelReset.connect(lambda: events.append(("reset", -1, -1)))
+    model.rowsInserted.connect(lambda _parent, first, last: events.append(("inserted", first, last)))
+    model.rowsRemoved.connect(lambda _parent, first, last: events.append(("removed", first, last)))
+
+    row = model.add_cue(Cue(2000, 3000, "two"))
+    assert (row, events) == (1, [("inserted", 1, 1)])
+    assert [c.text for c in model.cues()] == ["one", "two", "three"]
+    model.undo_stack.undo()
+    assert events[-1] == ("removed", 1, 1) and [c.text for c in model.cues()] == ["one", "three"]
+    model.undo_stack.redo()
+    assert events[-1] == ("inserted", 1, 1) and model.rowCount() == 3
+    assert ("reset", -1, -1) not in events

@@ -203,13 +203,38 @@ class CueTableModel(QAbstractTableModel):
             if changed:
                 self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1))
         else:
-            self.beginResetModel()
-            self.track.cues = new
-            self.endResetModel()
+            self._replace_rows(old, new)
         self.generation += 1
         self.changed.emit()
         if select is not None and 0 <= select < len(new):
             self.selectRow.emit(select)
+
+    def _replace_rows(self, old: list[Cue], new: list[Cue]) -> None:
+        """The cue list changes length: one run of rows inserted or removed (a cue arriving from the
+        model, a cue added or deleted) is told to the views as such, which keep their scroll place and
+        selection and measure only those rows; anything else resets the model."""
+        head = 0
+        for a, b in zip(old, new, strict=False):
+            if a is not b:
+                break
+            head += 1
+        tail = 0
+        for a, b in zip(reversed(old[head:]), reversed(new[head:]), strict=False):
+            if a is not b:
+                break
+            tail += 1
+        if head + tail == len(old):  # new rows head .. len(new) - tail - 1
+            self.beginInsertRows(QModelIndex(), head, len(new) - tail - 1)
+            self.track.cues = new
+            self.endInsertRows()
+        elif head + tail == len(new):  # old rows head .. len(old) - tail - 1 are gone
+            self.beginRemoveRows(QModelIndex(), head, len(old) - tail - 1)
+            self.track.cues = new
+            self.endRemoveRows()
+        else:
+            self.beginResetModel()
+            self.track.cues = new
+            self.endResetModel()
 
     def replace_cue(self, row: int, cue: Cue, text: str = "Edit cue") -> int:
         t = Track(self.cues())
