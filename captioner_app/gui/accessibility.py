@@ -84,8 +84,23 @@ def screen_tab_order(w: Any) -> None:
         [w.queue, w.undo_view, w.restore_button, w.discard_button, w.preview, t.play_button, t.slider]
         + [p.detail_combo, p.placement_combo, p.window_spin, p.stride_spin, p.model_edit, p.model_browse]
         + [p.device_combo, p.caption_button, p.cancel_button, p.recaption_button, p.analysis_cancel_button]
-        + [w.timeline, w.find_edit, w.find_button, w.table, w.checks.kind_combo, w.checks.list, w.timeline_items]
+        + [w.timeline, *find_bar_order(w.find_bar), w.table, w.checks.kind_combo, w.checks.list, w.timeline_items]
     )
+
+
+def find_bar_order(bar: Any) -> list[QWidget]:
+    """The find bar's fields and buttons as on the screen (the replacement row under the find row)."""
+    return [
+        bar.find_edit,
+        bar.case_check,
+        bar.word_check,
+        bar.regex_check,
+        bar.previous_button,
+        bar.find_button,
+        bar.replace_edit,
+        bar.replace_button,
+        bar.replace_all_button,
+    ]
 
 
 def name_parts(window: QWidget) -> None:

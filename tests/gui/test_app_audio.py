@@ -252,7 +252,10 @@ def test_export_cancelled_or_failing_writes_nothing(
 
     monkeypatch.setattr(render, "speak", slow_speak)
     done = _export(window, qtbot, monkeypatch, out)
-    qtbot.keyClick(window.files.progress_dialog, Qt.Key.Key_Escape)  # Esc cancels
+    dialog = window.files.progress_dialog
+    dialog.activateWindow()  # as a window manager does with a new dialog (offscreen has none)
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Esc cancels
     qtbot.waitUntil(lambda: bool(done), timeout=120000)
     assert done[0].cancelled and "cancelled" in window.messages[-1]
     assert list(out_dir.iterdir()) == []

@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QToolButton, QWidget
 
 from captioner_app.core.tracks.search import Query
 from captioner_app.gui.accessibility import ValueLabel
 from captioner_app.gui.panels.common import named
+
+
+def _compact_button(text: str) -> QToolButton:
+    """A button as narrow as its text (a push button is at least 80 px wide in most styles: the find row
+    must fit a 1024-pixel screen at 150 % scale), reached by Tab like the others."""
+    button = QToolButton()
+    button.setText(text)
+    button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
 
 
 class FindBar(QWidget):
@@ -35,17 +45,15 @@ class FindBar(QWidget):
             "Text to find in cues: Enter or F3 finds the next, Shift+Enter or Shift+F3 the previous",
         )
         self.find_edit.setPlaceholderText("Find in cues (Ctrl+F)")
-        self.case_check = named(QCheckBox("Match case"), "Match case", "Find only text with the same capitals")
-        self.word_check = named(QCheckBox("Wh&ole word"), "Whole word", "Find only whole words")
+        self.case_check = named(QCheckBox("Case"), "Match case", "Find only text with the same capitals")
+        self.word_check = named(QCheckBox("W&ord"), "Whole word", "Find only whole words")
         self.regex_check = named(
-            QCheckBox("Regular e&xpression"),
+            QCheckBox("Rege&x"),
             "Regular expression",
             "Find a Python regular expression; the replacement may use \\1 or \\g<name>",
         )
-        self.previous_button = named(
-            QPushButton("Find previous"), "Find previous", "Find the previous match (Shift+F3)"
-        )
-        self.find_button = named(QPushButton("Find &next"), "Find next", "Find the next match (F3)")
+        self.previous_button = named(_compact_button("Previous"), "Find previous", "Find the previous match (Shift+F3)")
+        self.find_button = named(_compact_button("&Next"), "Find next", "Find the next match (F3)")
         self.count_label = ValueLabel("Cue count")
         top = QHBoxLayout()
         top.addWidget(self.find_edit, 1)
