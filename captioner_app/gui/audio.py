@@ -177,10 +177,10 @@ class Narrator(QObject):
 
     def list_voices(self) -> None:
         def work() -> None:
-            from captioner_app.core.speech.voice import list_voices
+            from captioner_app.core.speech.voice import Voice, list_voice_fields
 
             try:
-                voices = self._run(list_voices)
+                voices = tuple(Voice(*fields) for fields in self._run(list_voice_fields))
             except Exception as err:
                 self.voice_error = _error_line(err)
                 voices = ()

@@ -20,7 +20,7 @@ import ctypes.util
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, ModelError, UsageError
@@ -281,6 +281,12 @@ def engine() -> Espeak:
 def list_voices() -> tuple[Voice, ...]:
     """Every voice, sorted by id."""
     return engine().voices()
+
+
+def list_voice_fields() -> tuple[tuple[Any, ...], ...]:
+    """:func:`list_voices` as plain tuples (``Voice(*fields)`` rebuilds each): what another process
+    sends back, so that reading the answer imports nothing in the receiving thread."""
+    return tuple(astuple(v) for v in list_voices())
 
 
 def find_voice(name: str) -> Voice:
