@@ -68,7 +68,7 @@ def test_the_cue_editor_underlines_unknown_words_and_offers_suggestions(qtbot, m
     qtbot.waitUntil(lambda: not menu.isVisible())
     assert editor.toPlainText() == "A man walks the dog" and _underlined(editor) == []
     # typing a new unknown word underlines it; Add to Dictionary (from the menu) keeps it for good
-    qtbot.keyClick(editor, Key.Key_End)
+    qtbot.keyClick(editor, Key.Key_End, Mod.ControlModifier)  # the end of the text (End alone: of the wrapped line)
     qtbot.keyClicks(editor, " Rexo")
     qtbot.waitUntil(lambda: _underlined(editor) == ["Rexo"])
     qtbot.keyClick(editor, Key.Key_Menu)  # the context menu key does the same as Shift+F10
