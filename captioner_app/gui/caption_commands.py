@@ -20,7 +20,7 @@ class CaptionCommands:
     def fill_voice_menu(self, menu: QMenu) -> None:
         """Edit > Narration Voice: the track language's voice, then every voice (listed in a worker)."""
         menu.clear()
-        narrator, current = self.window.session.narrator, self.window.settings.narration_voice
+        narrator, current = self.window.session.narration.narrator, self.window.settings.narration_voice
         group = QActionGroup(menu)
         choices = [("", "&Track Language’s Voice")]
         if narrator.voices is None:
@@ -33,7 +33,7 @@ class CaptionCommands:
             a.setCheckable(True)
             a.setChecked(voice == current)
             group.addAction(a)
-            a.triggered.connect(lambda checked=False, v=voice: self.window.session.set_narration_voice(v))
+            a.triggered.connect(lambda checked=False, v=voice: self.window.session.narration.set_voice(v))
 
     def show_model_dialog(self, reason: str) -> None:
         from captioner_app.gui.dialogs.model_dialog import ModelDialog

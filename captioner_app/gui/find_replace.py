@@ -10,28 +10,14 @@ Replace changes one match (one undo step); Replace All changes every match in th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-
-from PySide6.QtCore import QObject
 
 from captioner_app.core.tracks import search
 from captioner_app.core.tracks.search import Match, Query
-from captioner_app.gui.session import Session
+from captioner_app.gui.selection import SelectionCommands
 
 
-class FindReplace(QObject):
-    def __init__(
-        self,
-        session: Session,
-        rows: Callable[[], list[int]],
-        select: Callable[[int], None],
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.rows = rows
-        self.select = select
-        self.current: Match | None = None  # the last match found, where Find Next goes on from
+class FindReplace(SelectionCommands):
+    current: Match | None = None  # the last match found, where Find Next goes on from
 
     def _say(self, text: str) -> None:
         self.session.status.emit(text)

@@ -40,6 +40,7 @@ from captioner_app.gui.dialogs.problem import ProblemBox
 from captioner_app.gui.dialogs.shortcuts import WindowKeys
 from captioner_app.gui.dialogs.unsaved import ask_about_unsaved
 from captioner_app.gui.document import Document
+from captioner_app.gui.edit_commands import EditCommands
 from captioner_app.gui.file_commands import FileCommands
 from captioner_app.gui.find_replace import FindReplace
 from captioner_app.gui.messages import FrameReady
@@ -105,6 +106,18 @@ class MainWindow(QMainWindow):
     find_previous = _forward("find_bar.find_previous")
     shortcuts_dialog = _forward("shortcuts.dialog", "Help > Keyboard Shortcuts, once shown.")
     cancel_analysis = _forward("session.jobs.cancel_analysis")
+    # the Edit commands on the selected cues
+    undo = _forward("edits.undo")
+    redo = _forward("edits.redo")
+    delete_cues = _forward("edits.delete_cues")
+    split_cue = _forward("edits.split_cue")
+    merge_cues = _forward("edits.merge_cues")
+    edit_text = _forward("edits.edit_text")
+    toggle_extended = _forward("edits.toggle_extended")
+    spell_check = _forward("edits.spell_check")
+    spell_dialog = _forward("edits.spell_dialog", "Edit > Spell Check, once shown.")
+    speak_cue = _forward("edits.speak_cue")
+    goto_selected = _forward("edits.goto_selected")
 
     def __init__(
         self,
@@ -197,6 +210,7 @@ class MainWindow(QMainWindow):
         self.files = FileCommands(self, self.session)
         self.timing = TimingCommands(self.session, self.selected_rows, self.select_row, self)
         self.finder = FindReplace(self.session, self.selected_rows, self.select_row, self)
+        self.edits = EditCommands(self.session, self.table, self.selected_rows, self.select_row, self)
         self.choices = CaptionCommands(self)
         self.model_dialog: Any = None  # the Choose Model dialog, once shown
         self.announcer = Announcer(self)  # events said to screen readers, and the status bar's name
@@ -314,7 +328,7 @@ class MainWindow(QMainWindow):
         s.recoveriesCleared.connect(self.recovery_bar.hide)
         s.announcement.connect(self.announcer.announce)
         s.waveforms.updated.connect(self._waveform_updated)
-        s.narrationMeasured.connect(self.refresh_checks)
+        s.narration.measured.connect(self.refresh_checks)
         jobs.runningChanged.connect(lambda running: self._update_state())
         jobs.captionProgress.connect(panel.show_progress)
         jobs.captionMessage.connect(panel.show_message)
@@ -459,7 +473,7 @@ class MainWindow(QMainWindow):
             return
         self.checks.set_findings(findings, note)
 
-    # -- selection and edits (commands that act on the table's selection) ----------------------------
+    # -- selection ------------------------------------------------------------------------------------
 
     def selected_rows(self) -> list[int]:
         return self.table.selected_rows() if self.doc is not None else []
@@ -478,56 +492,16 @@ class MainWindow(QMainWindow):
             self.select_row(row)
             self.seek(doc.model.track[row].start_ms)
 
-    def goto_selected(self) -> None:
-        rows = self.selected_rows()
-        if rows and self.doc:
-            self.seek(self.doc.model.track[rows[0]].start_ms)
-
     def _timeline_edit(self, row: int, start: int, end: int) -> None:
         self.session.set_times(row, start, end)
         if self.doc is not None:
             self.timeline.set_cues(self.doc.model.cues())
-
-    def undo(self) -> None:
-        if self.doc is not None:
-            self.doc.model.undo_stack.undo()
-
-    def redo(self) -> None:
-        if self.doc is not None:
-            self.doc.model.undo_stack.redo()
-
-    def delete_cues(self) -> None:
-        self.session.delete_cues(self.selected_rows())
-
-    def split_cue(self) -> None:
-        self.session.split_cue(self.selected_rows())
-
-    def merge_cues(self) -> None:
-        self.session.merge_cues(self.selected_rows())
-
-    def edit_text(self) -> None:
-        self.table.edit_text()
-
-    def toggle_extended(self) -> None:
-        """Mark the selected cues extended (the player pauses for them), or unmark them if all are."""
-        self.session.toggle_extended(self.selected_rows())
-
-    def spell_check(self) -> None:
-        from captioner_app.gui.dialogs.spell_check import SpellCheckDialog  # Edit > Spell Check
-
-        self.spell_dialog = SpellCheckDialog(self.session, self.select_row, (self.selected_rows() or [0])[0], self)
-        self.spell_dialog.open()
-        self.spell_dialog.start()
 
     def fill_voice_menu(self, menu: QMenu) -> None:
         self.choices.fill_voice_menu(menu)
 
     def show_model_dialog(self, reason: str) -> None:
         self.choices.show_model_dialog(reason)
-
-    def speak_cue(self) -> bool:
-        """Say the selected cue with text-to-speech, or say why that is not possible here."""
-        return self.session.speak_cue(self.selected_rows())
 
     # -- captioning (the panel's options, the session's jobs) ----------------------------------------
 

@@ -30,11 +30,12 @@ from captioner_app.core.tracks.project import (
     save_project,
 )
 from captioner_app.core.tracks.track import Provenance
-from captioner_app.gui.audio import Measured, Narrator, RenderDone, Renderer, Spoken, Waveforms
+from captioner_app.gui.audio import RenderDone, Renderer, Waveforms
 from captioner_app.gui.captioning import Jobs
 from captioner_app.gui.document import Document
 from captioner_app.gui.messages import Probed, TaskDone
 from captioner_app.gui.models.cues import format_ms
+from captioner_app.gui.narration import Narration
 from captioner_app.gui.playback import Playback
 from captioner_app.gui.preferences import Settings
 from captioner_app.gui.spelling import Spelling
@@ -58,8 +59,6 @@ class Session(QObject):
     problem = Signal(str, str)  # message, title: something the user must be told
     recoveriesFound = Signal(object)  # list[Recovery] left by an earlier session
     recoveriesCleared = Signal()
-    narrationMeasured = Signal()  # new spoken lengths for the narration-too-long check
-    cueSpoken = Signal(object)  # gui.audio.Spoken
 
     def __init__(self, settings: Settings, pool: WorkerPool | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,11 +76,9 @@ class Session(QObject):
         self._autosave_tasks: set[int] = set()
         self._closed_unsaved = False  # a document closed with unsaved edits left its autosave for the next start
         self.playback = Playback(self, self)
-        # the offline narration voice, run in worker threads; its measures in the analysis process
-        self.narrator = Narrator(self, self.pool.analysis.run_in_process)
-        self.narrator.spoken.connect(self._spoken)
-        self.narrator.measured.connect(self._measured)
-        self.narrator.list_voices()
+        self.narration = Narration(
+            self, self.playback.speak, self
+        )  # the offline narration voice: speak a cue, spoken lengths
         self.renderer = Renderer(self)  # File > Export Described Video
         self.renderer.finished.connect(self._rendered)
         self.jobs = Jobs(self, self)
@@ -276,62 +273,6 @@ class Session(QObject):
         )
         return extended
 
-    @property
-    def narration_wpm(self) -> int:
-        from captioner_app.core.speech.voice import MAX_WPM, MIN_WPM
-
-        return max(MIN_WPM, min(MAX_WPM, round(self.settings.narration_wpm)))
-
-    def set_narration_voice(self, voice: str) -> None:
-        """The narration voice (a core.speech voice id; "" for the track language's voice), kept in settings."""
-        self.settings.narration_voice = voice
-        self.status.emit(f"Narration voice: {voice or 'the track language’s voice'}")
-        self.narrationMeasured.emit()  # the checks measure with the new voice
-
-    def speak_cue(self, rows: Sequence[int]) -> bool:
-        """Speak the first of ``rows`` with the narration voice in a worker; :meth:`_spoken` says how long
-        it takes against the cue (and plays it where there is an audio output)."""
-        doc = self.doc
-        if doc is None or not rows:
-            self.report("select a cue to hear it", "Cannot speak")
-            return False
-        cue = doc.model.track[rows[0]]
-        if not cue.text.strip():
-            self.report(f"cue {rows[0] + 1} has no text to speak", "Cannot speak")
-            return False
-        self.status.emit(f"Speaking cue {rows[0] + 1}…")
-        self.narrator.speak(
-            rows[0],
-            cue.text,
-            cue.duration_ms,
-            self.settings.narration_voice,
-            doc.model.track.language,
-            self.narration_wpm,
-        )
-        return True
-
-    def _spoken(self, spoken: Spoken) -> None:
-        self.cueSpoken.emit(spoken)
-        if spoken.error:
-            self.note(f"cue {spoken.row + 1} cannot be spoken: {spoken.error}")
-            return
-        fit = (
-            f"{(spoken.duration_ms - spoken.available_ms) / 1000:.1f} s too long"
-            if spoken.duration_ms > spoken.available_ms
-            else "fits"
-        )
-        line = (
-            f"Cue {spoken.row + 1}: narration takes {spoken.duration_ms / 1000:.1f} s with voice {spoken.voice} "
-            f"at {spoken.wpm} wpm, the cue lasts {spoken.available_ms / 1000:.1f} s ({fit})"
-        )
-        reason = self.playback.speak(spoken.samples, spoken.sample_rate)
-        self.note(f"{line}; not heard: {reason}" if reason else line)
-
-    def _measured(self, result: Measured) -> None:
-        if result.error:
-            self.note(f"narration not measured: {result.error}")
-        self.narrationMeasured.emit()
-
     def find(self, needle: str, after_row: int | None = None) -> int | None:
         """The next cue (after ``after_row``) whose text holds ``needle``; the playhead moves there."""
         doc = self.doc
@@ -354,21 +295,8 @@ class Session(QObject):
             return [], "No video"
         min_gap = doc.analysis.min_gap_ms if doc.analysis is not None else CheckOptions.min_gap_ms
         options = CheckOptions(wpm=self.settings.narration_wpm, min_gap_ms=min_gap, kind=kind)
-        narration = None
-        notes = []
-        if kind == "description" and self.narrator.voice_error is None:
-            # spoken lengths come from the narration worker; a text not measured yet is not flagged until
-            # its measure arrives (narrationMeasured asks for a new check)
-            voice, language, wpm = self.settings.narration_voice, doc.model.track.language, self.narration_wpm
-            self.narrator.measure([c.text for c in doc.model.track], voice, language, wpm)
-
-            def narration(text: str) -> int:
-                return self.narrator.length(voice, language, wpm, text) or 0
-
-            if any(
-                c.text.strip() and self.narrator.length(voice, language, wpm, c.text) is None for c in doc.model.track
-            ):
-                notes.append("narration length being measured")
+        narration, measuring = self.narration.lengths(doc.model.track) if kind == "description" else (None, "")
+        notes = [measuring] if measuring else []
         findings = check_track(doc.model.track, doc.analysis, options, narration_ms=narration)
         if doc.analysis is None:
             notes.insert(
@@ -434,7 +362,7 @@ class Session(QObject):
         from captioner_app.core.speech.render import RenderOptions
 
         track = doc.model.track.copy()
-        options = RenderOptions(voice=self.settings.narration_voice or None, wpm=self.narration_wpm)
+        options = RenderOptions(voice=self.settings.narration_voice or None, wpm=self.narration.wpm)
         self.status.emit(f"Exporting the described video to {path}…")
         return self.renderer.start(doc.video, track, path, options, track_name=doc.title)
 
@@ -604,7 +532,7 @@ class Session(QObject):
         self.pool.stop()  # joins the task thread, so queued autosave writes are done
         self.waveforms.shutdown()
         self.renderer.shutdown()
-        self.narrator.shutdown()
+        self.narration.shutdown()
         keep = self._closed_unsaved  # a closed document's unsaved edits stay for the next start
         for doc in self.documents:
             if doc.dirty:

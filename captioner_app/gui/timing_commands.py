@@ -10,13 +10,11 @@ neighbour). Creates no widgets: ``rows()`` gives the selected rows, the session 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-
-from PySide6.QtCore import QObject
+from collections.abc import Sequence
 
 from captioner_app.core.timecode import format_ms
 from captioner_app.core.tracks.track import Cue
-from captioner_app.gui.session import Session
+from captioner_app.gui.selection import SelectionCommands
 
 MIN_CUE_MS = 1  # an edge never passes the cue's other edge
 
@@ -38,19 +36,7 @@ def bounds(cues: Sequence[Cue], row: int, duration_ms: int | None) -> tuple[int,
     return low, high
 
 
-class TimingCommands(QObject):
-    def __init__(
-        self,
-        session: Session,
-        rows: Callable[[], list[int]],
-        select: Callable[[int], None],
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.rows = rows
-        self.select = select
-
+class TimingCommands(SelectionCommands):
     # -- helpers -------------------------------------------------------------------------------
 
     def _current(self, what: str) -> tuple[int, Cue] | None:
@@ -255,7 +241,7 @@ class TimingCommands(QObject):
 
         options = VoiceOptions(
             self.session.settings.narration_voice or voice_for_language(doc.model.track.language),
-            self.session.narration_wpm,
+            self.session.narration.wpm,
         )
         cues = tuple(sorted(doc.model.cues(), key=lambda c: (c.start_ms, c.end_ms)))
         playback.play_described(Describe(cues, lambda cue: speak(cue.text, options)))

@@ -223,7 +223,7 @@ def test_speak_cue_speaks_with_the_narration_voice_and_says_how_long(
     w.doc.model.add_cue(cue(0, 2000, "A red door opens."))
     w.select_row(0)
     spoken: list[object] = []
-    w.session.cueSpoken.connect(spoken.append)
+    w.session.narration.spoken.connect(spoken.append)
     action(w, "Speak Cue").trigger()
     qtbot.waitUntil(lambda: bool(spoken), timeout=20000)
     result = spoken[0]

@@ -123,7 +123,7 @@ def test_speak_cue_synthesises_off_the_gui_thread(
     window.doc.model.add_cue(Cue(0, 600, "A woman walks slowly across the crowded station hall."))
     window.select_row(0)
     spoken: list[object] = []
-    window.session.cueSpoken.connect(spoken.append)
+    window.session.narration.spoken.connect(spoken.append)
     sound = window.session.playback.sound
     sound.tap = []
     action(window, "Speak Cue").trigger()
@@ -141,7 +141,7 @@ def test_voice_menu_lists_voices_and_keeps_the_choice(make_window, qtbot) -> Non
     from PySide6.QtWidgets import QMenu
 
     window = make_window()
-    narrator = window.session.narrator
+    narrator = window.session.narration.narrator
     qtbot.waitUntil(lambda: narrator.voices is not None, timeout=20000)
     assert any(v.id.startswith("fr") for v in narrator.voices)
     menu = QMenu()
@@ -172,8 +172,8 @@ def test_checks_pane_flags_narration_longer_than_its_cue(
     assert flagged == [0]
     # measured in the analysis process (at its lower priority, beside no GUI thread), not in this one
     assert threads == []
-    language, wpm = window.doc.model.track.language, window.session.narration_wpm
-    narrator = window.session.narrator
+    language, wpm = window.doc.model.track.language, window.session.narration.wpm
+    narrator = window.session.narration.narrator
     qtbot.waitUntil(lambda: narrator.length(window.settings.narration_voice, language, wpm, "Rain falls.") is not None)
     assert 300 < narrator.length(window.settings.narration_voice, language, wpm, "Rain falls.") < 3900
     # an extended cue is exempt (the player pauses for it)
