@@ -83,6 +83,10 @@ def _config(
     text = dict(text)
     text.setdefault("vocab_size", vocab_size or base)
     text.setdefault("additional_vocab_size", len(tokenizer) - base + 2)
+    # the adapter's attention pools the vision encoder's features: its shape is the encoder's, its
+    # output the decoder's width
+    attention = ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim")
+    adapter = {**{key: vision[key] for key in attention}, "text_hidden_size": text["hidden_size"], **adapter}
     return Molmo2Config(
         vision_config=vision,
         adapter_config=adapter,
@@ -118,15 +122,7 @@ def tiny_config(tokenizer: Any) -> Any:
             image_size=[28, 28],
             patch_size=14,
         ),
-        adapter=dict(
-            vision_feature_layer=[-1, -2],
-            hidden_size=32,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            head_dim=16,
-            intermediate_size=64,
-            text_hidden_size=64,
-        ),
+        adapter=dict(vision_feature_layer=[-1, -2], intermediate_size=64),
     )
 
 
@@ -155,15 +151,7 @@ def full_size_config(tokenizer: Any) -> Any:
             image_size=[378, 378],
             patch_size=14,
         ),
-        adapter=dict(
-            vision_feature_layer=[-3, -9],
-            hidden_size=1152,
-            num_attention_heads=16,
-            num_key_value_heads=16,
-            head_dim=72,
-            intermediate_size=9728,
-            text_hidden_size=2560,
-        ),
+        adapter=dict(vision_feature_layer=[-3, -9], intermediate_size=9728),
         vocab_size=151936,
     )
 
