@@ -38,11 +38,7 @@ def atomic_write_file(path: str | os.PathLike[str], write: Callable[[str], None]
     an ``OSError`` becomes one :class:`TrackError` line naming the file and the reason.
     """
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise TrackError(f"{target}: cannot write, the folder {folder} does not exist")
-    if target.is_dir():
-        raise TrackError(f"{target}: cannot write, it is a folder")
+    folder = _writable_place(target, "cannot write")
     remove_stale_temporaries(target)
     tmp = ""
     try:
@@ -67,13 +63,27 @@ def atomic_write_file(path: str | os.PathLike[str], write: Callable[[str], None]
             finally:
                 os.close(dir_fd)
     except OSError as err:
-        reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else (err.strerror or str(err))
-        raise TrackError(f"{target}: cannot write ({reason}); any existing file is unchanged") from None
+        raise TrackError(f"{target}: cannot write ({_reason(err)}); any existing file is unchanged") from None
     finally:
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     return target
+
+
+def _writable_place(target: Path, cannot: str) -> Path:
+    """The folder ``target`` is written in; :class:`TrackError` (``"TARGET: CANNOT, why"``) when that
+    folder is missing or ``target`` is a folder."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise TrackError(f"{target}: {cannot}, the folder {folder} does not exist")
+    if target.is_dir():
+        raise TrackError(f"{target}: {cannot}, it is a folder")
+    return folder
+
+
+def _reason(err: OSError) -> str:
+    return "the disk is full" if disk_full(err) else (err.strerror or str(err))
 
 
 STALE_AFTER_S = 600.0  # a temporary whose writer cannot be identified is stale once this old
@@ -135,16 +145,11 @@ def check_writable(path: str | os.PathLike[str], what: str = "the output") -> No
     """Raise :class:`TrackError` now, before any work, when ``path`` could not be written later:
     its folder is missing or not writable (a test file is made and removed), or it is a folder."""
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise TrackError(f"{target}: cannot write {what}, the folder {folder} does not exist")
-    if target.is_dir():
-        raise TrackError(f"{target}: cannot write {what}, it is a folder")
+    folder = _writable_place(target, f"cannot write {what}")
     try:
         fd, probe = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=folder)
     except OSError as err:
-        reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else (err.strerror or str(err))
-        raise TrackError(f"{target}: cannot write {what} there ({reason}); nothing was started") from None
+        raise TrackError(f"{target}: cannot write {what} there ({_reason(err)}); nothing was started") from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
