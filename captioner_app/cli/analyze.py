@@ -27,20 +27,17 @@ def non_negative_float(text: str) -> float:
 
 
 def add_gap_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--min-gap",
-        type=non_negative_float,
-        default=DEFAULT_MIN_GAP_MS / 1000,
-        metavar="S",
-        help=f"shortest pause worth describing into, seconds (default {DEFAULT_MIN_GAP_MS / 1000:g})",
-    )
-    p.add_argument(
-        "--pad",
-        type=non_negative_float,
-        default=DEFAULT_PAD_MS / 1000,
-        metavar="S",
-        help=f"distance kept from speech on each side, seconds (default {DEFAULT_PAD_MS / 1000:g})",
-    )
+    for flag, default_ms, what in (
+        ("--min-gap", DEFAULT_MIN_GAP_MS, "shortest pause worth describing into"),
+        ("--pad", DEFAULT_PAD_MS, "distance kept from speech on each side"),
+    ):
+        p.add_argument(
+            flag,
+            type=non_negative_float,
+            default=default_ms / 1000,
+            metavar="S",
+            help=f"{what}, seconds (default {default_ms / 1000:g})",
+        )
 
 
 def register(subparsers: Any) -> None:
