@@ -3,12 +3,10 @@ after kill -9 or SIGTERM, and unwritable destinations found before the work."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -21,6 +19,7 @@ from captioner_app.cli.main import main
 from captioner_app.core.errors import TrackError, VideoError
 from captioner_app.core.fileio import atomic_write_bytes, check_writable, remove_stale_temporaries
 from captioner_app.core.tracks import formats
+from captioner_app.testing.loopback import dripping, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -222,33 +221,10 @@ def test_kill_9_while_writing_leaves_nothing_after_the_next_write(tmp_path: Path
     assert remove_stale_temporaries(target) == []
 
 
-class _Drip(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Length", "10000000")
-        self.end_headers()
-        for _ in range(600):
-            try:
-                self.wfile.write(b"z" * 1000)
-                self.wfile.flush()
-            except OSError:
-                return
-            time.sleep(0.1)
-
-
 @pytest.fixture
 def drip() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/clip.mp4"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with serve(dripping(10_000_000, b"z" * 1000, 600, 0.1)) as url:
+        yield f"{url}/clip.mp4"
 
 
 def test_sigterm_during_a_download_removes_it_like_ctrl_c(drip: str, tmp_path: Path) -> None:

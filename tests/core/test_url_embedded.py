@@ -6,10 +6,8 @@ are replaced by a tripwire, so a refusal that comes too late fails the test inst
 
 from __future__ import annotations
 
-import http.server
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 
 from captioner_app.core.media import urls
 from captioner_app.core.media.urls import UrlError, check_address, fetch_url
+from captioner_app.testing.loopback import QuietHandler, serve
 
 PRIVATE_V4 = [
     ipaddress.ip_network(n)
@@ -179,11 +178,8 @@ def test_public_addresses_inside_ipv6_forms_still_pass() -> None:
     assert urls._public("2606:4700:4700::1111")
 
 
-class _Redirect(http.server.BaseHTTPRequestHandler):
+class _Redirect(QuietHandler):
     target = ""
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:  # noqa: N802
         self.send_response(302)
@@ -194,14 +190,8 @@ class _Redirect(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def redirector() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with serve(_Redirect) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +10,11 @@ import pytest
 
 from captioner_app.core.media import urls
 from captioner_app.core.media.urls import UrlError, check_address, fetch_url, fetch_video, is_url
+from captioner_app.testing.loopback import QuietHandler, drip, serve
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     video = b""
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def _send(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -56,16 +52,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(1.5)
             self._send(b"late")
         elif path == "/drip":
-            self.send_response(200)
-            self.send_header("Content-Length", "100")
-            self.end_headers()
-            for _ in range(100):
-                try:
-                    self.wfile.write(b"z")
-                    self.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.05)
+            drip(self, 100, b"z", 100, 0.05)
         elif path == "/text":
             self._send(b"this is not a video at all\n" * 20)
         elif path == "/short":
@@ -77,23 +64,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(b"nope", 404)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # clients that gave up (timeouts, caps) break the pipe on purpose
-
-
 @pytest.fixture(scope="module")
 def server(video_short: Path) -> Iterator[str]:
     _Handler.video = video_short.read_bytes()
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with serve(_Handler, quiet_errors=True) as url:  # clients that give up (timeouts, caps) break the pipe
+        yield url
 
 
 def test_is_url() -> None:

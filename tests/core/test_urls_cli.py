@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from captioner_app.cli.main import main
-
-
-class _Files(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
+from captioner_app.testing.loopback import files, serve
 
 
 @pytest.fixture
@@ -25,17 +19,8 @@ def served(tmp_path: Path, video_short: Path) -> Iterator[str]:
     shutil.copy(video_short, folder / "clip.mp4")
     (folder / "notes.txt").write_text("not a video\n" * 50)
 
-    def handler(*args: object) -> _Files:
-        return _Files(*args, directory=str(folder))  # type: ignore[arg-type]
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with serve(files(folder)) as url:
+        yield url
 
 
 def model_args(tiny_model_dir: Path) -> list[str]:

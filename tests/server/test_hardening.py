@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import http.server
 import os
 import stat
 import threading
@@ -23,6 +22,7 @@ from captioner_app.core.errors import UsageError
 from captioner_app.core.media.urls import UrlError, fetch_url
 from captioner_app.server.config import MODEL_PATH
 from captioner_app.server.service import CaptionServer
+from captioner_app.testing.loopback import dripping, serve
 from tests.server.test_api import assert_error, auth, submit, upload
 
 Start = Callable[..., CaptionServer]
@@ -345,33 +345,10 @@ def test_an_upload_a_queued_job_needs_is_kept(tmp_path: Path) -> None:
 # item 2: the worker pool
 
 
-class _Drip(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Length", "100000")
-        self.end_headers()
-        for _ in range(100000):
-            try:
-                self.wfile.write(b"z")
-                self.wfile.flush()
-            except OSError:
-                return
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def drip_server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v.mp4"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with serve(dripping(100_000, b"z", 100_000, 0.05)) as url:
+        yield f"{url}/v.mp4"
 
 
 def test_a_drip_fed_download_is_dropped_by_the_minimum_rate(drip_server: str, tmp_path: Path) -> None:
