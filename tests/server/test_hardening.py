@@ -22,8 +22,8 @@ from captioner_app.core.errors import UsageError
 from captioner_app.core.media.urls import UrlError, fetch_url
 from captioner_app.server.config import MODEL_PATH
 from captioner_app.server.service import CaptionServer
+from captioner_app.testing.api_client import assert_error, auth, submit, upload
 from captioner_app.testing.loopback import dripping, serve
-from tests.server.test_api import assert_error, auth, submit, upload
 
 Start = Callable[..., CaptionServer]
 

@@ -5,64 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from captioner_app.core.model.engine import ClipRequest, EngineOptions
 from captioner_app.core.model.process import ProcessEngine
 from captioner_app.core.model.prompts import PromptSpec
-from captioner_app.server.config import MODEL_PATH, ServerConfig
+from captioner_app.server.config import ServerConfig
 from captioner_app.server.service import CaptionServer
+from captioner_app.testing.api_client import submit, upload, wait
+from captioner_app.testing.loopback import free_port
 
 TOKEN = "model-process-token-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def auth(server: CaptionServer) -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.config.token}"}
-
-
-def upload(server: CaptionServer, path: Path) -> str:
-    ticket = requests.post(
-        f"{server.url}/api/v3/media/uploads",
-        headers=auth(server),
-        timeout=10,
-        json={"filename": path.name, "size": path.stat().st_size},
-    ).json()["data"]
-    requests.put(
-        ticket["upload"]["url"], data=path.read_bytes(), headers=ticket["upload"]["headers"], timeout=30
-    ).raise_for_status()
-    return str(ticket["download_url"])
-
-
-def submit(server: CaptionServer, body: dict[str, Any]) -> requests.Response:
-    return requests.post(f"{server.url}/api/v3/{MODEL_PATH}", json=body, headers=auth(server), timeout=60)
-
-
-def wait(server: CaptionServer, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        data = requests.get(
-            f"{server.url}/api/v3/predictions/{job_id}/result", headers=auth(server), timeout=10
-        ).json()["data"]
-        if data["status"] in ("completed", "failed"):
-            return dict(data)
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
 
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the model process is killed with SIGKILL")
