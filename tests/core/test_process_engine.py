@@ -25,26 +25,9 @@ from captioner_app.core.model.process import (
 from captioner_app.core.model.prompts import PromptSpec, window_prompt
 from captioner_app.core.model.spawn import describe_exit
 from captioner_app.core.pipeline import CaptionOptions, caption_windows
+from captioner_app.testing.processes import gone
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals used to kill the child are POSIX")
-
-
-def _gone(pid: int, timeout_s: float = 10.0) -> bool:
-    """True once no process ``pid`` exists (reaped) or it is a zombie nobody will reap."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().split(") ", 1)[1].startswith("Z"):
-                    return True
-        except OSError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +36,7 @@ def engine(tiny_model_dir: Path):
     yield eng
     pid = eng.pid
     eng.close()
-    assert pid is None or _gone(pid), "the model process outlived close()"
+    assert pid is None or gone(pid), "the model process outlived close()"
     assert not multiprocessing.active_children(), "a child process was left running"
 
 
@@ -74,6 +57,32 @@ def long_clip(clips: list[ClipRequest]) -> ClipRequest:
         clips[0].video_duration_ms,
         min_new_tokens=4000,
     )
+
+
+def caption_in_thread(
+    engine: ProcessEngine, clip: ClipRequest
+) -> tuple[threading.Thread, threading.Event, list[BaseException | list[str]]]:
+    """Caption ``clip`` in a started thread: (the thread, its cancel event, what the call returned or raised)."""
+    cancel = threading.Event()
+    outcome: list[BaseException | list[str]] = []
+
+    def run() -> None:
+        try:
+            outcome.append(engine.caption([clip], cancel))
+        except BaseException as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, cancel, outcome
+
+
+def cancel_and_join(thread: threading.Thread, cancel: threading.Event) -> float:
+    """Set ``cancel`` and wait (5 s at most) for ``thread`` to end: the seconds that took."""
+    cancel.set()
+    t0 = time.monotonic()
+    thread.join(5)
+    return time.monotonic() - t0
 
 
 def test_captions_match_the_in_process_engine(engine: ProcessEngine, tiny_engine, clips):
@@ -102,24 +111,11 @@ def test_analysis_runs_in_the_child(engine: ProcessEngine, video_30s: Path):
 
 
 def test_cancel_mid_generate_returns_within_half_a_second(engine: ProcessEngine, clips):
-    cancel = threading.Event()
-    outcome: list[BaseException | list[str]] = []
     starts = engine.starts
-
-    def run() -> None:
-        try:
-            outcome.append(engine.caption([long_clip(clips)], cancel))
-        except BaseException as err:
-            outcome.append(err)
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    thread, cancel, outcome = caption_in_thread(engine, long_clip(clips))
     time.sleep(3.0)  # the processor has run; generate is writing its 4000 tokens
     assert not outcome, "the forced-length generate ended too soon to test cancelling it"
-    cancel.set()
-    t0 = time.monotonic()
-    thread.join(5)
-    took = time.monotonic() - t0
+    took = cancel_and_join(thread, cancel)
     assert isinstance(outcome[0], CancelledError)
     assert took <= 0.5, f"cancel took {took:.2f} s"
     assert engine.starts == starts, "the StoppingCriteria should have stopped generate (no restart needed)"
@@ -127,29 +123,16 @@ def test_cancel_mid_generate_returns_within_half_a_second(engine: ProcessEngine,
 
 
 def test_cancel_of_an_unresponsive_child_kills_and_restarts_it(engine: ProcessEngine, clips):
-    cancel = threading.Event()
-    outcome: list[BaseException | list[str]] = []
     starts = engine.starts
-
-    def run() -> None:
-        try:
-            outcome.append(engine.caption([long_clip(clips)], cancel))
-        except BaseException as err:
-            outcome.append(err)
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    thread, cancel, outcome = caption_in_thread(engine, long_clip(clips))
     time.sleep(1.5)
     pid = engine.pid
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)  # frozen: it cannot read the cancel (as in a long native call)
-    cancel.set()
-    t0 = time.monotonic()
-    thread.join(5)
-    took = time.monotonic() - t0
+    took = cancel_and_join(thread, cancel)
     assert isinstance(outcome[0], CancelledError)
     assert took <= CANCEL_GRACE_S + 0.2 <= 0.5, f"cancel took {took:.2f} s"
-    assert _gone(pid)
+    assert gone(pid)
     deadline = time.monotonic() + 10
     while engine.starts == starts and time.monotonic() < deadline:  # a new child comes up in the background
         time.sleep(0.05)
@@ -178,7 +161,7 @@ def test_killed_child_gives_one_line_error_keeps_cues_and_restarts(engine: Proce
     assert message == "the model process was killed (by the system's out-of-memory killer or by another program)"
     assert len(received) == 4 and all(received)  # what came back before the crash is kept
     assert engine.last_death == message
-    assert _gone(pid)
+    assert gone(pid)
     # the next run starts a new child, loads the model again, and works
     again = [
         r.cue.text
@@ -226,7 +209,7 @@ def test_close_leaves_no_child():
     pid = analyzer.pid
     assert pid is not None
     analyzer.close()
-    assert _gone(pid, 5), "the analysis process was left running after close()"
+    assert gone(pid, 5), "the analysis process was left running after close()"
     assert pid not in {p.pid for p in multiprocessing.active_children()}
     assert analyzer.pid is None
 
@@ -266,7 +249,7 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path):
         child_pid = int(parent.stdout.readline())  # type: ignore[union-attr]
         parent.kill()
         parent.wait(10)
-        assert _gone(child_pid, 10), "the child outlived its killed parent (an orphan)"
+        assert gone(child_pid, 10), "the child outlived its killed parent (an orphan)"
     finally:
         parent.kill()
         parent.wait(10)

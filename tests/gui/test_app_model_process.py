@@ -16,25 +16,9 @@ from pathlib import Path
 import pytest
 
 from captioner_app.core.timing.windows import Window
+from captioner_app.testing.processes import gone
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the model process is killed with SIGKILL")
-
-
-def _gone(pid: int, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().split(") ", 1)[1].startswith("Z"):
-                    return True
-        except OSError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def long_run(w, count: int = 6, tokens: int = 4000) -> None:
@@ -70,7 +54,7 @@ def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_
     assert "Restart Model" in message and "\n" not in message
     assert w.doc.model.track[0].text == "A hand-written description."
     assert w.doc.model.track[0].start_ms == first.start_ms
-    assert _gone(pid)
+    assert gone(pid)
 
     # restart from the menu, then caption the rest: the run works
     action = next(a for a in w.all_actions if a.text().replace("&", "") == "Restart Model")
@@ -116,7 +100,7 @@ def test_quitting_leaves_no_child_process(qtbot, make_window, small_video: Path,
     pids = [p for p in (w.pool.model.process.pid, w.pool.analysis.process.pid) if p is not None]
     assert pids and all(p in {c.pid for c in multiprocessing.active_children()} for p in pids)
     w.shutdown()
-    left = [p for p in pids if not _gone(p, 10)]
+    left = [p for p in pids if not gone(p, 10)]
     assert not left, f"child processes left after quitting: {left}"
     assert not set(pids) & {c.pid for c in multiprocessing.active_children()}
 
