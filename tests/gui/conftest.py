@@ -144,3 +144,37 @@ def wait_opened(qtbot) -> Callable[..., None]:
         qtbot.waitUntil(lambda: window.last_frame is not None, timeout=timeout)
 
     return wait
+
+
+@pytest.fixture
+def ready_window(qtbot, make_window, small_video: Path, wait_opened) -> Callable[..., object]:
+    """``ready_window(cues=None)``: a window (no automatic analysis) with ``small_video`` open, ``cues``
+    (when given) in place of its track, active, its cue table focused: where keyboard tests start."""
+
+    def ready(cues: list[object] | None = None) -> object:
+        w = make_window(auto_analyze=False)
+        w.open_paths([str(small_video)])
+        wait_opened(w)
+        if cues is not None:
+            w.doc.model.replace_all(cues, "test cues")
+        w.activateWindow()
+        qtbot.waitUntil(lambda: w.isActiveWindow())
+        w.table.setFocus()
+        qtbot.waitUntil(w.table.hasFocus)
+        return w
+
+    return ready
+
+
+@pytest.fixture
+def press_button(qtbot) -> Callable[[object], None]:
+    """``press_button(button)``: a button pressed from the keyboard, focused then Space (its Alt+letter is
+    the platform's: the offscreen one has none)."""
+    from PySide6.QtCore import Qt
+
+    def press(button) -> None:
+        button.setFocus()
+        qtbot.waitUntil(button.hasFocus)
+        qtbot.keyClick(button, Qt.Key.Key_Space)
+
+    return press

@@ -3,8 +3,6 @@ the selection and the playhead follow the matches, Replace All is one undo step,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 
 from captioner_app.core.tracks.track import Cue
@@ -14,24 +12,12 @@ Mod = Qt.KeyboardModifier
 CUES = [Cue(500, 1500, "The cats sit."), Cue(2000, 3000, "A dog barks."), Cue(3500, 4500, "The cat and the Cat.")]
 
 
-def _ready(qtbot, make_window, video: Path, wait_opened):
-    w = make_window(auto_analyze=False)
-    w.open_paths([str(video)])
-    wait_opened(w)
-    w.doc.model.replace_all(CUES, "test cues")
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.isActiveWindow())
-    w.table.setFocus()
-    qtbot.waitUntil(w.table.hasFocus)
-    return w
-
-
 def _texts(w):
     return [c.text for c in w.doc.model.track]
 
 
-def test_find_next_and_previous_move_the_selection_and_the_playhead(qtbot, make_window, small_video, wait_opened):
-    w = _ready(qtbot, make_window, small_video, wait_opened)
+def test_find_next_and_previous_move_the_selection_and_the_playhead(qtbot, ready_window):
+    w = ready_window(CUES)
     qtbot.keyClick(w.table, Key.Key_F, Mod.ControlModifier)
     qtbot.waitUntil(w.find_edit.hasFocus)
     qtbot.keyClicks(w.find_edit, "cat")
@@ -69,8 +55,8 @@ def test_find_next_and_previous_move_the_selection_and_the_playhead(qtbot, make_
     assert w.selected_rows() == [2]  # nothing found: the selection stays
 
 
-def test_replace_all_is_one_undo_step_and_replace_goes_match_by_match(qtbot, make_window, small_video, wait_opened):
-    w = _ready(qtbot, make_window, small_video, wait_opened)
+def test_replace_all_is_one_undo_step_and_replace_goes_match_by_match(qtbot, ready_window):
+    w = ready_window(CUES)
     stack = w.doc.model.undo_stack
     before = list(w.doc.model.track.cues)
     qtbot.keyClick(w.table, Key.Key_F, Mod.ControlModifier)

@@ -4,7 +4,6 @@ a key another command has is refused with that command's name, and a bad shortcu
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 
@@ -12,25 +11,8 @@ Key = Qt.Key
 Mod = Qt.KeyboardModifier
 
 
-def _ready(qtbot, make_window, video: Path, wait_opened):
-    w = make_window(auto_analyze=False)
-    w.open_paths([str(video)])
-    wait_opened(w)
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.isActiveWindow())
-    w.table.setFocus()
-    qtbot.waitUntil(w.table.hasFocus)
-    return w
-
-
-def press(qtbot, button) -> None:
-    button.setFocus()
-    qtbot.waitUntil(button.hasFocus)
-    qtbot.keyClick(button, Key.Key_Space)
-
-
-def test_a_key_changed_in_the_dialog_triggers_the_command(qtbot, make_window, small_video, wait_opened, data_dir):
-    w = _ready(qtbot, make_window, small_video, wait_opened)
+def test_a_key_changed_in_the_dialog_triggers_the_command(qtbot, ready_window, make_window, data_dir, press_button):
+    w = ready_window()
     qtbot.keyClick(w.table, Key.Key_F1)
     dialog = w.shortcuts_dialog
     qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible())
@@ -49,7 +31,7 @@ def test_a_key_changed_in_the_dialog_triggers_the_command(qtbot, make_window, sm
     assert dialog.message.text() == "Ctrl+Alt+J is now the key of “Add Cue at Playhead” (Edit menu)"
     row = dialog.commands.index("edit.add_cue")
     assert dialog.table.item(row, 1).text() == "Ctrl+Alt+J"
-    press(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Save))
+    press_button(dialog.buttons.button(dialog.buttons.StandardButton.Save))
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert json.loads((data_dir / "shortcuts.json").read_text()) == {"edit.add_cue": ["Ctrl+Alt+J"]}
     assert w.actions_by_id["edit.add_cue"].shortcut().toString() == "Ctrl+Alt+J"
@@ -79,7 +61,7 @@ def test_a_key_changed_in_the_dialog_triggers_the_command(qtbot, make_window, sm
     w2 = make_window(auto_analyze=False)
     assert w2.actions_by_id["edit.add_cue"].shortcut().toString() == "Ctrl+Alt+J"
     w2.show_shortcuts()
-    press(qtbot, w2.shortcuts_dialog.reset_all_button)
+    press_button(w2.shortcuts_dialog.reset_all_button)
     assert w2.shortcuts_dialog.keymap.overrides == {}
     w2.shortcuts_dialog.accept()
     assert w2.actions_by_id["edit.add_cue"].shortcut().toString() == "Ctrl+N"

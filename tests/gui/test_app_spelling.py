@@ -3,8 +3,6 @@ suggestions (Shift+F10), and Edit > Spell Check (Ctrl+F7) goes word by word with
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat
 from PySide6.QtWidgets import QApplication
@@ -14,25 +12,6 @@ from captioner_app.gui.widgets.spell_edit import CueTextEdit
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
-
-
-def _ready(qtbot, make_window, video: Path, wait_opened, cues):
-    w = make_window(auto_analyze=False)
-    w.open_paths([str(video)])
-    wait_opened(w)
-    w.doc.model.replace_all(cues, "test cues")
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.isActiveWindow())
-    w.table.setFocus()
-    qtbot.waitUntil(w.table.hasFocus)
-    return w
-
-
-def press(qtbot, button) -> None:
-    """A button pressed from the keyboard (its Alt+letter is the platform's: the offscreen one has none)."""
-    button.setFocus()
-    qtbot.waitUntil(button.hasFocus)
-    qtbot.keyClick(button, Key.Key_Space)
 
 
 def _underlined(editor: CueTextEdit) -> list[str]:
@@ -45,8 +24,8 @@ def _underlined(editor: CueTextEdit) -> list[str]:
     ]
 
 
-def test_the_cue_editor_underlines_unknown_words_and_offers_suggestions(qtbot, make_window, small_video, wait_opened):
-    w = _ready(qtbot, make_window, small_video, wait_opened, [Cue(500, 2500, "A man walks teh dog")])
+def test_the_cue_editor_underlines_unknown_words_and_offers_suggestions(qtbot, ready_window):
+    w = ready_window([Cue(500, 2500, "A man walks teh dog")])
     stack = w.doc.model.undo_stack
     count = stack.count()
     w.select_row(0)
@@ -84,9 +63,9 @@ def test_the_cue_editor_underlines_unknown_words_and_offers_suggestions(qtbot, m
     assert stack.count() == count + 1
 
 
-def test_spell_check_goes_word_by_word_and_change_all_is_one_undo(qtbot, make_window, small_video, wait_opened):
+def test_spell_check_goes_word_by_word_and_change_all_is_one_undo(qtbot, ready_window, press_button):
     cues = [Cue(500, 1500, "Teh door opens."), Cue(2000, 3000, "A dog sits."), Cue(3500, 4500, "He shuts teh doorr.")]
-    w = _ready(qtbot, make_window, small_video, wait_opened, cues)
+    w = ready_window(cues)
     stack = w.doc.model.undo_stack
     count = stack.count()
     w.select_row(0)
@@ -96,11 +75,11 @@ def test_spell_check_goes_word_by_word_and_change_all_is_one_undo(qtbot, make_wi
     assert dialog.word_label.text() == "Teh" and dialog.change_edit.text() == "The"
     assert w.statusBar().currentMessage().startswith("Unknown word “Teh” in cue 1:")
     qtbot.waitUntil(dialog.change_edit.hasFocus)
-    press(qtbot, dialog.buttons["change_all"])
+    press_button(dialog.buttons["change_all"])
     assert [c.text for c in w.doc.model.track] == ["The door opens.", "A dog sits.", "He shuts the doorr."]
     assert stack.count() == count + 1
     assert dialog.word_label.text() == "doorr" and w.selected_rows() == [2] and w.position == 3500
-    press(qtbot, dialog.buttons["skip"])  # nothing left after it
+    press_button(dialog.buttons["skip"])  # nothing left after it
     assert dialog.current is None and w.statusBar().currentMessage() == "Spell check done: no more unknown words"
     assert not dialog.buttons["change"].isEnabled()
     dialog.reject()

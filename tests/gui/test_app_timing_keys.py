@@ -4,8 +4,6 @@ timeline's lanes for overlapping cues and the time shown beside a dragged edge."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QPoint, Qt
 
 from captioner_app.core.analysis.analyze import Analysis
@@ -16,26 +14,12 @@ Key = Qt.Key
 Mod = Qt.KeyboardModifier
 
 
-def _ready(qtbot, make_window, video: Path, wait_opened, cues):
-    w = make_window(auto_analyze=False)
-    w.open_paths([str(video)])
-    wait_opened(w)
-    w.doc.model.replace_all(cues, "test cues")
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.isActiveWindow())
-    w.table.setFocus()
-    qtbot.waitUntil(w.table.hasFocus)
-    return w
-
-
 def _times(w):
     return [(c.start_ms, c.end_ms) for c in w.doc.model.track]
 
 
-def test_set_nudge_and_move_keys_stop_at_the_neighbour_and_are_one_undo_step_each(
-    qtbot, make_window, small_video: Path, wait_opened
-):
-    w = _ready(qtbot, make_window, small_video, wait_opened, [Cue(1000, 2000, "A"), Cue(2500, 4000, "B")])
+def test_set_nudge_and_move_keys_stop_at_the_neighbour_and_are_one_undo_step_each(qtbot, ready_window):
+    w = ready_window([Cue(1000, 2000, "A"), Cue(2500, 4000, "B")])
     stack = w.doc.model.undo_stack
     w.select_row(1)
 
@@ -89,10 +73,8 @@ def test_set_nudge_and_move_keys_stop_at_the_neighbour_and_are_one_undo_step_eac
     assert _times(w)[1][1] <= w.doc.info.duration_ms
 
 
-def test_previous_next_cue_gap_and_shot_move_the_playhead(qtbot, make_window, small_video: Path, wait_opened):
-    w = _ready(
-        qtbot, make_window, small_video, wait_opened, [Cue(500, 1000, "A"), Cue(2000, 2500, "B"), Cue(4000, 4500, "C")]
-    )
+def test_previous_next_cue_gap_and_shot_move_the_playhead(qtbot, ready_window):
+    w = ready_window([Cue(500, 1000, "A"), Cue(2000, 2500, "B"), Cue(4000, 4500, "C")])
     w.seek(0)
 
     def key(k, mods=Mod.AltModifier):
@@ -125,8 +107,8 @@ def test_previous_next_cue_gap_and_shot_move_the_playhead(qtbot, make_window, sm
     assert w.position == 3000  # no shot change before
 
 
-def test_play_current_cue_plays_it_with_a_second_either_side(qtbot, make_window, small_video: Path, wait_opened):
-    w = _ready(qtbot, make_window, small_video, wait_opened, [Cue(1500, 1900, "A"), Cue(3000, 3500, "B")])
+def test_play_current_cue_plays_it_with_a_second_either_side(qtbot, ready_window):
+    w = ready_window([Cue(1500, 1900, "A"), Cue(3000, 3500, "B")])
     w.select_row(0)
     w.seek(5000)
     qtbot.keyClick(w.table, Key.Key_P, Mod.ControlModifier | Mod.ShiftModifier)
@@ -135,12 +117,8 @@ def test_play_current_cue_plays_it_with_a_second_either_side(qtbot, make_window,
     assert abs(w.position - 2900) <= 5
 
 
-def test_overlapping_cues_get_lanes_and_a_dragged_edge_shows_its_time(
-    qtbot, make_window, small_video: Path, wait_opened
-):
-    w = _ready(
-        qtbot, make_window, small_video, wait_opened, [Cue(1000, 3000, "A"), Cue(2000, 4000, "B"), Cue(4500, 5000, "C")]
-    )
+def test_overlapping_cues_get_lanes_and_a_dragged_edge_shows_its_time(qtbot, ready_window):
+    w = ready_window([Cue(1000, 3000, "A"), Cue(2000, 4000, "B"), Cue(4500, 5000, "C")])
     tl = w.timeline
     tl.resize(600, 120)
     a, b, c = (tl.cue_rect(cue, row) for row, cue in enumerate(tl.cues))
