@@ -90,6 +90,16 @@ def test_partial_envelopes_are_drawn_as_they_arrive(
     assert seen[-1][1] == pytest.approx(0.5, abs=0.06)
 
 
+def _opened(make_window, wait_opened, video: Path, *cues):
+    """A window (no automatic analysis) with ``video`` open and ``cues`` added."""
+    window = make_window(auto_analyze=False)
+    window.session.open_paths([str(video)])
+    wait_opened(window)
+    for cue in cues:
+        window.doc.model.add_cue(cue)
+    return window
+
+
 def action(w, text: str):
     return next(a for a in w.all_actions if a.text().replace("&", "") == text)
 
@@ -117,10 +127,9 @@ def test_speak_cue_synthesises_off_the_gui_thread(
     from captioner_app.core.tracks.track import Cue
 
     threads = _spy_threads(monkeypatch)
-    window = make_window(auto_analyze=False)
-    window.session.open_paths([str(tone_video)])
-    wait_opened(window)
-    window.doc.model.add_cue(Cue(0, 600, "A woman walks slowly across the crowded station hall."))
+    window = _opened(
+        make_window, wait_opened, tone_video, Cue(0, 600, "A woman walks slowly across the crowded station hall.")
+    )
     window.select_row(0)
     spoken: list[object] = []
     window.session.narration.spoken.connect(spoken.append)
@@ -162,11 +171,13 @@ def test_checks_pane_flags_narration_longer_than_its_cue(
     from captioner_app.core.tracks.track import Cue
 
     threads = _spy_threads(monkeypatch)
-    window = make_window(auto_analyze=False)
-    window.session.open_paths([str(tone_video)])
-    wait_opened(window)
-    window.doc.model.add_cue(Cue(0, 700, "A tall man in a grey coat hurries along the wet platform."))
-    window.doc.model.add_cue(Cue(1500, 3900, "Rain falls."))
+    window = _opened(
+        make_window,
+        wait_opened,
+        tone_video,
+        Cue(0, 700, "A tall man in a grey coat hurries along the wet platform."),
+        Cue(1500, 3900, "Rain falls."),
+    )
     qtbot.waitUntil(lambda: any(f.rule == "narration-too-long" for f in window.checks.findings), timeout=20000)
     flagged = [f.cue_index for f in window.checks.findings if f.rule == "narration-too-long"]
     assert flagged == [0]
@@ -208,10 +219,7 @@ def test_export_described_video(
 
     from captioner_app.core.tracks.track import Cue
 
-    window = make_window(auto_analyze=False)
-    window.session.open_paths([str(talking_video)])
-    wait_opened(window)
-    window.doc.model.add_cue(Cue(2000, 4500, "A door opens."))
+    window = _opened(make_window, wait_opened, talking_video, Cue(2000, 4500, "A door opens."))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "described.mp4"
@@ -233,10 +241,7 @@ def test_export_cancelled_or_failing_writes_nothing(
 ) -> None:
     from captioner_app.core.tracks.track import Cue
 
-    window = make_window(auto_analyze=False)
-    window.session.open_paths([str(talking_video)])
-    wait_opened(window)
-    window.doc.model.add_cue(Cue(2000, 4500, "A door opens."))
+    window = _opened(make_window, wait_opened, talking_video, Cue(2000, 4500, "A door opens."))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "cancelled.mkv"
