@@ -20,7 +20,8 @@ from captioner_app.core.speech.player import (
 )
 from captioner_app.core.speech.voice import Narration
 from captioner_app.core.tracks.track import Cue
-from captioner_app.testing.media import make_video, tone
+from captioner_app.testing.media import tone
+from captioner_app.testing.sound_probe import band, make_beep_video, peak_freq
 
 SR = 48000
 
@@ -28,10 +29,7 @@ SR = 48000
 @pytest.fixture(scope="module")
 def beep_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 s: a 1 kHz tone from 3.0 to 3.5 s, a quiet 300 Hz bed everywhere else."""
-    rate = 16000
-    audio = 0.1 * np.sin(2 * np.pi * 300 * np.arange(8 * rate) / rate).astype(np.float32)
-    audio[3 * rate : int(3.5 * rate)] = tone(0.5, rate, 1000.0) / 0.3 * 0.6
-    return make_video(tmp_path_factory.mktemp("player") / "beep.mp4", 8.0, audio=audio, sample_rate=rate)
+    return make_beep_video(tmp_path_factory.mktemp("player") / "beep.mp4", 8.0)
 
 
 def _play(player: Player) -> tuple[np.ndarray, list[Block]]:
@@ -41,23 +39,9 @@ def _play(player: Player) -> tuple[np.ndarray, list[Block]]:
     return np.concatenate([b.samples for b in blocks]), blocks
 
 
-def _band(x: np.ndarray, freq: float, width: float = 60.0) -> np.ndarray:
-    """The level of ``freq`` over 10 ms steps (a sliding single-frequency correlation)."""
-    n = 480
-    frames = len(x) // n
-    t = np.arange(n) / SR
-    ref = np.exp(-2j * np.pi * freq * t)
-    return np.array([abs(np.dot(x[i * n : (i + 1) * n], ref)) * 2 / n for i in range(frames)])
-
-
 def _onset(x: np.ndarray, freq: float = 1000.0) -> float:
-    level = _band(x, freq)
+    level = band(x, freq)
     return float(np.argmax(level > level.max() / 2)) * 0.01
-
-
-def _peak_freq(x: np.ndarray) -> float:
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    return float(np.fft.rfftfreq(len(x), 1 / SR)[np.argmax(spectrum)])
 
 
 def test_reader_reads_by_position_and_seeks(beep_video: Path) -> None:
@@ -66,9 +50,9 @@ def test_reader_reads_by_position_and_seeks(beep_video: Path) -> None:
         early = reader.read(int(1.0 * SR), SR // 10)  # backwards: another seek
         on = reader.read(int(1.1 * SR), SR // 10)  # continues the decode
         assert reader.seeks == 2
-    assert abs(_peak_freq(late) - 1000) < 15 and np.max(np.abs(late)) > 0.5
-    assert abs(_peak_freq(early) - 300) < 15 and np.max(np.abs(early)) < 0.15
-    assert abs(_peak_freq(on) - 300) < 15
+    assert abs(peak_freq(late) - 1000) < 15 and np.max(np.abs(late)) > 0.5
+    assert abs(peak_freq(early) - 300) < 15 and np.max(np.abs(early)) < 0.15
+    assert abs(peak_freq(on) - 300) < 15
 
 
 def test_playback_from_a_time_puts_the_tone_at_the_right_sample(beep_video: Path) -> None:
@@ -91,7 +75,7 @@ def test_rate_changes_the_duration_and_keeps_the_pitch(beep_video: Path, rate: f
     assert abs(_onset(out) - 1.0 / rate) <= 0.04  # frames move up to 10 ms (input time) to line up
     start = int((1.0 / rate + 0.1) * SR)
     tone_part = out[start : start + int(0.2 * SR / rate)]
-    assert abs(_peak_freq(tone_part) - 1000) < 15  # not 2 kHz or 500 Hz: the pitch is kept
+    assert abs(peak_freq(tone_part) - 1000) < 15  # not 2 kHz or 500 Hz: the pitch is kept
     assert np.sqrt(np.mean(tone_part**2)) > 0.6 / np.sqrt(2) * 0.8
     timeline = Timeline()
     for block in blocks:
@@ -117,7 +101,7 @@ def test_loop_wraps_back_to_the_range_start(beep_video: Path) -> None:
             assert block is not None
             blocks.append(block)
     out = np.concatenate([b.samples for b in blocks])[: 2 * SR]
-    level = _band(out, 1000.0)
+    level = band(out, 1000.0)
     onsets = [i * 0.01 for i in range(1, len(level)) if level[i] > 0.3 > level[i - 1]]
     assert onsets[:4] == pytest.approx([0.2, 0.7, 1.2, 1.7], abs=0.02)  # every 500 ms
     timeline = Timeline()
@@ -132,8 +116,8 @@ def test_burst_is_100_ms_of_the_audio_at_the_playhead(beep_video: Path) -> None:
         bed, _ = _play(Player(reader.read, 8000, PlayOptions(start_ms=1000, until_ms=1100, fade_ms=5)))
     assert len(out) == SR // 10
     assert abs(out[0]) < 0.01 and abs(out[-1]) < 0.05  # faded: no click
-    assert abs(_peak_freq(out) - 1000) < 20 and np.max(np.abs(out)) > 0.5
-    assert abs(_peak_freq(bed) - 300) < 20 and np.max(np.abs(bed)) < 0.15
+    assert abs(peak_freq(out) - 1000) < 20 and np.max(np.abs(out)) > 0.5
+    assert abs(peak_freq(bed) - 300) < 20 and np.max(np.abs(bed)) < 0.15
 
 
 def _narration(cue: Cue) -> Narration:
@@ -149,8 +133,8 @@ def test_preview_with_descriptions_ducks_and_speaks(beep_video: Path) -> None:
         plain, _ = _play(Player(reader.read, 8000, PlayOptions(start_ms=0)))
     # the extended cue holds the programme for its narration: the output is 0.8 s longer
     assert abs(len(out) / SR - 8.8) < 0.01
-    bed, bed_plain = _band(out, 300.0), _band(plain, 300.0)
-    speech = _band(out, 2000.0)
+    bed, bed_plain = band(out, 300.0), band(plain, 300.0)
+    speech = band(out, 2000.0)
     under = slice(125, 170)  # 1.25-1.70 s: narration of cue 1, the programme ducked
     assert 20 * np.log10(np.median(bed_plain[under]) / np.median(bed[under])) >= 9.0
     assert np.median(speech[under]) > 0.3  # the narration is there
