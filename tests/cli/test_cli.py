@@ -11,20 +11,14 @@ import pytest
 
 from captioner_app.cli.main import main
 from captioner_app.core.tracks import formats
+from captioner_app.testing.cli import run_cli as run_child
 from captioner_app.testing.media import BAD_INPUTS, make_video
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore"}
 
 
 def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "captioner_app.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_child(*args, env=ENV, timeout=timeout)
 
 
 def test_caption_writes_srt_and_vtt_one_cue_per_window(tiny_model_dir: Path, video_30s: Path, tmp_path: Path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from captioner_app.core.errors import CancelledError, ModelError
 from captioner_app.core.model.hub import download_model
+from captioner_app.testing.cli import run_cli
 from captioner_app.testing.fake_hub import FakeHub
 
 REPO = "someone/tiny-molmo2"
@@ -70,13 +70,26 @@ def cli(
     }
     if cache is not None:
         env["HF_HUB_CACHE"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "captioner_app.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
+    return run_cli(*args, env=env, timeout=timeout)
+
+
+def caption_cli(
+    clip: Path, out: Path, *, endpoint: str, cache: Path, offline: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``captioner caption CLIP --model REPO`` at low detail, quietly, into ``out``."""
+    return cli(
+        "caption",
+        str(clip),
+        "--model",
+        REPO,
+        "--detail",
+        "low",
+        "-q",
+        "-o",
+        str(out),
+        endpoint=endpoint,
+        offline=offline,
+        cache=cache,
     )
 
 
@@ -102,20 +115,7 @@ def test_cli_download_then_caption_offline(hub: FakeHub, tiny_model_dir: Path, t
 
     before = len(hub.requests)
     clip = make_video(tmp_path / "clip.mp4", 2.0)
-    done = cli(
-        "caption",
-        str(clip),
-        "--model",
-        REPO,
-        "--detail",
-        "low",
-        "-q",
-        "-o",
-        str(tmp_path / "clip.srt"),
-        endpoint=hub.url,
-        offline=True,
-        cache=cache,
-    )
+    done = caption_cli(clip, tmp_path / "clip.srt", endpoint=hub.url, cache=cache, offline=True)
     assert done.returncode == 0, done.stderr
     assert "-->" in (tmp_path / "clip.srt").read_text(encoding="utf-8")
     assert len(hub.requests) == before, "captioning offline must not talk to the hub"
@@ -236,36 +236,11 @@ def test_caption_fetches_a_missing_model_itself_then_works_offline(hub: FakeHub,
 
     cache = tmp_path / "cache"
     clip = make_video(tmp_path / "clip.mp4", 2.0)
-    done = cli(
-        "caption",
-        str(clip),
-        "--model",
-        REPO,
-        "--detail",
-        "low",
-        "-q",
-        "-o",
-        str(tmp_path / "a.srt"),
-        endpoint=hub.url,
-        cache=cache,
-    )
+    done = caption_cli(clip, tmp_path / "a.srt", endpoint=hub.url, cache=cache)
     assert done.returncode == 0, done.stderr
     assert WEIGHTS in {r.path for r in hub.requests if r.method == "GET"}
     before = len(hub.requests)
-    done = cli(
-        "caption",
-        str(clip),
-        "--model",
-        REPO,
-        "--detail",
-        "low",
-        "-q",
-        "-o",
-        str(tmp_path / "b.srt"),
-        endpoint=hub.url,
-        offline=True,
-        cache=cache,
-    )
+    done = caption_cli(clip, tmp_path / "b.srt", endpoint=hub.url, cache=cache, offline=True)
     assert done.returncode == 0, done.stderr
     assert len(hub.requests) == before
     assert (tmp_path / "a.srt").read_text(encoding="utf-8") == (tmp_path / "b.srt").read_text(encoding="utf-8")
