@@ -178,3 +178,19 @@ def press_button(qtbot) -> Callable[[object], None]:
         qtbot.keyClick(button, Qt.Key.Key_Space)
 
     return press
+
+
+@pytest.fixture
+def captioning_window(qtbot, make_window, long_video: Path, wait_opened) -> Callable[[int], object]:
+    """``captioning_window(cues)``: a window captioning ``long_video`` in one-second windows, returned
+    once ``cues`` cues have come in (the run goes on)."""
+
+    def captioning(cues: int) -> object:
+        w = make_window(window_s=1.0)
+        w.open_paths([str(long_video)])
+        wait_opened(w)
+        w.caption_video()
+        qtbot.waitUntil(lambda: len(w.doc.model.track) >= cues, timeout=120000)
+        return w
+
+    return captioning

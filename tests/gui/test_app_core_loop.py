@@ -91,12 +91,8 @@ def test_open_scrub_caption_edit_undo_export_import(qtbot, make_window, small_vi
     assert len(w.doc.model.track) == 0
 
 
-def test_cancel_midway_keeps_done_cues(qtbot, make_window, long_video: Path, wait_opened):
-    w = make_window(window_s=1.0)
-    w.open_paths([str(long_video)])
-    wait_opened(w)
-    w.caption_video()
-    qtbot.waitUntil(lambda: len(w.doc.model.track) >= 2, timeout=120000)
+def test_cancel_midway_keeps_done_cues(qtbot, captioning_window):
+    w = captioning_window(2)
     w.cancel_button.click()
     qtbot.waitUntil(lambda: not w.captioning, timeout=60000)
     kept = len(w.doc.model.track)

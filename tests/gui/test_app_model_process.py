@@ -30,12 +30,8 @@ def long_run(w, count: int = 6, tokens: int = 4000) -> None:
     w.session.jobs._start(windows, None, options, w.engine_options(), w.doc)
 
 
-def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_window, long_video: Path, wait_opened):
-    w = make_window(window_s=1.0)
-    w.open_paths([str(long_video)])
-    wait_opened(w)
-    w.caption_video()
-    qtbot.waitUntil(lambda: len(w.doc.model.track) >= 2, timeout=120000)
+def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, captioning_window):
+    w = captioning_window(2)
     # an edit made while the run goes on
     first = w.doc.model.track[0]
     from captioner_app.gui.models.cues import COL_TEXT
@@ -69,12 +65,8 @@ def test_killed_model_process_keeps_app_cues_and_edits_and_restarts(qtbot, make_
     assert all(c.text for c in w.doc.model.track) and w.doc.model.track[0].text == "A hand-written description."
 
 
-def test_cancel_mid_generate_returns_within_half_a_second(qtbot, make_window, long_video: Path, wait_opened):
-    w = make_window(window_s=1.0)
-    w.open_paths([str(long_video)])
-    wait_opened(w)
-    w.caption_video()  # loads the model and writes a first cue: the next run is all generate
-    qtbot.waitUntil(lambda: len(w.doc.model.track) >= 1, timeout=120000)
+def test_cancel_mid_generate_returns_within_half_a_second(qtbot, captioning_window):
+    w = captioning_window(1)  # the model is loaded and has written a first cue: the next run is all generate
     w.cancel_caption()
     qtbot.waitUntil(lambda: not w.captioning, timeout=60000)
     long_run(w)
