@@ -25,7 +25,7 @@ from captioner_app.core.model.process import (
 from captioner_app.core.model.prompts import PromptSpec, window_prompt
 from captioner_app.core.model.spawn import describe_exit
 from captioner_app.core.pipeline import CaptionOptions, caption_windows
-from captioner_app.testing.processes import gone
+from captioner_app.testing.processes import child_env, gone, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals used to kill the child are POSIX")
 
@@ -243,7 +243,7 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path):
         [sys.executable, "-c", script],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        env=child_env(),
     )
     try:
         child_pid = int(parent.stdout.readline())  # type: ignore[union-attr]
@@ -273,12 +273,6 @@ def test_parent_never_imports_torch(tiny_model_dir: Path, video_short: Path):
         heavy = sorted(m for m in ("torch", "transformers", "silero_vad", "scenedetect") if m in sys.modules)
         print(len(cues), all(c.text for c in cues), len(analysis.shots), heavy)
     """)
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    out = run_python(script)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["2", "True", "1", "[]"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from captioner_app.core.timing.windows import Window
-from captioner_app.testing.processes import gone
+from captioner_app.testing.processes import gone, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the model process is killed with SIGKILL")
 
@@ -129,12 +128,6 @@ def test_the_app_process_never_imports_torch(tiny_model_dir: Path, small_video: 
         heavy = sorted(m for m in ("torch", "transformers", "silero_vad") if m in sys.modules)
         print(cues, heavy, w.messages)
     """)
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    out = run_python(script)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert out.stdout.split("\n")[0] == "3 [] []", out.stdout
