@@ -43,6 +43,7 @@ from captioner_app.gui.document import Document
 from captioner_app.gui.edit_commands import EditCommands
 from captioner_app.gui.file_commands import FileCommands
 from captioner_app.gui.find_replace import FindReplace
+from captioner_app.gui.first_paint import stage_first_paint
 from captioner_app.gui.messages import FrameReady
 from captioner_app.gui.panels.caption_panel import CaptionPanel
 from captioner_app.gui.panels.common import named
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
         fit_to_screen(self)
         self._update_state()
+        self.first_paint = stage_first_paint(self)
         if check_recovery:
             self.session.check_recovery()
 

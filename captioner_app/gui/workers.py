@@ -400,6 +400,7 @@ class WorkerPool(QObject):
         self._next_task = 0
         self._next_analysis = 0
         self._stopped = False
+        self._held_probes: list[str] | None = None  # probes waiting for the window's first paint
         self._prewarming = loader is None
         if self._prewarming:  # the real engine: its libraries load in the background from the start
             self._prewarm.emit()
@@ -421,7 +422,22 @@ class WorkerPool(QObject):
         self._unload_model.emit()
 
     def probe(self, path: str) -> None:
+        if self._held_probes is not None:
+            self._held_probes.append(path)
+            return
         self._probe.emit(path)
+
+    def hold_probes(self) -> None:
+        """Keep probe requests until :meth:`release_probes` (the window's first paint, see gui.first_paint):
+        probing imports PyAV and decodes in a worker thread, which holds the interpreter lock for long
+        stretches while the GUI thread paints."""
+        if self._held_probes is None:
+            self._held_probes = []
+
+    def release_probes(self) -> None:
+        held, self._held_probes = self._held_probes, None
+        for path in held or []:
+            self.probe(path)
 
     def analyze(self, info: VideoInfo, options: AnalysisOptions | None = None, use_cache: bool = True) -> int:
         """Queue an analysis of ``info``; returns its job number (for :meth:`cancel_analysis`)."""

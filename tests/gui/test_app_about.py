@@ -60,10 +60,12 @@ def test_about_names_the_default_model_and_its_licence(qtbot):
     assert any(line.startswith("PyTorch ") for line in dialog.lines)  # read from metadata, torch not imported
 
 
-def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: Path, small_video: Path):
+def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: Path, small_video: Path, monkeypatch):
     """captioner-gui's main(): the window (and every dialog) carries the app icon; the desktop entry is named;
     files the desktop hands over (macOS FileOpen events) are opened."""
     from captioner_app.gui.app import main
+
+    monkeypatch.setattr("captioner_app.gui.app.FILE_OPEN_EVENTS", True)  # as on macOS, which sends them
 
     app = QApplication.instance()
     seen: dict[str, object] = {}
@@ -86,6 +88,24 @@ def test_started_app_sets_the_icon_and_desktop_file_name(qtbot, tiny_model_dir: 
         assert not app.windowIcon().isNull()
     finally:
         app.setWindowIcon(QIcon())  # leave the shared QApplication as other tests expect it
+
+
+def test_no_application_wide_event_filter_where_no_file_open_events_come(qtbot, monkeypatch) -> None:
+    """Off macOS the app installs no Python filter on the application, which would run for every event of
+    every widget (and take the interpreter lock each time) to wait for events that never come."""
+    from captioner_app.gui.app import _open_files_from_desktop
+
+    app = QApplication.instance()
+    monkeypatch.setattr("captioner_app.gui.app.FILE_OPEN_EVENTS", False)
+    assert _open_files_from_desktop(app, lambda paths: None) is None
+    monkeypatch.setattr("captioner_app.gui.app.FILE_OPEN_EVENTS", True)
+    opened: list[list[str]] = []
+    opener = _open_files_from_desktop(app, opened.append)
+    try:
+        QApplication.sendEvent(app, QFileOpenEvent("/tmp/clip.mp4"))
+    finally:
+        app.removeEventFilter(opener)
+    assert opened == [["/tmp/clip.mp4"]]
 
 
 def test_verbose_prints_status_and_sigterm_quits_cleanly(small_video: Path, data_dir: Path, tiny_model_dir: Path):
