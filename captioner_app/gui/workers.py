@@ -247,6 +247,15 @@ class TaskWorker(QObject):
         super().__init__()
         self.cancel_download = threading.Event()
 
+    @Slot()
+    def preload(self) -> None:
+        """Import what this process decodes with (PyAV to probe, NumPy for the preview's pictures) now, while
+        the GUI thread has nothing to paint: an import holds the interpreter lock for long stretches (module
+        code, shared libraries loaded), and the GUI thread waits for it at each call into Python; imported
+        later, by the frame worker, NumPy loaded while the GUI thread showed the opened video."""
+        import av  # noqa: F401
+        import numpy  # noqa: F401
+
     @Slot(str)
     def probe(self, path: str) -> None:
         from captioner_app.core.media.video import probe
@@ -360,6 +369,7 @@ class WorkerPool(QObject):
     _unload_model = Signal()
     _run_analysis = Signal(object)
     _probe = Signal(str)
+    _preload = Signal()
     _call = Signal(int, object)
     _download = Signal(int, str, object)
 
@@ -395,6 +405,7 @@ class WorkerPool(QObject):
         self._unload_model.connect(self.model.unload)
         self._run_analysis.connect(self.analysis.run)
         self._probe.connect(self.tasks.probe)
+        self._preload.connect(self.tasks.preload)
         self._call.connect(self.tasks.call)
         self._download.connect(self.tasks.download)
         self._next_task = 0
@@ -436,6 +447,8 @@ class WorkerPool(QObject):
 
     def release_probes(self) -> None:
         held, self._held_probes = self._held_probes, None
+        if held is not None:
+            self._preload.emit()  # before the probes, in the same thread
         for path in held or []:
             self.probe(path)
 
