@@ -37,7 +37,7 @@ class StagedFirstPaint(QObject):
         self._done: Callable[[], object] | None = done
         self.painted: list[int] = []  # the stages painted so far, in order (for tests)
         window.installEventFilter(self)
-        QTimer.singleShot(0, self._not_shown)
+        QTimer.singleShot(0, self, self._not_shown)  # with ``self`` as context: dropped if the window goes
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Show:
@@ -46,7 +46,7 @@ class StagedFirstPaint(QObject):
                 for widget in stage:
                     widget.setUpdatesEnabled(False)
             # the skeleton is painted in the event loop's next turn, the first stage in the turn after
-            QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._next))
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, self._next))
         return False
 
     def _not_shown(self) -> None:
@@ -62,11 +62,14 @@ class StagedFirstPaint(QObject):
             self._finish()
             return
         for widget in self.stages[index]:
-            widget.setUpdatesEnabled(True)
-            if widget.isVisible():
-                widget.repaint()
+            try:
+                widget.setUpdatesEnabled(True)
+                if widget.isVisible():
+                    widget.repaint()
+            except RuntimeError:  # deleted meanwhile (a dock removed, the window closing)
+                continue
         self.painted.append(index)
-        QTimer.singleShot(0, self._next)
+        QTimer.singleShot(0, self, self._next)
 
     def _finish(self) -> None:
         done, self._done = self._done, None
