@@ -14,7 +14,15 @@ from captioner_app.core.timecode import format_ms
 from captioner_app.core.tracks import formats
 from captioner_app.core.tracks.checks import ERROR, Finding, check_track
 from captioner_app.core.tracks.formats import json_format, vtt
-from captioner_app.core.tracks.formats._blocks import _srt_block, _vtt_lines, blocks, parse_srt, parse_vtt, stamp
+from captioner_app.core.tracks.formats._blocks import (
+    _srt_block,
+    _vtt_lines,
+    blocks,
+    parse_srt,
+    parse_vtt,
+    stamp,
+    stamp_tables,
+)
 from captioner_app.core.tracks.track import Cue, Provenance, Track, checked_cue, clean_text, text_is_clean
 
 LINES = [
@@ -263,3 +271,34 @@ def test_tracks_are_written_in_parts_that_join_to_the_whole(tmp_path: Path) -> N
         assert path.read_text(encoding="utf-8") == plain(track)
         spans = [(c.start_ms, c.end_ms, c.text) for c in track]
         assert [(c.start_ms, c.end_ms, c.text) for c in formats.read(path).track] == spans
+
+
+@given(st.integers(0, 10**12))
+def test_the_stamp_tables_give_what_stamp_gives(ms: int) -> None:
+    hours, mmss, millis = stamp_tables(ms)
+    for decimal in (",", "."):
+        assert f"{hours[ms // 3_600_000]}:{mmss[ms % 3_600_000 // 1000]}{decimal}{millis[ms % 1000]}" == stamp(
+            ms, decimal
+        )
+
+
+def test_cues_beyond_ten_thousand_hours_are_written_as_stamp_writes_them() -> None:
+    track = Track([Cue(5, 9, "a"), Cue(36_000_000_000, 36_000_000_001, "b"), Cue(10**13, 10**13 + 7, "c")])
+    assert formats.render(track, "srt") == plain_srt(track)
+    assert formats.render(track, "vtt") == plain_vtt(track)
+
+
+def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "t.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:02,000\nhi\n\n", encoding="utf-8")
+    assert gc.isenabled()
+    assert len(formats.read(path).track) == 1
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(formats.read(path).track) == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -21,9 +21,11 @@ rule                   fires when
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from captioner_app.core.analysis.analyze import Analysis
@@ -31,7 +33,7 @@ from captioner_app.core.analysis.speech import DEFAULT_MIN_GAP_MS
 from captioner_app.core.errors import UsageError
 from captioner_app.core.timecode import format_ms
 from captioner_app.core.timing.budget import DEFAULT_WPM, MAX_WPM
-from captioner_app.core.tracks.track import Cue, Track
+from captioner_app.core.tracks.track import Cue, Track, many_objects
 
 RULES = (
     "over-budget",
@@ -121,23 +123,6 @@ class Finding:
 
 _FINDING_FIELDS = ("cue_index", "rule", "severity", "message", "advice", "start_ms", "end_ms")
 _FINDING_SETTERS = tuple(vars(Finding)[name].__set__ for name in _FINDING_FIELDS)
-
-
-def _finding(
-    cue_index: int, rule: str, severity: str, message: str, advice: str, start_ms: int, end_ms: int
-) -> Finding:
-    """``Finding(...)`` filled through its slots' own setters: the same finding, made about twice as
-    fast (a million-cue track has hundreds of thousands)."""
-    finding = object.__new__(Finding)
-    index_, rule_, severity_, message_, advice_, start_, end_ = _FINDING_SETTERS
-    index_(finding, cue_index)
-    rule_(finding, rule)
-    severity_(finding, severity)
-    message_(finding, message)
-    advice_(finding, advice)
-    start_(finding, start_ms)
-    end_(finding, end_ms)
-    return finding
 
 
 def _clock(ms: int) -> str:
@@ -234,13 +219,7 @@ def iter_findings(
     """:func:`check_track`'s findings one at a time (a million-cue track's report is never held whole)."""
     options = options or CheckOptions()
     options.validate()
-    check = _checker(analysis, options, narration_ms)
-    previous_end: int | None = None
-    for index, cue in enumerate(track):
-        found = check(cue, index, previous_end)
-        if found:
-            yield from found
-        previous_end = cue.end_ms
+    return _findings(track, 0, None, analysis, options, narration_ms)
 
 
 def check_cue(
@@ -252,176 +231,206 @@ def check_cue(
     narration_ms: Callable[[str], int] | None = None,
 ) -> list[Finding]:
     """The findings for one cue (``previous``: the cue before it, for the overlap check)."""
-    check = _checker(analysis, options or CheckOptions(), narration_ms)
-    return check(cue, index, None if previous is None else previous.end_ms)
+    previous_end = None if previous is None else previous.end_ms
+    return list(_findings((cue,), index, previous_end, analysis, options or CheckOptions(), narration_ms))
 
 
-def _checker(
-    analysis: Analysis | None, options: CheckOptions, narration_ms: Callable[[str], int] | None
-) -> Callable[[Cue, int, int | None], list[Finding]]:
-    """One cue's checks with the options' values and wording worked out once (the checks run once
-    per cue of a track that may hold a million)."""
+# Any of these in a cue's lower-cased text, or neither wording check can fire (each needs one of
+# them: see _we_see and _tense_problem), so a cue without one is not searched with their patterns.
+_WORDING_HINTS = ("camera", *_SENSES, *_AUX, "ed")
+_CHUNK = 8192  # cues looked through for the hints at once
+
+
+def _hinted(texts: list[str]) -> set[int]:
+    """The positions in ``texts`` of the texts whose lower-cased form holds one of the hints: each
+    hint is looked for once in all the texts joined (NUL, never in a cue's text, between them; the
+    lower-casing of each text is the same alone or joined, since NUL is not a cased letter)."""
+    low = "\x00".join(texts).lower()
+    if len(low) != sum(map(len, texts)) + len(texts) - 1:  # lower-casing changed a length ("İ"): one by one
+        return {i for i, text in enumerate(texts) if any(hint in text.lower() for hint in _WORDING_HINTS)}
+    ends = list(itertools.accumulate(len(text) + 1 for text in texts))  # where each text's successor starts
+    found: set[int] = set()
+    for hint in _WORDING_HINTS:
+        at = low.find(hint)
+        while at >= 0:
+            i = bisect.bisect_right(ends, at)
+            found.add(i)
+            at = low.find(hint, ends[i])
+    return found
+
+
+_CACHED = 4096  # wordings kept per rule (a track's cues mostly repeat a few lengths)
+
+
+def _findings(
+    cues: Iterable[Cue],
+    first_index: int,
+    previous_end: int | None,
+    analysis: Analysis | None,
+    options: CheckOptions,
+    narration_ms: Callable[[str], int] | None,
+) -> Iterator[Finding]:
+    """The checks of ``cues`` (the first at index ``first_index``, after a cue ending at
+    ``previous_end``), in one loop: the checks run once per cue of a track that may hold a million,
+    so the options' values and wording are worked out once, findings are filled through their slots'
+    setters, and the wording of the timing findings is kept per cue length rather than formatted anew."""
     description = options.kind == "description"
     caption = options.kind == "caption"
     wpm, max_wpm, min_gap_ms, max_cps = options.wpm, options.max_wpm, options.min_gap_ms, options.max_cps
     min_speech_overlap_ms = options.min_speech_overlap_ms
     wpm_text, gap_text, cps_text = f"{wpm:g}", f"{min_gap_ms / 1000:g}", f"{max_cps:g}"
     budget_advice = "lengthen the cue, or mark it extended"
+    new = object.__new__
+    set_index, set_rule, set_severity, set_message, set_advice, set_start, set_end = _FINDING_SETTERS
+    over_budget: dict[tuple[int, int], tuple[str, ...]] = {}  # (words, duration) -> finding's wording or ()
+    short: dict[int, str] = {}  # duration -> short-gap message
+    index = first_index - 1
+    it = iter(cues)
+    for chunk in iter(lambda: list(itertools.islice(it, _CHUNK)), []):
+        made: list[Finding] = []
+        with many_objects():  # the findings hold no cycles: no collector passes over them
+            hinted = _hinted([cue.text for cue in chunk])
+            for offset, cue in enumerate(chunk):
+                index += 1
+                start, end, text, extended = cue.start_ms, cue.end_ms, cue.text, cue.extended
+                duration = end - start
+                found: list[tuple[str, ...]] = []  # (rule, severity, message, advice)
+                if description and not extended and text:
+                    words = len(text.split())
+                    key = (words, duration)
+                    wording = over_budget.get(key)
+                    if wording is None:
+                        wording = ()  # no finding
+                        budget = int(duration / 60_000.0 * wpm + 1e-9)  # budget_words(duration, wpm), inlined
+                        if words > budget:
+                            seconds = duration / 1000.0
+                            rate = words / seconds * 60 if seconds > 0 else float("inf")
+                            wording = (
+                                "over-budget",
+                                ERROR if rate > max_wpm else WARNING,
+                                f"{words} words in {seconds:.1f} s, {budget} fit at {wpm_text} wpm",
+                                f"cut it to {budget} words, {budget_advice}",
+                            )
+                        if len(over_budget) >= _CACHED:
+                            over_budget.clear()
+                        over_budget[key] = wording
+                    if wording:
+                        found.append(wording)
 
-    def check(cue: Cue, index: int, previous_end: int | None) -> list[Finding]:
-        out: list[Finding] = []
-        start, end, text, extended = cue.start_ms, cue.end_ms, cue.text, cue.extended
-        duration = end - start
-        seconds = duration / 1000.0
-        if description and not extended and text:
-            words = len(text.split())
-            budget = int(duration / 60_000.0 * wpm + 1e-9)  # budget_words(duration, wpm), inlined
-            if words > budget:
-                rate = words / seconds * 60 if seconds > 0 else float("inf")
-                out.append(
-                    _finding(
-                        index,
-                        "over-budget",
-                        ERROR if rate > max_wpm else WARNING,
-                        f"{words} words in {seconds:.1f} s, {budget} fit at {wpm_text} wpm",
-                        f"cut it to {budget} words, {budget_advice}",
-                        start,
-                        end,
+                if analysis is not None:
+                    if extended:
+                        if analysis.speech_overlap_ms(start, start + 1):
+                            found.append(
+                                (
+                                    "overlaps-speech",
+                                    ERROR,
+                                    f"extended cue starts during speech at {start / 1000:.1f} s",
+                                    "move its start into a pause so the player does not pause mid-sentence",
+                                )
+                            )
+                    else:
+                        overlap = analysis.speech_overlap_ms(start, end)
+                        if overlap >= min_speech_overlap_ms:
+                            found.append(
+                                (
+                                    "overlaps-speech",
+                                    ERROR,
+                                    f"plays over {overlap / 1000:.1f} s of speech",
+                                    "move or shorten it into a gap, or mark it extended",
+                                )
+                            )
+                    pause = analysis.pause_around((start + end) // 2)
+                    if pause is not None and pause.duration_ms < min_gap_ms:
+                        found.append(
+                            (
+                                "short-gap",
+                                WARNING,
+                                f"sits in a {pause.duration_ms / 1000:.1f} s pause, shorter than {gap_text} s",
+                                "move it to a longer pause, or mark it extended",
+                            )
+                        )
+                elif duration < min_gap_ms:
+                    message = short.get(duration)
+                    if message is None:
+                        if len(short) >= _CACHED:
+                            short.clear()
+                        message = short[duration] = (
+                            f"lasts {duration / 1000.0:.1f} s, shorter than the {gap_text} s minimum gap"
+                        )
+                    found.append(
+                        ("short-gap", WARNING, message, "lengthen it, merge it with a neighbour, or mark it extended")
                     )
-                )
 
-        if analysis is not None:
-            if extended:
-                if analysis.speech_overlap_ms(start, start + 1):
-                    out.append(
-                        _finding(
-                            index,
-                            "overlaps-speech",
+                if previous_end is not None and start < previous_end:
+                    found.append(
+                        (
+                            "cue-overlap",
                             ERROR,
-                            f"extended cue starts during speech at {start / 1000:.1f} s",
-                            "move its start into a pause so the player does not pause mid-sentence",
-                            start,
-                            end,
+                            f"starts {(previous_end - start) / 1000:.1f} s before cue {index} ends",
+                            f"move its start to {previous_end / 1000:.1f} s or shorten cue {index}",
                         )
                     )
-            else:
-                overlap = analysis.speech_overlap_ms(start, end)
-                if overlap >= min_speech_overlap_ms:
-                    out.append(
-                        _finding(
-                            index,
-                            "overlaps-speech",
-                            ERROR,
-                            f"plays over {overlap / 1000:.1f} s of speech",
-                            "move or shorten it into a gap, or mark it extended",
-                            start,
-                            end,
+                previous_end = end
+
+                has_text = bool(text.strip())
+                if not has_text:
+                    found.append(("empty-text", ERROR, "has no text", "write the description or delete the cue"))
+                else:
+                    if offset in hinted:
+                        low = text.lower()
+                        match = _we_see(text, low)
+                        if match:
+                            found.append(
+                                (
+                                    "we-see",
+                                    WARNING,
+                                    f"says '{match.group(0)}'",
+                                    'describe what is there directly ("A man runs", not "we see a man running")',
+                                )
+                            )
+                        tense = _tense_problem(text, low)
+                        if tense:
+                            found.append(
+                                (
+                                    "not-present-tense",
+                                    WARNING,
+                                    f"{tense} is not present tense",
+                                    'rewrite in the present tense ("she opens the door")',
+                                )
+                            )
+
+                if narration_ms is not None and description and not extended and has_text:
+                    spoken = narration_ms(text)
+                    if spoken > duration:
+                        found.append(
+                            (
+                                "narration-too-long",
+                                ERROR,
+                                f"takes {spoken / 1000:.1f} s to speak, the cue lasts {duration / 1000.0:.1f} s",
+                                "shorten it, lengthen the cue, or mark it extended",
+                            )
                         )
-                    )
-            pause = analysis.pause_around((start + end) // 2)
-            if pause is not None and pause.duration_ms < min_gap_ms:
-                out.append(
-                    _finding(
-                        index,
-                        "short-gap",
-                        WARNING,
-                        f"sits in a {pause.duration_ms / 1000:.1f} s pause, shorter than {gap_text} s",
-                        "move it to a longer pause, or mark it extended",
-                        start,
-                        end,
-                    )
-                )
-        elif duration < min_gap_ms:
-            out.append(
-                _finding(
-                    index,
-                    "short-gap",
-                    WARNING,
-                    f"lasts {seconds:.1f} s, shorter than the {gap_text} s minimum gap",
-                    "lengthen it, merge it with a neighbour, or mark it extended",
-                    start,
-                    end,
-                )
-            )
 
-        if previous_end is not None and start < previous_end:
-            out.append(
-                _finding(
-                    index,
-                    "cue-overlap",
-                    ERROR,
-                    f"starts {(previous_end - start) / 1000:.1f} s before cue {index} ends",
-                    f"move its start to {previous_end / 1000:.1f} s or shorten cue {index}",
-                    start,
-                    end,
-                )
-            )
+                if caption and has_text:
+                    cps = cue.chars_per_second
+                    if cps > max_cps:
+                        found.append(
+                            (
+                                "chars-per-second",
+                                WARNING,
+                                f"{cps:.1f} characters per second, above {cps_text}",
+                                "shorten the text or lengthen the cue",
+                            )
+                        )
 
-        has_text = bool(text.strip())
-        if not has_text:
-            out.append(
-                _finding(
-                    index, "empty-text", ERROR, "has no text", "write the description or delete the cue", start, end
-                )
-            )
-        else:
-            low = text.lower()
-            match = _we_see(text, low)
-            if match:
-                out.append(
-                    _finding(
-                        index,
-                        "we-see",
-                        WARNING,
-                        f"says '{match.group(0)}'",
-                        'describe what is there directly ("A man runs", not "we see a man running")',
-                        start,
-                        end,
-                    )
-                )
-            tense = _tense_problem(text, low)
-            if tense:
-                out.append(
-                    _finding(
-                        index,
-                        "not-present-tense",
-                        WARNING,
-                        f"{tense} is not present tense",
-                        'rewrite in the present tense ("she opens the door")',
-                        start,
-                        end,
-                    )
-                )
-
-        if narration_ms is not None and description and not extended and has_text:
-            spoken = narration_ms(text)
-            if spoken > duration:
-                out.append(
-                    _finding(
-                        index,
-                        "narration-too-long",
-                        ERROR,
-                        f"takes {spoken / 1000:.1f} s to speak, the cue lasts {seconds:.1f} s",
-                        "shorten it, lengthen the cue, or mark it extended",
-                        start,
-                        end,
-                    )
-                )
-
-        if caption and has_text:
-            cps = cue.chars_per_second
-            if cps > max_cps:
-                out.append(
-                    _finding(
-                        index,
-                        "chars-per-second",
-                        WARNING,
-                        f"{cps:.1f} characters per second, above {cps_text}",
-                        "shorten the text or lengthen the cue",
-                        start,
-                        end,
-                    )
-                )
-        return out
-
-    return check
+                for rule, severity, message, advice in found:
+                    finding = new(Finding)  # Finding(...) filled through its slots' setters: about twice as fast
+                    set_index(finding, index)
+                    set_rule(finding, rule)
+                    set_severity(finding, severity)
+                    set_message(finding, message)
+                    set_advice(finding, advice)
+                    set_start(finding, start)
+                    set_end(finding, end)
+                    made.append(finding)
+        yield from made

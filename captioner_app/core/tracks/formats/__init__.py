@@ -12,7 +12,7 @@ from pathlib import Path
 
 from captioner_app.core.errors import TrackError, UsageError
 from captioner_app.core.fileio import atomic_write_bytes, atomic_write_file, read_bytes
-from captioner_app.core.tracks.track import Track
+from captioner_app.core.tracks.track import Track, many_objects
 
 FORMATS = ("srt", "vtt", "json", "txt")
 MAX_TRACK_BYTES = 200 * 1024 * 1024  # larger "tracks" are refused with the reason, never read whole
@@ -72,17 +72,18 @@ def parse(data: bytes, fmt: str, name: str = "track") -> ReadResult:
 
     text, encoding = decode_text(data, name)
     fmt = format_for(name, fmt)
-    if fmt == "srt" and text.lstrip("\ufeff").startswith("WEBVTT"):  # a WebVTT saved as .srt
-        result = vtt.parse(text, name)
-        result.problems.insert(0, f"{name}: line 1: the content is WebVTT; read as WebVTT")
-    elif fmt == "srt":
-        result = srt.parse(text, name)
-    elif fmt == "vtt":
-        result = vtt.parse(text, name)
-    elif fmt == "json":
-        result = json_format.parse(text, name)
-    else:
+    if fmt not in ("srt", "vtt", "json"):
         raise UsageError(f"{name}: plain text has no times and cannot be imported; use SRT, WebVTT or JSON")
+    with many_objects():
+        if fmt == "srt" and text.lstrip("\ufeff").startswith("WEBVTT"):  # a WebVTT saved as .srt
+            result = vtt.parse(text, name)
+            result.problems.insert(0, f"{name}: line 1: the content is WebVTT; read as WebVTT")
+        elif fmt == "srt":
+            result = srt.parse(text, name)
+        elif fmt == "vtt":
+            result = vtt.parse(text, name)
+        else:
+            result = json_format.parse(text, name)
     result.encoding = encoding
     return result
 

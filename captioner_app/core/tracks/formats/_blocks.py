@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from captioner_app.core.tracks.track import Cue, Provenance, checked_cue, text_is_clean
+from captioner_app.core.tracks.track import CUE_SETTERS, Cue, Provenance, text_is_clean
 
 MAX_HOURS = 9999
 
@@ -41,6 +41,28 @@ def stamp(ms: int, decimal: str) -> str:
     minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}{decimal}{millis:03d}"
+
+
+# the parts of ``stamp``'s text, looked up rather than formatted (writing a million-cue track)
+_MMSS = tuple(f"{m:02d}:{s:02d}" for m in range(60) for s in range(60))  # second of the hour -> "mm:ss"
+_THREE = tuple(f"{n:03d}" for n in range(1000))  # millisecond -> "mmm"
+_HOURS: list[str] = [f"{h:02d}" for h in range(100)]  # hour -> "hh", grown on demand
+
+
+class _AnyHour:
+    def __getitem__(self, hour: int) -> str:
+        return f"{hour:02d}"
+
+
+def stamp_tables(last_ms: int) -> tuple[Sequence[str], tuple[str, ...], tuple[str, ...]]:
+    """``(hours, mmss, millis)`` with ``stamp(ms, d) == f"{hours[ms // 3_600_000]}:{mmss[ms % 3_600_000 //
+    1000]}{d}{millis[ms % 1000]}"`` for every ``0 <= ms <= last_ms`` (a test holds them equal)."""
+    top = last_ms // 3_600_000
+    if top >= 10_000:  # beyond any track's hours: formatted one by one
+        return _AnyHour(), _MMSS, _THREE  # type: ignore[return-value]
+    while len(_HOURS) <= top:
+        _HOURS.append(f"{len(_HOURS):02d}")
+    return _HOURS, _MMSS, _THREE
 
 
 class StampError(ValueError):
@@ -124,13 +146,26 @@ def blocks(text: str, line: int = 1) -> Iterator[Block]:
 
 
 # the usual SRT block, read without function calls (a million-cue file's hot path): blank lines, an
-# optional index line, ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` with ASCII digits, text lines, a blank line
+# optional index line, ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` with ASCII digits, text lines (the group
+# holds them without the last line end; None when there are none), a blank line
 _SRT_FAST = re.compile(
     r"\n*(?:[0-9]+[ \t]*\n)?"
-    r"([0-9]{1,4}):([0-5][0-9]):([0-5][0-9])[,.]([0-9]{3}) --> ([0-9]{1,4}):([0-5][0-9]):([0-5][0-9])[,.]([0-9]{3})"
-    r"[ \t]*\n((?:[^\n]+\n)*)(?:\n|\Z)"
+    r"([0-9]{1,4}):([0-5][0-9]:[0-5][0-9])[,.]([0-9]{3}) --> ([0-9]{1,4}):([0-5][0-9]:[0-5][0-9])[,.]([0-9]{3})"
+    r"[ \t]*\n(?:([^\n]+(?:\n[^\n]+)*)\n)?(?:\n|\Z)"
 )
 _WHITE_LINE = re.compile(r"(?m)^[^\S\n]+$")  # a line of spaces only: a block separator too
+
+
+class _HoursMs(dict[str, int]):
+    """``"hh"`` (one to four ASCII digits) -> milliseconds, each worked out once."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = int(key) * 3_600_000
+        return value
+
+
+_HOURS_MS = _HoursMs()
+_MMSS_MS = {f"{m:02d}:{s:02d}": (m * 60 + s) * 1000 for m in range(60) for s in range(60)}  # "mm:ss" -> ms
 _TWO = {f"{n:02d}": n * 1000 for n in range(60)}  # "ss" -> ms
 _MINUTES = {f"{n:02d}": n * 60_000 for n in range(60)}
 _MILLIS = {f"{n:03d}": n for n in range(1000)}
@@ -147,34 +182,51 @@ def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
     append = cues.append
     problems: list[str] = []
     clean = text_is_clean(text)
-    white = [m.start() for m in _WHITE_LINE.finditer(text)]
-    fast = _SRT_FAST.match
-    two, minutes, millis = _TWO, _MINUTES, _MILLIS
+    # a line of spaces only separates blocks; a clean text has none (no space starts or ends a line)
+    white = [] if clean else [m.start() for m in _WHITE_LINE.finditer(text)]
+    scan = _SRT_FAST.finditer
+    hours, mmss, millis = _HOURS_MS, _MMSS_MS, _MILLIS
+    new, (set_start, set_end, set_text, set_provenance, set_extended) = object.__new__, CUE_SETTERS
     size = len(text)
     pos = 0
     line_pos, line_no = 0, 1  # the line number at line_pos, counted on only when a slow block needs it
     while pos < size:
-        m = fast(text, pos)
-        if m is not None:
-            h1, m1, s1, f1, h2, m2, s2, f2, body = m.groups()
-            start = int(h1) * 3_600_000 + minutes[m1] + two[s1] + millis[f1]
-            end = int(h2) * 3_600_000 + minutes[m2] + two[s2] + millis[f2]
-            if end >= start and not (white and _white_inside(white, pos, m.end())):
-                body = body[:-1]
-                append(checked_cue(start, end, body, provenance) if clean else Cue(start, end, body, provenance))
-                pos = m.end()
-                continue
-        while pos < size and text[pos] == "\n":
-            pos += 1
-        if pos >= size:
-            break
-        stop = text.find("\n\n", pos)
-        stop = size if stop < 0 else stop
-        line_no += text.count("\n", line_pos, pos)
-        line_pos = pos
-        for block in blocks(text[pos:stop], line_no):
-            _srt_block(block, name, provenance, append, problems)
-        pos = stop
+        usual = size  # where the next block the pattern takes starts (none before it)
+        for m in scan(text, pos):
+            if m.start() != pos:
+                usual = m.start()
+                break
+            h1, ms1, f1, h2, ms2, f2, body = m.groups()
+            start = hours[h1] + mmss[ms1] + millis[f1]
+            end = hours[h2] + mmss[ms2] + millis[f2]
+            if end < start or (white and _white_inside(white, pos, m.end())):
+                usual = pos
+                break
+            if clean:  # checked_cue(start, end, body or "", provenance), inlined
+                cue = new(Cue)
+                set_start(cue, start)
+                set_end(cue, end)
+                set_text(cue, body or "")
+                set_provenance(cue, provenance)
+                set_extended(cue, False)
+                append(cue)
+            else:
+                append(Cue(start, end, body or "", provenance))
+            pos = m.end()
+        first = True
+        while pos < size and (first or pos < usual):  # the blocks before the next usual one
+            first = False
+            while pos < size and text[pos] == "\n":
+                pos += 1
+            if pos >= size:
+                break
+            stop = text.find("\n\n", pos)
+            stop = size if stop < 0 else stop
+            line_no += text.count("\n", line_pos, pos)
+            line_pos = pos
+            for block in blocks(text[pos:stop], line_no):
+                _srt_block(block, name, provenance, append, problems)
+            pos = stop
     return cues, problems
 
 

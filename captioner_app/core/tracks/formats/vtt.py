@@ -7,15 +7,17 @@ identifier ``extended-N``: identifiers are part of WebVTT, players ignore them, 
 from __future__ import annotations
 
 import html
+import operator
 import re
 from collections.abc import Iterator
 
 from captioner_app.core.tracks.formats import CHUNK_CUES, ReadResult
-from captioner_app.core.tracks.formats._blocks import looks_like_srt, parse_srt, parse_vtt
+from captioner_app.core.tracks.formats._blocks import looks_like_srt, parse_srt, parse_vtt, stamp_tables
 from captioner_app.core.tracks.track import Cue, Provenance, Track, checked_cue
 
 EXTENDED_PREFIX = "extended-"
 _TAG = re.compile(r"<[^>\n]*>")
+_end_of = operator.attrgetter("end_ms")
 
 
 def escape(text: str) -> str:
@@ -27,36 +29,27 @@ def render(track: Track) -> str:
 
 
 def chunks(track: Track, size: int = CHUNK_CUES) -> Iterator[str]:
-    """As :func:`srt.chunks`: ``size`` cues at a time, one format per cue (the same text as ``stamp``)."""
-    template = "\n%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n"
-    parts = ["WEBVTT - audio description\n"]
-    append = parts.append
-    for number, cue in enumerate(track.cues, start=1):
-        text = cue.text
-        if "&" in text or "<" in text or ">" in text:
-            text = escape(text)
-        if cue.extended:
-            append(f"\n{EXTENDED_PREFIX}{number}")
-        start, end = cue.start_ms, cue.end_ms
-        append(
-            template
-            % (
-                start // 3_600_000,
-                start // 60_000 % 60,
-                start // 1000 % 60,
-                start % 1000,
-                end // 3_600_000,
-                end // 60_000 % 60,
-                end // 1000 % 60,
-                end % 1000,
-                text or " ",
+    """As :func:`srt.chunks`: ``size`` cues at a time, one f-string per cue (the same text as ``stamp``)."""
+    cues = track.cues
+    for first in range(0, len(cues), size):
+        part = cues[first : first + size]
+        hours, mmss, millis = stamp_tables(max(map(_end_of, part), default=0))
+        out = ["WEBVTT - audio description\n"] if first == 0 else []
+        append = out.append
+        for number, cue in enumerate(part, start=first + 1):
+            text = cue.text
+            if "&" in text or "<" in text or ">" in text:
+                text = escape(text)
+            if cue.extended:
+                append(f"\n{EXTENDED_PREFIX}{number}")
+            s, e = cue.start_ms, cue.end_ms
+            append(
+                f"\n{hours[s // 3_600_000]}:{mmss[s % 3_600_000 // 1000]}.{millis[s % 1000]} --> "
+                f"{hours[e // 3_600_000]}:{mmss[e % 3_600_000 // 1000]}.{millis[e % 1000]}\n{text or ' '}\n"
             )
-        )
-        if number % size == 0:
-            yield "".join(parts)
-            parts.clear()
-    if parts:
-        yield "".join(parts)
+        yield "".join(out)
+    if not cues:
+        yield "WEBVTT - audio description\n"
 
 
 def parse(text: str, name: str) -> ReadResult:
