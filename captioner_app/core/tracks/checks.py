@@ -235,9 +235,10 @@ def check_cue(
     return list(_findings((cue,), index, previous_end, analysis, options or CheckOptions(), narration_ms))
 
 
-# Any of these in a cue's lower-cased text, or neither wording check can fire (each needs one of
-# them: see _we_see and _tense_problem), so a cue without one is not searched with their patterns.
-_WORDING_HINTS = ("camera", *_SENSES, *_AUX, "ed")
+# Any of these in a cue's lower-cased text, or neither wording check can fire: _we_see needs "camera",
+# or "we" or "you" (with a sense); _tense_problem one of _AUX ("were" and "went" hold "we") or "ed". A cue
+# without one is not searched with their patterns.
+_WORDING_HINTS = ("camera", "we", "you", *(word for word in _AUX if "we" not in word), "ed")
 _CHUNK = 8192  # cues looked through for the hints at once
 
 
@@ -248,10 +249,12 @@ def _hinted(texts: list[str]) -> set[int]:
     low = "\x00".join(texts).lower()
     if len(low) != sum(map(len, texts)) + len(texts) - 1:  # lower-casing changed a length ("İ"): one by one
         return {i for i, text in enumerate(texts) if any(hint in text.lower() for hint in _WORDING_HINTS)}
-    ends = list(itertools.accumulate(len(text) + 1 for text in texts))  # where each text's successor starts
     found: set[int] = set()
+    ends: list[int] = []  # where each text's successor starts, worked out at the first hint found
     for hint in _WORDING_HINTS:
         at = low.find(hint)
+        if at >= 0 and not ends:
+            ends = list(itertools.accumulate(len(text) + 1 for text in texts))
         while at >= 0:
             i = bisect.bisect_right(ends, at)
             found.add(i)

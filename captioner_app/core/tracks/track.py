@@ -173,10 +173,14 @@ def checked_cue(start_ms: int, end_ms: int, text: str, provenance: Provenance, e
     return cue
 
 
+_PRINTABLE_ASCII_AND_LF = bytes(range(0x20, 0x7F)) + b"\n"
+
+
 def text_is_clean(text: str) -> bool:
     """Whether every cue text cut from ``text`` at line ends (whole lines, not starting or ending with
     an empty one) is clean (what :func:`clean_text` leaves unchanged): printable ASCII and line ends,
-    no run of spaces, no space at a line's start or end. One pass over a file instead of one per cue."""
+    no run of spaces, no space at a line's start or end. One pass over a file instead of one per cue
+    (the printable test on the text's bytes: what is left once those characters are deleted)."""
     return (
         text.isascii()
         and text[:1] != " "
@@ -184,7 +188,7 @@ def text_is_clean(text: str) -> bool:
         and " \n" not in text
         and "\n " not in text
         and "  " not in text
-        and text.replace("\n", "").isprintable()
+        and not text.encode("ascii").translate(None, _PRINTABLE_ASCII_AND_LF)
     )
 
 

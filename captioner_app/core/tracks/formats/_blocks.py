@@ -147,28 +147,37 @@ def blocks(text: str, line: int = 1) -> Iterator[Block]:
 
 # the usual SRT block, read without function calls (a million-cue file's hot path): blank lines, an
 # optional index line, ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` with ASCII digits, text lines (the group
-# holds them without the last line end; None when there are none), a blank line
+# holds them without the last line end; None when there are none), a blank line. Each stamp is taken
+# as two groups, ``hh:mm`` and ``ss,mmm``, each turned into milliseconds by a lookup.
 _SRT_FAST = re.compile(
     r"\n*(?:[0-9]+[ \t]*\n)?"
-    r"([0-9]{1,4}):([0-5][0-9]:[0-5][0-9])[,.]([0-9]{3}) --> ([0-9]{1,4}):([0-5][0-9]:[0-5][0-9])[,.]([0-9]{3})"
+    r"([0-9]{1,4}:[0-5][0-9]):([0-5][0-9][,.][0-9]{3}) --> ([0-9]{1,4}:[0-5][0-9]):([0-5][0-9][,.][0-9]{3})"
     r"[ \t]*\n(?:([^\n]+(?:\n[^\n]+)*)\n)?(?:\n|\Z)"
 )
 _WHITE_LINE = re.compile(r"(?m)^[^\S\n]+$")  # a line of spaces only: a block separator too
 
 
-class _HoursMs(dict[str, int]):
-    """``"hh"`` (one to four ASCII digits) -> milliseconds, each worked out once."""
+class _ClockMs(dict[str, int]):
+    """``"hh:mm"`` or ``"mm"`` (ASCII digits) -> milliseconds, each worked out once per file read."""
 
     def __missing__(self, key: str) -> int:
-        value = self[key] = int(key) * 3_600_000
+        hours, _, minutes = key.rpartition(":")
+        value = self[key] = (int(hours or 0) * 60 + int(minutes)) * 60_000
         return value
 
 
-_HOURS_MS = _HoursMs()
-_MMSS_MS = {f"{m:02d}:{s:02d}": (m * 60 + s) * 1000 for m in range(60) for s in range(60)}  # "mm:ss" -> ms
-_TWO = {f"{n:02d}": n * 1000 for n in range(60)}  # "ss" -> ms
-_MINUTES = {f"{n:02d}": n * 60_000 for n in range(60)}
-_MILLIS = {f"{n:03d}": n for n in range(1000)}
+class _SecondsMs(dict[str, int]):
+    """``"ss,mmm"`` or ``"ss.mmm"`` (ASCII digits) -> milliseconds, each worked out once per file read."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = int(key[:2]) * 1000 + int(key[3:])
+        return value
+
+
+def _scan(pattern: re.Pattern[str], text: str, pos: int) -> Callable[[], re.Match[str] | None]:
+    """The matches of ``pattern`` one after another from ``pos``, each where the last ended (None at
+    the first place it does not match): the scanner ``re.Scanner`` is built on (in CPython since 2.x)."""
+    return pattern.scanner(text, pos).match  # type: ignore[attr-defined]
 
 
 def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
@@ -184,23 +193,19 @@ def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
     clean = text_is_clean(text)
     # a line of spaces only separates blocks; a clean text has none (no space starts or ends a line)
     white = [] if clean else [m.start() for m in _WHITE_LINE.finditer(text)]
-    scan = _SRT_FAST.finditer
-    hours, mmss, millis = _HOURS_MS, _MMSS_MS, _MILLIS
+    clock, seconds = _ClockMs(), _SecondsMs()
     new, (set_start, set_end, set_text, set_provenance, set_extended) = object.__new__, CUE_SETTERS
     size = len(text)
     pos = 0
     line_pos, line_no = 0, 1  # the line number at line_pos, counted on only when a slow block needs it
     while pos < size:
-        usual = size  # where the next block the pattern takes starts (none before it)
-        for m in scan(text, pos):
-            if m.start() != pos:
-                usual = m.start()
-                break
-            h1, ms1, f1, h2, ms2, f2, body = m.groups()
-            start = hours[h1] + mmss[ms1] + millis[f1]
-            end = hours[h2] + mmss[ms2] + millis[f2]
-            if end < start or (white and _white_inside(white, pos, m.end())):
-                usual = pos
+        m = None
+        for m in iter(_scan(_SRT_FAST, text, pos), None):
+            hm1, sf1, hm2, sf2, body = m.groups()
+            start = clock[hm1] + seconds[sf1]
+            end = clock[hm2] + seconds[sf2]
+            if end < start or (white and _white_inside(white, m.start(), m.end())):
+                pos = m.start()  # read below, block by block
                 break
             if clean:  # checked_cue(start, end, body or "", provenance), inlined
                 cue = new(Cue)
@@ -212,21 +217,20 @@ def parse_srt(text: str, name: str) -> tuple[list[Cue], list[str]]:
                 append(cue)
             else:
                 append(Cue(start, end, body or "", provenance))
-            pos = m.end()
-        first = True
-        while pos < size and (first or pos < usual):  # the blocks before the next usual one
-            first = False
-            while pos < size and text[pos] == "\n":
-                pos += 1
-            if pos >= size:
-                break
-            stop = text.find("\n\n", pos)
-            stop = size if stop < 0 else stop
-            line_no += text.count("\n", line_pos, pos)
-            line_pos = pos
-            for block in blocks(text[pos:stop], line_no):
-                _srt_block(block, name, provenance, append, problems)
-            pos = stop
+        else:
+            if m is not None:
+                pos = m.end()
+        while pos < size and text[pos] == "\n":
+            pos += 1
+        if pos >= size:
+            break
+        stop = text.find("\n\n", pos)
+        stop = size if stop < 0 else stop
+        line_no += text.count("\n", line_pos, pos)
+        line_pos = pos
+        for block in blocks(text[pos:stop], line_no):
+            _srt_block(block, name, provenance, append, problems)
+        pos = stop
     return cues, problems
 
 
@@ -262,11 +266,12 @@ def _skippable(head: str) -> bool:
 
 
 # the usual WebVTT block, as _SRT_FAST: blank lines, an optional identifier line, a time line with
-# ASCII digits (hours optional) and optional cue settings, text lines, a blank line
+# ASCII digits (hours optional) and optional cue settings, text lines (without the last line end), a
+# blank line; each stamp as two groups, ``hh:mm`` (or ``mm``) and ``ss.mmm``
 _VTT_FAST = re.compile(
     r"\n*(?:([^\n]+)\n)?"
-    r"(?:([0-9]{1,4}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3}) --> "
-    r"(?:([0-9]{1,4}):)?([0-5][0-9]):([0-5][0-9])\.([0-9]{3})(?:[ \t\f][^\n]*)?\n((?:[^\n]+\n)*)(?:\n|\Z)"
+    r"((?:[0-9]{1,4}:)?[0-5][0-9]):([0-5][0-9]\.[0-9]{3}) --> "
+    r"((?:[0-9]{1,4}:)?[0-5][0-9]):([0-5][0-9]\.[0-9]{3})(?:[ \t\f][^\n]*)?\n(?:([^\n]+(?:\n[^\n]+)*)\n)?(?:\n|\Z)"
 )
 
 VttMaker = Callable[[int, int, str, str, bool], Cue]
@@ -300,19 +305,22 @@ def parse_vtt(text: str, name: str, make: VttMaker) -> tuple[list[Cue], list[str
     problems: list[str] = []
     lenient = [False]
     clean = text_is_clean(text)
-    fast = _VTT_FAST.match
-    minutes, two, millis = _MINUTES, _TWO, _MILLIS
+    clock, seconds = _ClockMs(), _SecondsMs()
     line_pos, line_no = 0, 1
     while pos < size:
-        m = fast(text, pos)
-        if m is not None:
-            ident, h1, m1, s1, f1, h2, m2, s2, f2, body = m.groups()
-            start = (int(h1) * 3_600_000 if h1 else 0) + minutes[m1] + two[s1] + millis[f1]
-            end = (int(h2) * 3_600_000 if h2 else 0) + minutes[m2] + two[s2] + millis[f2]
-            if end >= start and "-->" not in body and (ident is None or "-->" not in ident):
-                append(make(start, end, body[:-1], ident or "", clean))
+        m = None
+        for m in iter(_scan(_VTT_FAST, text, pos), None):
+            ident, hm1, sf1, hm2, sf2, body = m.groups()
+            start = clock[hm1] + seconds[sf1]
+            end = clock[hm2] + seconds[sf2]
+            body = body or ""
+            if end < start or "-->" in body or (ident is not None and "-->" in ident):
+                pos = m.start()  # read below, line by line
+                break
+            append(make(start, end, body, ident or "", clean))
+        else:
+            if m is not None:
                 pos = m.end()
-                continue
         while pos < size and text[pos] == "\n":
             pos += 1
         if pos >= size:
