@@ -16,6 +16,8 @@ from captioner_app.core.timing.budget import DEFAULT_WPM
 from captioner_app.core.tracks import formats
 from captioner_app.core.tracks.checks import DEFAULT_MAX_CPS, ERROR, KINDS, CheckOptions, iter_findings
 
+_BATCH = 4096  # findings written at once
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -99,9 +101,12 @@ def run_check(args: argparse.Namespace) -> int:
             info, AnalysisOptions(min_gap_ms=options.min_gap_ms, pad_ms=int(round(args.pad * 1000)), shots=False)
         )
     # findings are written as they are found: a million-cue track's report is never held whole
-    findings = iter_findings(result.track, analysis, options, _narration_measure(args, result.track.language))
+    measure = _narration_measure(args, result.track.language)
+    findings = iter_findings(result.track, analysis, options, measure)
     out = sys.stdout
-    errors = warnings = 0
+    errors = total = 0
+    batch: list[str] = []  # written a few thousand findings at a time; one at a time while the voice speaks
+    size = 1 if measure is not None else _BATCH
     if args.json:
         head = json.dumps(
             {"track": args.track, "video": args.video, "cues": len(result.track)}, ensure_ascii=False, indent=2
@@ -109,15 +114,28 @@ def run_check(args: argparse.Namespace) -> int:
         out.write(head[:-2] + ',\n  "findings": [')
         for finding in findings:
             errors += finding.severity == ERROR
-            warnings += finding.severity != ERROR
-            item = finding.json_text(indent=4)
-            out.write(("\n    " if errors + warnings == 1 else ",\n    ") + item)
-        out.write(("\n  ]" if errors + warnings else "]") + f',\n  "errors": {errors},\n  "warnings": {warnings}\n}}\n')
+            batch.append(finding.json_text(indent=4))
+            if len(batch) == size:
+                out.write(("\n    " if total == 0 else ",\n    ") + ",\n    ".join(batch))
+                total += len(batch)
+                batch.clear()
+        if batch:
+            out.write(("\n    " if total == 0 else ",\n    ") + ",\n    ".join(batch))
+            total += len(batch)
+        warnings = total - errors
+        out.write(("\n  ]" if total else "]") + f',\n  "errors": {errors},\n  "warnings": {warnings}\n}}\n')
         return 0
     for finding in findings:
         errors += finding.severity == ERROR
-        warnings += finding.severity != ERROR
-        out.write(finding.line() + "\n")
+        batch.append(finding.line())
+        if len(batch) == size:
+            out.write("\n".join(batch) + "\n")
+            total += len(batch)
+            batch.clear()
+    if batch:
+        out.write("\n".join(batch) + "\n")
+        total += len(batch)
+    warnings = total - errors
     cues = len(result.track)
     print(
         f"{args.track}: {cues} cue{'s' if cues != 1 else ''}, {errors} error{'s' if errors != 1 else ''}, "

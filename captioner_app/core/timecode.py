@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _TIME = re.compile(r"^\s*(?:(?:(\d+):)?(\d+):)?(\d+)(?:[.,](\d+))?\s*$")
+_TWO_DIGITS: list[str] = [f"{n:02d}" for n in range(100)]  # grown on demand by two_digits
+_TWO_DIGITS_KEPT = 100_000  # numbers kept written out at most (a 9999-hour track's hours, its minutes to 1666 h)
+
+
+class _AnyTwoDigits:
+    def __getitem__(self, n: int) -> str:
+        return f"{n:02d}"
+
+
+def two_digits(top: int) -> Sequence[str]:
+    """A table with ``table[n] == f"{n:02d}"`` for every ``0 <= n <= top``: the fields of a million
+    stamps are looked up rather than formatted (beyond the numbers kept, each is formatted)."""
+    if top >= _TWO_DIGITS_KEPT:
+        return _AnyTwoDigits()  # type: ignore[return-value]
+    table = _TWO_DIGITS
+    if len(table) <= top:
+        table.extend(f"{n:02d}" for n in range(len(table), top + 1))
+    return table
 
 
 def format_ms(ms: int, *, decimals: int = 3, sep: str = ".", hours: int | None = 1, minute_digits: int = 2) -> str:

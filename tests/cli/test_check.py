@@ -84,3 +84,24 @@ def test_bad_inputs(tmp_path: Path, speech_video: Path, capsys: pytest.CaptureFi
     assert main(["check", str(track), "--video", str(tmp_path / "nope.mp4")]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.mp4" in err
+
+
+def test_a_long_report_is_written_whole_in_parts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """More findings than one written part holds: the text and JSON reports hold every finding, in order."""
+    from captioner_app.core.tracks.checks import ERROR, check_track
+
+    track = Track([Cue(i * 1000, i * 1000 + 700, "We see a man who was running." * (i % 2)) for i in range(2500)])
+    path = formats.write(track, tmp_path / "long.srt")
+    found = check_track(formats.read(path).track)
+    assert len(found) > 4096 + 100
+    errors = sum(f.severity == ERROR for f in found)
+    assert main(["check", "--no-narration", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:-1] == [f.line() for f in found]
+    assert lines[-1].endswith(
+        f"2500 cues, {errors} errors, {len(found) - errors} warnings (no --video: speech not checked)"
+    )
+    assert main(["check", "--json", "--no-narration", str(path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["findings"] == [f.to_dict() for f in found]
+    assert (report["errors"], report["warnings"]) == (errors, len(found) - errors)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from captioner_app.core.analysis.analyze import Analysis
 from captioner_app.core.analysis.speech import DEFAULT_MIN_GAP_MS
 from captioner_app.core.errors import UsageError
-from captioner_app.core.timecode import format_ms
+from captioner_app.core.timecode import format_ms, two_digits
 from captioner_app.core.timing.budget import DEFAULT_WPM, MAX_WPM
 from captioner_app.core.tracks.track import Cue, Track, many_objects
 
@@ -100,25 +100,49 @@ class Finding:
     def line(self) -> str:
         """One line for a terminal: ``cue 3 (00:12.4-00:15.0) over-budget: ... -> advice``."""
         start, end = self.start_ms, self.end_ms  # _clock(ms) inlined: one line per finding of a million cues
+        two = two_digits(max(start, end) // 60_000)  # "%02d" looked up
         return (
-            f"cue {self.cue_index + 1} ({start // 60_000:02d}:{start // 1000 % 60:02d}.{start % 1000 // 100}-"
-            f"{end // 60_000:02d}:{end // 1000 % 60:02d}.{end % 1000 // 100}) "
+            f"cue {self.cue_index + 1} ({two[start // 60_000]}:{two[start // 1000 % 60]}.{start % 1000 // 100}-"
+            f"{two[end // 60_000]}:{two[end // 1000 % 60]}.{end % 1000 // 100}) "
             f"{self.severity} {self.rule}: {self.message}; {self.advice}"
         )
 
     def json_text(self, indent: int = 0) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False, indent=2)`` with every line after the first
         indented ``indent`` more spaces: the same text (a test holds them equal), without the standard
-        library's pure-Python indenting encoder (a report of a million findings)."""
-        string = json.encoder.encode_basestring
-        pad = " " * indent
-        return (
-            f'{{\n{pad}  "cue": {self.cue_index + 1},\n{pad}  "cue_index": {self.cue_index},'
-            f'\n{pad}  "start": {float.__repr__(self.start_ms / 1000.0)},'
-            f'\n{pad}  "end": {float.__repr__(self.end_ms / 1000.0)},'
-            f'\n{pad}  "rule": {string(self.rule)},\n{pad}  "severity": {string(self.severity)},'
-            f'\n{pad}  "message": {string(self.message)},\n{pad}  "advice": {string(self.advice)}\n{pad}}}'
+        library's pure-Python indenting encoder (a report of a million findings): one template per
+        indent, the strings' JSON kept (findings repeat their rules, advice and most messages)."""
+        template = _JSON_TEMPLATES.get(indent) or _json_template(indent)
+        known = _JSON_STRINGS
+        return template % (
+            self.cue_index + 1,
+            self.cue_index,
+            float.__repr__(self.start_ms / 1000.0),
+            float.__repr__(self.end_ms / 1000.0),
+            known.get(self.rule) or _json_string(self.rule),
+            known.get(self.severity) or _json_string(self.severity),
+            known.get(self.message) or _json_string(self.message),
+            known.get(self.advice) or _json_string(self.advice),
         )
+
+
+_JSON_TEMPLATES: dict[int, str] = {}
+_JSON_STRINGS: dict[str, str] = {}  # text -> its JSON (never empty: at least the quotes)
+
+
+def _json_template(indent: int) -> str:
+    pad = " " * indent
+    fields = ("cue", "cue_index", "start", "end", "rule", "severity", "message", "advice")
+    body = ",".join(f'\n{pad}  "{name}": %s' for name in fields)
+    template = _JSON_TEMPLATES[indent] = f"{{{body}\n{pad}}}"
+    return template
+
+
+def _json_string(text: str) -> str:
+    if len(_JSON_STRINGS) >= 4096:
+        _JSON_STRINGS.clear()
+    encoded = _JSON_STRINGS[text] = json.encoder.encode_basestring(text)
+    return encoded
 
 
 _FINDING_FIELDS = ("cue_index", "rule", "severity", "message", "advice", "start_ms", "end_ms")

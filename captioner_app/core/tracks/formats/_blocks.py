@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from captioner_app.core.timecode import two_digits
 from captioner_app.core.tracks.track import CUE_SETTERS, Cue, Provenance, text_is_clean
 
 MAX_HOURS = 9999
@@ -46,23 +47,12 @@ def stamp(ms: int, decimal: str) -> str:
 # the parts of ``stamp``'s text, looked up rather than formatted (writing a million-cue track)
 _MMSS = tuple(f"{m:02d}:{s:02d}" for m in range(60) for s in range(60))  # second of the hour -> "mm:ss"
 _THREE = tuple(f"{n:03d}" for n in range(1000))  # millisecond -> "mmm"
-_HOURS: list[str] = [f"{h:02d}" for h in range(100)]  # hour -> "hh", grown on demand
-
-
-class _AnyHour:
-    def __getitem__(self, hour: int) -> str:
-        return f"{hour:02d}"
 
 
 def stamp_tables(last_ms: int) -> tuple[Sequence[str], tuple[str, ...], tuple[str, ...]]:
     """``(hours, mmss, millis)`` with ``stamp(ms, d) == f"{hours[ms // 3_600_000]}:{mmss[ms % 3_600_000 //
     1000]}{d}{millis[ms % 1000]}"`` for every ``0 <= ms <= last_ms`` (a test holds them equal)."""
-    top = last_ms // 3_600_000
-    if top >= 10_000:  # beyond any track's hours: formatted one by one
-        return _AnyHour(), _MMSS, _THREE  # type: ignore[return-value]
-    while len(_HOURS) <= top:
-        _HOURS.append(f"{len(_HOURS):02d}")
-    return _HOURS, _MMSS, _THREE
+    return two_digits(last_ms // 3_600_000), _MMSS, _THREE
 
 
 class StampError(ValueError):
