@@ -295,3 +295,15 @@ def test_the_collector_is_left_as_it_was() -> None:
         assert not gc.isenabled()  # off before: still off
     finally:
         gc.enable()
+
+
+def test_the_collector_stays_on_while_the_voice_times_each_cue() -> None:
+    seen: list[bool] = []
+
+    def measure(text: str) -> int:  # stands in for the voice, whose objects are not the checks' to judge
+        seen.append(gc.isenabled())
+        return 10_000
+
+    found = check_track(Track([Cue(0, 3000, "A door opens."), Cue(4000, 7000, "Rain falls.")]), narration_ms=measure)
+    assert seen == [True, True]
+    assert [f.rule for f in found] == ["narration-too-long", "narration-too-long"]

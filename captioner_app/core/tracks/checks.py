@@ -22,6 +22,7 @@ rule                   fires when
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import json
 import re
@@ -311,11 +312,13 @@ def _findings(
     set_index, set_rule, set_severity, set_message, set_advice, set_start, set_end = _FINDING_SETTERS
     over_budget: dict[tuple[int, int], tuple[str, ...]] = {}  # (words, duration) -> finding's wording or ()
     short: dict[int, str] = {}  # duration -> short-gap message
+    # the collector is left on while the voice speaks each cue (its own objects are not ours to judge)
+    collector_off = many_objects if narration_ms is None else contextlib.nullcontext
     index = first_index - 1
     it = iter(cues)
     for chunk in iter(lambda: list(itertools.islice(it, _CHUNK)), []):
         made: list[Finding] = []
-        with many_objects():  # the findings hold no cycles: no collector passes over them
+        with collector_off():  # the findings hold no cycles: no collector passes over them
             hinted = _hinted([cue.text for cue in chunk])
             for offset, cue in enumerate(chunk):
                 index += 1
