@@ -53,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from captioner_app.core.media import video
-    from captioner_app.core.pipeline import CaptionOptions, caption_windows, plan, sample_times
+    from captioner_app.core.pipeline import CaptionOptions, caption_windows, decoded_frames, plan, sample_times
     from captioner_app.testing.media import make_video
 
     tmp = tempfile.TemporaryDirectory()
@@ -76,12 +76,7 @@ def main() -> int:
     )
 
     started = time.perf_counter()
-    count = sum(
-        1
-        for _ in video.sample_at(
-            info, times, max_side=options.max_side, workers=1, tolerance_ms=500.0 / args.fps, hwaccel="auto"
-        )
-    )
+    count = sum(1 for _ in decoded_frames(info, times, options))  # what the pipeline decodes, alone
     decode_s = time.perf_counter() - started
     per_batch = decode_s / batches
     print(f"decode alone:  {decode_s:6.1f} s ({count} frames)")

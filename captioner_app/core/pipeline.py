@@ -281,6 +281,25 @@ class _Batch:
     requests: list[ClipRequest]
 
 
+def decoded_frames(
+    info: VideoInfo, times: Sequence[int], options: CaptionOptions, cancel: threading.Event | None = None
+) -> Generator[Frame]:
+    """The frames a run decodes, in time order: the sampler exactly as :func:`run` calls it (and as
+    ``benchmarks/frame_sampling.py`` and ``benchmarks/overlap.py`` time it).
+
+    Parallel segments, one worker per core (up to 4), short ones first so that the first batch is ready
+    early; non-reference frames skipped within half a sampling interval; hardware decoding where present.
+    Closing the generator stops its workers at once."""
+    return sample_at(
+        info,
+        times,
+        max_side=options.max_side,
+        cancel=cancel,
+        tolerance_ms=500.0 / options.fps,
+        hwaccel="auto",
+    )
+
+
 def run(
     the_plan: CaptionPlan,
     engine: CaptionEngine,
@@ -373,17 +392,7 @@ def run(
             return True
 
         try:
-            # one stream decoding with all cores (frame threads): frames arrive in order from the start,
-            # so the first batch is ready as early as it can be (parallel segments finish together)
-            frames: Generator[Frame] = sample_at(
-                info,
-                all_times,
-                max_side=options.max_side,
-                cancel=halt,
-                workers=1,
-                tolerance_ms=500.0 / options.fps,
-                hwaccel="auto",
-            )
+            frames = decoded_frames(info, all_times, options, halt)
             try:
                 t0 = time.perf_counter()
                 for target, frame in zip(all_times, frames, strict=False):

@@ -36,13 +36,16 @@ def make_video(
     noise: bool = False,
     texture: bool = False,
     preset: str = "ultrafast",
+    film: bool = False,
 ) -> Path:
     """Write a video of ``duration_s`` seconds; ``size`` is (width, height) as stored.
 
     Scenes change colour at ``scene_cuts_s``; a white block moves so neighbouring frames differ.
     ``audio`` is mono float32 in [-1, 1] at ``sample_rate`` (AAC in MP4/MKV). ``rotation`` is the
     clockwise display rotation written as metadata. ``noise`` adds fresh noise to every frame (hard
-    to compress); ``texture`` overlays a scrolling random texture, closer to filmed footage.
+    to compress); ``texture`` overlays a scrolling random texture (hard-edged: x264 codes nearly every
+    frame as a P-frame); ``film`` overlays a scrolling smooth picture with fine grain, closer to filmed
+    footage (x264 veryfast codes about half of it as B-frames, its usual share).
     """
     import av
 
@@ -52,6 +55,13 @@ def make_video(
     cuts = sorted(scene_cuts_s)
     rng = np.random.default_rng(0)
     pattern = rng.integers(-30, 30, (height, width * 2, 1), dtype=np.int16) if texture else None
+    if film:
+        import cv2
+
+        blobs = rng.integers(-60, 60, (max(2, height // 16), max(2, width * 2 // 16), 1)).astype(np.float32)
+        smooth = cv2.resize(blobs, (width * 2, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
+        grain = rng.integers(-14, 14, (height, width * 2), dtype=np.int16)
+        pattern = (smooth + grain)[:, :, None] if pattern is None else pattern + (smooth + grain)[:, :, None]
     with av.open(str(path), mode="w") as container:
         vs = container.add_stream(codec, rate=fps)
         vs.width, vs.height = width, height

@@ -255,6 +255,24 @@ class VideoStream:
         except av.error.FFmpegError as err:
             raise VideoError(f"{self.path}: cannot seek to {time_ms / 1000:.1f} s ({ffmpeg_reason(err)})") from None
 
+    def keyframe_ms(self, time_ms: float) -> int | None:
+        """Where decoding after a seek to ``time_ms`` starts: the time of the keyframe at or before it,
+        read from the packets without decoding (None when the seek fails or lands on no keyframe)."""
+        import av
+
+        stream = self.video
+        try:
+            self.seek_ms(time_ms)
+            for packet in self.container.demux(stream):
+                if packet.pts is None or packet.size == 0:
+                    continue
+                if not packet.is_keyframe:
+                    return None
+                return int(round((float(packet.pts * stream.time_base) - self.origin_s) * 1000))
+        except (VideoError, av.error.FFmpegError):
+            return None
+        return None
+
     def frames(self) -> Iterator[tuple[int, Any]]:
         """``(time_ms, av.VideoFrame)`` of the video stream from the current position, in decode order
         of presentation; frames without a timestamp are skipped. FFmpeg errors become

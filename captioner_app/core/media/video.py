@@ -7,12 +7,13 @@ video: frames stream out as they are decoded, and only the sampled ones are conv
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import os
 import queue
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,6 +361,37 @@ def sample_frames(
 
 
 _END = object()
+SEGMENT_FRAMES = 60  # targets per segment at most: with workers + 1 segments in flight, memory stays flat
+
+
+def _split(targets: Sequence[int], segment_s: float, keyframe_ms: Callable[[int], int | None]) -> Iterator[list[int]]:
+    """Cut ascending ``targets`` into runs, one per decoding worker, lazily.
+
+    The first run covers about ``segment_s / 8``, each next one twice the last, up to ``segment_s`` (and
+    :data:`SEGMENT_FRAMES` targets): the first frames of a long range come early, from several workers
+    at once. Each run after the first begins at a keyframe (``keyframe_ms(t)``: the keyframe a seek to
+    ``t`` lands on), so no two workers decode the same pictures; where a picture group is longer than
+    the run, the run grows to the next keyframe, and where none is known it ends at the target."""
+    n = len(targets)
+    start = 0
+    length_ms = segment_s * 1000.0 / 8
+    while start < n:
+        first = targets[start]
+        j = min(bisect.bisect_left(targets, first + length_ms, start + 1), start + SEGMENT_FRAMES)
+        end = n
+        while j < n:
+            key = keyframe_ms(targets[j])
+            if key is None:
+                end = j
+                break
+            if key > first:
+                end = bisect.bisect_left(targets, key, start + 1, j + 1)
+                break
+            # a long picture group: look twice as far for the next keyframe
+            j = bisect.bisect_left(targets, first + 2 * (targets[j] - first) + 1, j + 1)
+        yield list(targets[start:end])
+        start = end
+        length_ms = min(2 * length_ms, segment_s * 1000.0)
 
 
 def sample_at(
@@ -382,11 +414,12 @@ def sample_at(
     a hardware decoder to try (see :class:`VideoStream`). ``threads``: decoder threads per stream
     (default: all cores shared among the workers).
 
-    Long ranges are split into segments of about ``segment_s`` seconds decoded in parallel
-    (``workers`` threads, each with its own demuxer and decoder; FFmpeg releases the GIL while
-    decoding); ``workers=1`` decodes in one stream with all cores (frame threads), the lowest latency
-    to the first frames. Frames come out in order as they are decoded, with at most ``workers + 1``
-    segments in flight; a consumer that stops early (or ``cancel``) stops the workers.
+    Long ranges are split into segments (see :func:`_split`: short first, then up to ``segment_s``
+    seconds, each from a keyframe) decoded in parallel (``workers`` threads, default one per core up to
+    4, each with its own demuxer and decoder; FFmpeg releases the GIL while decoding); ``workers=1``
+    decodes in one stream with all cores (frame threads). Frames come out in order as they are decoded,
+    with at most ``workers + 1`` segments in flight; a consumer that stops early (or ``cancel``) stops
+    the workers.
     """
     targets = sorted(t for t in targets if 0 <= t < info.duration_ms)
     if not targets:
@@ -397,12 +430,7 @@ def sample_at(
     skip = _SkipState()
     cores = os.cpu_count() or 2
     n_workers = workers if workers is not None else min(4, cores)
-    segments: list[list[int]] = [[targets[0]]]
-    for t in targets[1:]:
-        if t - segments[-1][0] >= segment_s * 1000:
-            segments.append([])
-        segments[-1].append(t)
-    if n_workers <= 1 or len(segments) == 1:
+    if n_workers <= 1 or targets[-1] - targets[0] < segment_s * 1000.0 / 8:
         yield from _decode_segment(info, targets, max_side, cancel, threads or 0, tolerance_ms, hwaccel, skip)
         return
 
@@ -429,27 +457,30 @@ def sample_at(
                 return
             if isinstance(item, BaseException):
                 raise item
+            if cancel is not None and cancel.is_set():
+                raise CancelledError()
             assert isinstance(item, Frame)
             yield item
 
-    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="decode") as pool:
+    # keyframes are looked up in a stream of its own, from the packets only (a seek and one packet each)
+    with VideoStream(info.path, threads=None) as index, ThreadPoolExecutor(n_workers, "decode") as pool:
+        segments = _split(targets, segment_s, index.keyframe_ms)
         pending: collections.deque[tuple[Future[None], queue.SimpleQueue[object]]] = collections.deque()
 
-        def submit(seg: Sequence[int]) -> None:
-            out: queue.SimpleQueue[object] = queue.SimpleQueue()
-            pending.append((pool.submit(run, seg, out), out))
+        def submit() -> None:
+            seg = next(segments, None)
+            if seg:
+                out: queue.SimpleQueue[object] = queue.SimpleQueue()
+                pending.append((pool.submit(run, seg, out), out))
 
-        for seg in segments[: n_workers + 1]:
-            submit(seg)
-        submitted = len(pending)
         try:
+            for _ in range(n_workers + 1):
+                submit()
             while pending:
                 _future, out = pending[0]
                 yield from frames_of(out)
                 pending.popleft()
-                if submitted < len(segments):
-                    submit(segments[submitted])
-                    submitted += 1
+                submit()
         finally:
             halt.set()
             for future, _out in pending:  # a consumer that stopped early: drop work not yet started
