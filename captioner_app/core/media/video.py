@@ -361,20 +361,20 @@ def sample_frames(
 
 
 _END = object()
-SEGMENT_FRAMES = 60  # targets per segment at most: with workers + 1 segments in flight, memory stays flat
+SEGMENT_FRAMES = 30  # targets per segment at most: with 2 x workers segments in flight, memory stays flat
 
 
 def _split(targets: Sequence[int], segment_s: float, keyframe_ms: Callable[[int], int | None]) -> Iterator[list[int]]:
     """Cut ascending ``targets`` into runs, one per decoding worker, lazily.
 
-    The first run covers about ``segment_s / 8``, each next one twice the last, up to ``segment_s`` (and
+    The first run covers about ``segment_s / 16``, each next one twice the last, up to ``segment_s`` (and
     :data:`SEGMENT_FRAMES` targets): the first frames of a long range come early, from several workers
     at once. Each run after the first begins at a keyframe (``keyframe_ms(t)``: the keyframe a seek to
     ``t`` lands on), so no two workers decode the same pictures; where a picture group is longer than
     the run, the run grows to the next keyframe, and where none is known it ends at the target."""
     n = len(targets)
     start = 0
-    length_ms = segment_s * 1000.0 / 8
+    length_ms = segment_s * 1000.0 / 16
     while start < n:
         first = targets[start]
         j = min(bisect.bisect_left(targets, first + length_ms, start + 1), start + SEGMENT_FRAMES)
@@ -412,13 +412,13 @@ def sample_at(
     refers to are skipped and a target may get the nearest decoded frame instead, less than
     ``tolerance_ms`` away (where none is that close, that stretch is decoded in full). ``hwaccel``:
     a hardware decoder to try (see :class:`VideoStream`). ``threads``: decoder threads per stream
-    (default: all cores shared among the workers).
+    (default: the cores shared among the workers, two at least).
 
     Long ranges are split into segments (see :func:`_split`: short first, then up to ``segment_s``
     seconds, each from a keyframe) decoded in parallel (``workers`` threads, default one per core up to
     4, each with its own demuxer and decoder; FFmpeg releases the GIL while decoding); ``workers=1``
     decodes in one stream with all cores (frame threads). Frames come out in order as they are decoded,
-    with at most ``workers + 1`` segments in flight; a consumer that stops early (or ``cancel``) stops
+    with at most ``2 x workers`` segments in flight; a consumer that stops early (or ``cancel``) stops
     the workers.
     """
     targets = sorted(t for t in targets if 0 <= t < info.duration_ms)
@@ -430,11 +430,14 @@ def sample_at(
     skip = _SkipState()
     cores = os.cpu_count() or 2
     n_workers = workers if workers is not None else min(4, cores)
-    if n_workers <= 1 or targets[-1] - targets[0] < segment_s * 1000.0 / 8:
+    if n_workers <= 1 or targets[-1] - targets[0] < segment_s * 1000.0 / 16:
         yield from _decode_segment(info, targets, max_side, cancel, threads or 0, tolerance_ms, hwaccel, skip)
         return
 
-    decoder_threads = threads or max(1, cores // n_workers)
+    # frame threads in every worker, two at least: FFmpeg's own threads decode without the interpreter
+    # lock, where a worker decoding in its Python thread waits for the lock whenever another holds it
+    # (on a busy machine that halved the throughput of two single-threaded workers)
+    decoder_threads = threads or max(2, cores // n_workers)
     halt = threading.Event()  # the consumer stopped or was cancelled: workers stop at their next frame
 
     def run(seg: Sequence[int], out: queue.SimpleQueue[object]) -> None:
@@ -474,7 +477,7 @@ def sample_at(
                 pending.append((pool.submit(run, seg, out), out))
 
         try:
-            for _ in range(n_workers + 1):
+            for _ in range(2 * n_workers):
                 submit()
             while pending:
                 _future, out = pending[0]
