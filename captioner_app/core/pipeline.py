@@ -272,6 +272,7 @@ def caption_windows(
 
 
 _DONE = object()
+DECODE_SEGMENT_S = 30.0  # the longest segment a decoding worker takes on (see media.video.sample_at)
 BATCHES_AHEAD = 2  # prepared batches waiting for the model: memory stays flat in the video's length
 
 
@@ -294,6 +295,7 @@ def decoded_frames(
         info,
         times,
         max_side=options.max_side,
+        segment_s=DECODE_SEGMENT_S,
         cancel=cancel,
         tolerance_ms=500.0 / options.fps,
         hwaccel="auto",
