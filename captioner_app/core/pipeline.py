@@ -272,7 +272,12 @@ def caption_windows(
 
 
 _DONE = object()
-DECODE_SEGMENT_S = 30.0  # the longest segment a decoding worker takes on (see media.video.sample_at)
+# decoding workers (media.video.sample_at): 1, one frame-threaded stream; None, parallel segments (one
+# worker per core up to 4). Measured on 2 cores: segments sample 1.60x / 1.75x ffmpeg's speed (grain /
+# film-like clip) against 1.41x / 1.63x for one stream, but their frames arrive in bursts and the overlap
+# with the model fell to 0.83 (target 0.87; one stream 0.92-0.93)
+DECODE_WORKERS: int | None = 1
+DECODE_SEGMENT_S = 30.0  # the longest segment a decoding worker takes on
 BATCHES_AHEAD = 2  # prepared batches waiting for the model: memory stays flat in the video's length
 
 
@@ -288,13 +293,14 @@ def decoded_frames(
     """The frames a run decodes, in time order: the sampler exactly as :func:`run` calls it (and as
     ``benchmarks/frame_sampling.py`` and ``benchmarks/overlap.py`` time it).
 
-    Parallel segments, one worker per core (up to 4), short ones first so that the first batch is ready
-    early; non-reference frames skipped within half a sampling interval; hardware decoding where present.
-    Closing the generator stops its workers at once."""
+    :data:`DECODE_WORKERS` streams (one frame-threaded stream, or parallel segments); non-reference
+    frames skipped within half a sampling interval; hardware decoding where present. Closing the
+    generator stops its decoding at once."""
     return sample_at(
         info,
         times,
         max_side=options.max_side,
+        workers=DECODE_WORKERS,
         segment_s=DECODE_SEGMENT_S,
         cancel=cancel,
         tolerance_ms=500.0 / options.fps,

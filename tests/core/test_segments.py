@@ -95,8 +95,11 @@ def test_segments_give_the_same_frames_as_one_stream(film_video: Path, tolerance
     assert all(np.array_equal(a.image, b.image) for a, b in zip(one, many, strict=True))
 
 
-def test_the_pipeline_decodes_in_parallel_segments(film_video: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_pipeline_can_decode_in_parallel_segments(film_video: Path, monkeypatch: pytest.MonkeyPatch):
+    from captioner_app.core import pipeline
+
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(pipeline, "DECODE_WORKERS", None)
     info = video.probe(film_video)
     targets = video.sample_times(0, info.duration_ms, 2.0)
     frames = decoded_frames(info, targets, CaptionOptions(max_side=64))
