@@ -11,8 +11,8 @@ decodes at --fps with
   * ffmpeg -i X -vf fps=F -f null -      (reference; needs the ffmpeg program)
   * captioner's sampler: exact (every frame decoded) and decode-less (non-reference frames skipped
     within half a sampling interval, hardware decoding where present), in one stream on one core, in
-    one stream with frame threads on all cores, and as the captioning pipeline decodes
-    (pipeline.decoded_frames: parallel segments from keyframes, one worker per core),
+    parallel segments from keyframes (one worker per core), and as the captioning pipeline decodes
+    (pipeline.decoded_frames: pipeline.DECODE_WORKERS streams, 1: one stream with frame threads),
 and prints frames/s and the ratio against ffmpeg (target for the pipeline's row: >= 1.5), in wall time
 and in CPU time (user + system of all threads, or of the ffmpeg child): on a machine shared with other
 work the wall figures swing with the load, the CPU figures much less.
@@ -131,7 +131,7 @@ def main() -> int:
     methods["captioner exact, 1 stream, full-size RGB frames"] = ours(1, None)
     methods["captioner exact, parallel segments, full-size RGB"] = ours(None, None)
     methods["captioner decode-less, 1 stream 1 thread, 768 px"] = ours(1, 768, False, 1)
-    methods["captioner decode-less, 1 stream frame threads, 768 px"] = ours(1, 768, False)
+    methods["captioner decode-less, parallel segments, 768 px"] = ours(None, 768, False)
     methods[PIPELINE] = the_pipeline
 
     # round robin (each method once per round, the best round reported): a load that changes during the
