@@ -2,9 +2,11 @@
 
 Seeking asks the frame worker for the frame at a time (the latest request wins). Playing plays the sound
 (:class:`~captioner_app.gui.sound.Sound`: decoded and mixed in a worker, written to the sound card) and
-moves the playhead to where the sound has reached by the device's clock, so the picture follows the audio
-(and holds while the preview with descriptions speaks an extended cue). Without a sound card the same
-happens on the wall clock, silently, with one line in the status bar.
+shows each picture when the sound reaches its time by the device's clock: the next pictures are decoded
+ahead (:class:`~captioner_app.gui.av_sync.FrameSchedule`) and a precise single-shot timer is set from the
+audio clock to the next one's time, so the picture follows the audio within a few milliseconds (and holds
+while the preview with descriptions speaks an extended cue). Without a sound card the same happens on the
+wall clock, silently, with one line in the status bar.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from captioner_app.core.media.stretch import MAX_RATE, MIN_RATE
 from captioner_app.core.speech.player import BURST_MS, CONTEXT_MS, Describe, PlayOptions
+from captioner_app.gui.av_sync import FrameSchedule
 from captioner_app.gui.context import SessionContext
 from captioner_app.gui.messages import Failure, FrameReady
 from captioner_app.gui.sound import Sound
@@ -35,9 +38,13 @@ class Playback(QObject):
         self.frame_request = 0  # the latest frame request sent to the worker
         self._shown_request = 0
         self.last_frame: FrameReady | None = None
-        self.timer = QTimer(self)
+        self.timer = QTimer(self)  # fires when the next picture is due by the audio clock
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self._tick)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._present)
+        self._playing = False
+        self.schedule = FrameSchedule(40.0)
+        self._prefetch = 0  # the frame request the schedule waits for (0: none out)
         self.sound = Sound(self)  # the audio: its clock moves the playhead while playing
         self.sound.finished.connect(self._sound_finished)
         self.sound.failed.connect(self._sound_failed)
@@ -54,7 +61,7 @@ class Playback(QObject):
 
     @property
     def playing(self) -> bool:
-        return self.timer.isActive()
+        return self._playing
 
     def seek(self, ms: int) -> None:
         """Move the playhead (clamped to the video) and ask for the frame there."""
@@ -113,7 +120,7 @@ class Playback(QObject):
         return True
 
     def toggle(self) -> None:
-        if self.timer.isActive():
+        if self._playing:
             self.stop()
             return
         doc = self.session.doc
@@ -139,7 +146,10 @@ class Playback(QObject):
         options = PlayOptions(self.position, until_ms, loop, self.rate, describe=describe)
         self.sound.play(doc.video, doc.info.duration_ms, options)
         self._say_if_silent()
-        self.timer.start(max(10, int(1000 / min(doc.info.fps, 60)) // 2))
+        self.schedule = FrameSchedule(1000.0 / max(doc.info.fps, 1.0))
+        self._prefetch = 0
+        self._playing = True
+        self._present()  # asks for the first picture
         self.playingChanged.emit(True)
 
     @property
@@ -152,21 +162,51 @@ class Playback(QObject):
 
     def stop(self) -> None:
         self.sound.stop()
-        if self.timer.isActive():
-            self.timer.stop()
+        self.timer.stop()
+        self._playing = False
+        self._prefetch = 0
         self.playingChanged.emit(False)
 
-    def _tick(self) -> None:
+    def _present(self) -> None:
+        """Show the picture the audio clock has reached, ask the decoder for the next ones, and set the
+        timer for the next picture's time."""
         doc = self.session.doc
+        if not self._playing:
+            return
         if doc is None or doc.info is None:
             self.stop()
             return
-        pos = self.sound.programme_ms()  # the audio clock: where the sound (heard or not) has reached
-        if pos is not None and int(pos) != self.position:
-            self.seek(int(pos))
+        schedule = self.schedule
+        if self._prefetch and self._prefetch != self.frame_request:  # a seek took the decoder: ask again
+            schedule.asked = None
+            self._prefetch = 0
+        clock = self.sound.programme_ms()  # the audio clock: where the sound (heard or not) has reached
+        wait = 5.0  # the sound is not out yet
+        if clock is not None:
+            frame, wait = schedule.take(clock, self.rate)
+            if frame is not None:
+                self._shown_request = max(self._shown_request, frame.request)
+                self.last_frame = frame
+                self.frameShown.emit(frame)
+            if frame is not None or abs(clock - self.position) >= 40:
+                now = self.sound.programme_ms()  # read again: showing the picture took a while
+                self._move_playhead(int(clock if now is None else now))
+        at = schedule.next_request(clock if clock is not None else float(self.position))
+        if at is not None:
+            self.frame_request += 1
+            self._prefetch = self.frame_request
+            self.session.pool.frames.request(self.frame_request, doc.info, min(at, max(0, doc.info.duration_ms - 1)))
+        self.timer.start(max(0, round(wait)))
+
+    def _move_playhead(self, ms: int) -> None:
+        doc = self.session.doc
+        if doc is None or doc.info is None:
+            return
+        doc.position_ms = int(min(max(0, ms), max(0, doc.info.duration_ms - 1)))
+        self.positionChanged.emit(doc.position_ms, doc.info.duration_ms)
 
     def _sound_finished(self) -> None:
-        if self.timer.isActive():
+        if self._playing:
             if self.sound.final_ms is not None:
                 self.seek(int(round(self.sound.final_ms)))
             self.stop()
@@ -240,6 +280,12 @@ class Playback(QObject):
     def _frame_ready(self, frame: FrameReady) -> None:
         doc = self.session.doc
         if doc is None or doc.video != frame.video or frame.request < self._shown_request:
+            return
+        if self._playing:  # a picture decoded ahead: shown when the sound reaches it
+            if frame.request == self._prefetch and frame.exact:  # (not the keyframe sent meanwhile)
+                self._prefetch = 0
+                self.schedule.arrived(frame.time_ms, frame)
+                self._present()
             return
         self._shown_request = frame.request
         self.last_frame = frame

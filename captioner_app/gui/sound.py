@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from captioner_app.core.speech.player import (
     array_source,
     pcm16,
 )
+from captioner_app.gui.av_sync import SmoothClock
 
 LEAD_MS = 250  # how far ahead of the device's clock samples are written (more rides out a busy machine)
 _END = object()
@@ -43,23 +45,26 @@ class ClockOut:
 
     def __init__(self, sample_rate: int) -> None:
         self.sr = sample_rate
-        self.clock = QElapsedTimer()
+        self.wall = QElapsedTimer()
         self.written = 0
         self._played = 0.0
         self._last_ms = 0
 
     def start(self) -> None:
-        self.clock.start()
+        self.wall.start()
         self.written = 0
         self._played = 0.0
         self._last_ms = 0
 
     def played(self) -> int:
-        if self.clock.isValid():
-            now = self.clock.elapsed()
+        if self.wall.isValid():
+            now = self.wall.elapsed()
             self._played = min(float(self.written), self._played + (now - self._last_ms) * self.sr / 1000)
             self._last_ms = now
         return int(self._played)
+
+    def clock(self) -> float:
+        return float(self.played())
 
     def free(self) -> int:
         return max(0, self.played() + int(LEAD_MS * self.sr / 1000) - self.written)
@@ -72,7 +77,7 @@ class ClockOut:
         return None
 
     def stop(self) -> None:
-        self.clock.invalidate()
+        self.wall.invalidate()
 
 
 class DeviceOut:
@@ -100,17 +105,25 @@ class DeviceOut:
         self.io: Any = None
         self.written = 0
         self._base_us = 0
+        self._smooth = SmoothClock(sample_rate)
 
     def start(self) -> None:
         self.sink.stop()
         self.io = self.sink.start()
         self.written = 0
         self._base_us = self.sink.processedUSecs()
+        self._smooth.reset()
         if self.io is None:
             raise OSError(self.failed() or "the audio output did not start")
 
     def played(self) -> int:
+        """Samples played (heard): ``processedUSecs`` counts what the device has played, not what waits in
+        its buffer (see :mod:`captioner_app.gui.av_sync`)."""
         return int((self.sink.processedUSecs() - self._base_us) * self.sr / 1_000_000)
+
+    def clock(self) -> float:
+        """:meth:`played` between the device's steps, for the picture."""
+        return self._smooth.read(self.played(), time.monotonic())
 
     def free(self) -> int:
         return self.sink.bytesFree() // (2 * self.channels)
@@ -262,7 +275,7 @@ class Sound(QObject):
         """The programme time the audio has reached (None until the first block is out)."""
         if not self._active or self._out is None:
             return None
-        return self._timeline.programme_ms(self._out.played())
+        return self._timeline.programme_ms(self._out.clock())
 
     def stop(self) -> None:
         if self._feed is not None:

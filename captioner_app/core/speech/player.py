@@ -242,7 +242,7 @@ class Timeline:
             self._starts.append(seg.start)
             self._segments.append(seg)
 
-    def programme_ms(self, played: int) -> float | None:
+    def programme_ms(self, played: float) -> float | None:
         """Where the programme is after ``played`` output samples (None before any block)."""
         if not self._segments:
             return None
