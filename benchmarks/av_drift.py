@@ -1,15 +1,31 @@
-"""A/V drift of the app's playback: how far the picture and the sound are apart after N minutes.
+"""A/V sync of the app's playback: how far the picture is from the sound, frame by frame, over N minutes.
 
-Plays a generated video (a 1 kHz beep every 10 s from 5 s) in the app's playback (offscreen Qt, the session
-without a window) for ``--minutes`` (default 10) and prints:
+Plays a generated video (25 fps; a 1 kHz beep of 60 ms every 2 s from 1 s) in the app's playback (offscreen
+Qt, the session without a window) for ``--minutes`` (default 10), and logs every picture the app shows
+while playing (the ``frameShown`` signal: the moment the app hands the picture to the preview) with the
+wall clock (``time.monotonic``).
 
-- picture vs audio clock: each time a frame is shown, the programme time the sound has reached
-  (``QAudioSink.processedUSecs`` through the player's timeline) minus the frame's own time: its spread
-  over the play and its mean over the first and the last minute (the drift is their difference);
-- what is heard: the sink's monitor is recorded with ``parecord`` (a PulseAudio null sink works on a
-  headless machine); each beep's onset in the recording is compared with the picture shown at that
-  moment. The first beep calibrates the recording's start, so the figure is how much the heard sound and
-  the picture drift apart over the play; the beep's frequency is checked with an FFT.
+The error of a picture is **its own time minus the programme time of the sound at the moment it is
+shown**, in ms: 0 is perfect, negative means the picture is late, positive early. A picture is right for a
+whole frame (40 ms) after its time, so the error at the moment of showing is the one the playback
+controls; the target is |error| <= 40 ms for every picture. It is printed against two references:
+
+1. the app's audio clock (``QAudioSink.processedUSecs`` smoothed between its steps, through the player's
+   timeline: what the app schedules by), read in the ``frameShown`` handler;
+2. the sound actually heard: the null sink's monitor is recorded with ``parec`` in a child process that
+   timestamps every chunk it receives with the same wall clock. Each recorded sample's wall time comes
+   from those timestamps (their lower envelope over +-5 s), not from the recording's nominal sample rate:
+   the monitor's sample clock runs about 100 ppm off the wall clock here, which alone made an earlier
+   version of this benchmark (that counted samples at 48000 a second from the recorder's start) see the
+   heard beeps drift +60 ms against the picture over 10 minutes, plus whatever the recorder lost under
+   load. Each heard beep's onset (refined to the sample) gives the heard programme time at that wall
+   time; between two beeps the heard position is interpolated. The chunks' transport delay (a few ms,
+   constant) makes the heard sound look that much later, so this error reads a few ms high (early).
+
+For each the median, 1st/99th percentiles, largest |error|, share of pictures outside +-40 ms, and the
+drift (mean error over the last minute minus the first) are printed. Also: the app's clock against the
+heard beeps (its offset and drift), gaps in the heard sound, and the recorder's clock rate. A real screen
+adds its refresh (up to one frame of the display) after ``frameShown``; offscreen there is none.
 
     pulseaudio --start --exit-idle-time=-1; pactl load-module module-null-sink sink_name=cap
     pactl set-default-sink cap
@@ -26,14 +42,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 
-BEEP_EVERY_S = 10.0
-FIRST_BEEP_S = 5.0  # after the play has started
+BEEP_EVERY_S = 2.0
+FIRST_BEEP_S = 1.0
+BEEP_S = 0.06
 SR = 48000
+FPS = 25
 
 
 def make_clip(path: Path, minutes: float) -> Path:
@@ -42,42 +59,165 @@ def make_clip(path: Path, minutes: float) -> Path:
     rate = 16000
     n = int(minutes * 60 * rate)
     audio = np.zeros(n, np.float32)
-    t = np.arange(int(0.06 * rate)) / rate
+    t = np.arange(int(BEEP_S * rate)) / rate
     beep = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     for k in range(int(minutes * 60 / BEEP_EVERY_S) + 1):
         at = int((k * BEEP_EVERY_S + FIRST_BEEP_S) * rate)
         if at >= n:
             break
         audio[at : at + len(beep)] = beep[: max(0, min(len(beep), n - at))]
-    return make_video(path, minutes * 60, fps=25, size=(96, 54), audio=audio, sample_rate=rate)
+    return make_video(path, minutes * 60, fps=FPS, size=(96, 54), audio=audio, sample_rate=rate)
 
 
-def onsets(samples: np.ndarray, sr: int) -> list[float]:
-    """Times (s) where the 1 kHz beep starts, from 2 ms steps."""
+# -- the recorder (a child process, so that the app's GIL never delays its timestamps) ---------------
+
+
+def record_child(out: Path, source: str) -> int:
+    """Records ``source`` with parec to ``out``.raw, and (wall time, samples so far) at each chunk to
+    ``out``.times.npy, until SIGINT."""
+    parec = subprocess.Popen(
+        ["parec", "-d", source, "--rate", str(SR), "--channels", "1", "--format", "s16le", "--raw"]
+        + ["--latency-msec=5"],
+        stdout=subprocess.PIPE,
+    )
+    assert parec.stdout is not None
+    marks: list[tuple[float, int]] = []
+    total = 0
+    with open(f"{out}.raw", "wb") as raw:
+        try:
+            while True:
+                chunk = parec.stdout.read1(65536)
+                now = time.monotonic()
+                if not chunk:
+                    break
+                raw.write(chunk)
+                total += len(chunk) // 2
+                marks.append((now, total))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            parec.terminate()
+            parec.wait(5)
+            np.save(f"{out}.times.npy", np.array(marks, dtype=np.float64).reshape(-1, 2))
+    return 0
+
+
+def recording_clock(marks: np.ndarray, window_s: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per recorded-sample time (s, at the nominal rate): the wall time's offset, from the chunks' arrival
+    times (the lower envelope over +-``window_s``: a chunk arrives after its samples were played, never
+    before). Returns (sample times, offsets) to interpolate."""
+    sample_s = marks[:, 1] / SR
+    offset = marks[:, 0] - sample_s
+    env = np.empty_like(offset)
+    lo = hi = 0
+    for i, s in enumerate(sample_s):  # a sliding minimum, O(n) enough for 10 minutes of 5 ms chunks
+        while sample_s[lo] < s - window_s:
+            lo += 1
+        while hi + 1 < len(sample_s) and sample_s[hi + 1] <= s + window_s:
+            hi += 1
+        env[i] = offset[lo : hi + 1].min()
+    return sample_s, env
+
+
+def onsets(samples: np.ndarray, sr: int) -> list[int]:
+    """Sample indices where a 1 kHz beep starts: found in 2 ms steps, then the first sample over 0.1."""
     n = sr // 500
     ref = np.exp(-2j * np.pi * 1000 * np.arange(4 * n) / sr)
-    found: list[float] = []
-    last = -1.0
+    found: list[int] = []
+    last = -sr
     for i in range(0, len(samples) - 4 * n, n):
         level = abs(np.dot(samples[i : i + 4 * n], ref)) * 2 / (4 * n)
-        if level > 0.15 and i / sr - last > 1.0:
-            found.append(i / sr)
-            last = i / sr
+        if level > 0.15 and i - last > sr // 2:
+            lo = max(0, i - 2 * n)
+            loud = np.flatnonzero(np.abs(samples[lo : i + 4 * n]) > 0.1)
+            found.append(lo + int(loud[0]) if len(loud) else i)
+            last = i
     return found
+
+
+def stats(name: str, wall: np.ndarray, err: np.ndarray, minute: float) -> None:
+    first = err[wall - wall[0] < minute]
+    last = err[wall - wall[-1] > -minute]
+    print(
+        f"{name}: {len(err)} pictures over {wall[-1] - wall[0]:.0f} s; error (picture - sound, ms) median "
+        f"{np.median(err):+.1f}, p1 {np.percentile(err, 1):+.1f}, p99 {np.percentile(err, 99):+.1f}, max |.| "
+        f"{np.max(np.abs(err)):.1f}; outside +-40 ms: {np.mean(np.abs(err) > 40) * 100:.2f} %; drift (last "
+        f"minute's mean - first's) {last.mean() - first.mean():+.1f} ms"
+    )
+
+
+def heard_figures(work: Path, wall: np.ndarray, pts: np.ndarray, clock: np.ndarray, rate: float) -> None:
+    marks = np.load(work / "heard.times.npy")
+    data = np.fromfile(work / "heard.raw", "<i2").astype(np.float32) / 32767
+    if len(marks) < 10 or len(data) < SR:
+        print("recording: too short")
+        return
+    sample_s, env = recording_clock(marks)
+    slope = np.polyfit(marks[:, 0] - marks[0, 0], marks[:, 1] / SR - marks[0, 1] / SR, 1)[0]
+    steps = np.abs(np.diff(env)) > 0.005
+    print(
+        f"recording: {len(data) / SR:.0f} s; its sample clock runs {(slope - 1) * 1e6:+.0f} ppm against the wall "
+        f"clock; {int(steps.sum())} jumps over 5 ms in its timing (samples lost or a stalled recorder)"
+    )
+    found = onsets(data, SR)
+    heard_wall = np.array([i / SR + np.interp(i / SR, sample_s, env) for i in found])
+    inside = (heard_wall > wall[0]) & (heard_wall < wall[-1])
+    heard_wall = heard_wall[inside]
+    # which beep each one is: the nearest to the app's clock then (the clock is within a second of it)
+    app = np.interp(heard_wall, wall, clock)
+    index = np.round((app - FIRST_BEEP_S * 1000) / (BEEP_EVERY_S * 1000)).astype(int)
+    beep_ms = FIRST_BEEP_S * 1000 + index * BEEP_EVERY_S * 1000
+    print(f"beeps heard while playing: {len(beep_ms)} (of {int((wall[-1] - wall[0]) * rate / BEEP_EVERY_S)})")
+    if len(beep_ms) < 3:
+        return
+    print(f"beep frequency heard: {_peak(data, found[0]):.0f} Hz (1000 Hz played)")
+    gap = np.diff(heard_wall) * 1000 - np.diff(beep_ms) / rate  # heard spacing minus the programme's
+    print(
+        f"heard sound against the wall clock: beeps {np.median(gap):+.1f} ms apart from the programme's spacing "
+        f"(median), largest gap {np.max(gap):+.1f} ms (the sound stalling), smallest {np.min(gap):+.1f} ms"
+    )
+    off = app - beep_ms
+    minute = 60 / rate
+    first, last = off[heard_wall - heard_wall[0] < minute], off[heard_wall - heard_wall[-1] > -minute]
+    print(
+        f"app's audio clock when each beep was heard, minus the beep's time: median {np.median(off):+.1f} ms, "
+        f"range {off.min():+.1f}..{off.max():+.1f}, drift {last.mean() - first.mean():+.1f} ms"
+    )
+    # the heard programme time at each picture: between two consecutive beeps heard, linear
+    consecutive = np.diff(index) == 1
+    k = np.searchsorted(heard_wall, wall) - 1
+    ok = (k >= 0) & (k < len(heard_wall) - 1)
+    ok[ok] &= consecutive[k[ok]]
+    kk = k[ok]
+    frac = (wall[ok] - heard_wall[kk]) / (heard_wall[kk + 1] - heard_wall[kk])
+    heard = beep_ms[kk] + frac * (beep_ms[kk + 1] - beep_ms[kk])
+    stats("picture vs the sound heard", wall[ok], pts[ok] - heard, minute)
+
+
+def _peak(data: np.ndarray, at: int) -> float:
+    seg = data[at + int(0.01 * SR) : at + int(0.05 * SR)]
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
+    return float(np.fft.rfftfreq(8 * len(seg), 1 / SR)[np.argmax(spec)])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--rate", type=float, default=1.0)
-    ap.add_argument("--no-record", action="store_true", help="do not record the sink's monitor with parecord")
+    ap.add_argument("--no-record", action="store_true", help="do not record the sink's monitor with parec")
+    ap.add_argument("--record-child", nargs=2, metavar=("OUT", "SOURCE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.record_child:
+        return record_child(Path(args.record_child[0]), args.record_child[1])
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     work = Path(tempfile.mkdtemp(prefix="avdrift-"))
     os.environ["CAPTIONER_DATA_DIR"] = str(work / "data")
     t0 = time.perf_counter()
     clip = make_clip(work / "beeps.mp4", args.minutes)
-    print(f"clip: {args.minutes:g} min, beep every {BEEP_EVERY_S:g} s (made in {time.perf_counter() - t0:.0f} s)")
+    print(
+        f"clip: {args.minutes:g} min at {FPS} fps, a beep every {BEEP_EVERY_S:g} s "
+        f"(made in {time.perf_counter() - t0:.0f} s)"
+    )
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -96,42 +236,22 @@ def main() -> int:
         app.processEvents()
         time.sleep(0.01)
     sound = playback.sound
-    sound.output()
     print(f"output: {getattr(sound.output(), 'name', None) or 'none'} ({sound.reason or 'sound card'})")
-    shown: list[tuple[float, int, float]] = []  # (wall s, frame time ms, audio clock ms)
-
-    placeholders = [0]
+    shown: list[tuple[float, int, float]] = []  # (wall s, picture ms, audio clock ms)
 
     def frame(f: object) -> None:
         audio = sound.programme_ms()
-        if not getattr(f, "exact", True):  # a keyframe shown while the exact picture decodes
-            placeholders[0] += 1
-            return
         if audio is not None and playback.playing:
-            shown.append((time.perf_counter(), f.time_ms, audio))  # type: ignore[attr-defined]
+            shown.append((time.monotonic(), f.time_ms, audio))  # type: ignore[attr-defined]
 
     playback.frameShown.connect(frame)
     recorder = None
-    record = work / "heard.wav"
-    if not args.no_record and shutil.which("parecord"):
+    if not args.no_record and shutil.which("parec"):
         sink = subprocess.run(["pactl", "get-default-sink"], capture_output=True, text=True).stdout.strip()
         recorder = subprocess.Popen(
-            [
-                "parecord",
-                "-d",
-                f"{sink}.monitor",
-                "--rate",
-                str(SR),
-                "--channels",
-                "1",
-                "--format",
-                "s16le",
-                "--file-format=wav",
-                str(record),
-            ]
+            [sys.executable, __file__, "--record-child", str(work / "heard"), f"{sink}.monitor"]
         )
         time.sleep(1.0)
-    record_wall = time.perf_counter() - 1.0  # about when parecord started (cancels out below)
     playback.set_rate(args.rate)
     playback.toggle()
     play_s = args.minutes * 60 / args.rate
@@ -157,80 +277,29 @@ def main() -> int:
     if recorder is not None:
         time.sleep(0.5)
         recorder.send_signal(signal.SIGINT)
-        recorder.wait(10)
+        recorder.wait(30)
     session.shutdown()
 
-    if not shown:
-        print("no frames shown")
+    if len(shown) < 3:
+        print("no pictures shown")
         return 1
-    np.save(work / "shown.npy", np.array(shown))  # (wall s, frame ms, audio clock ms) for a closer look
+    data = np.array(shown[1:])  # the first is asked for at the start and shown when decoded
+    np.save(work / "shown.npy", data)  # (wall s, picture ms, audio clock ms) for a closer look
     print(f"raw data: {work}")
-    wall = np.array([s[0] for s in shown])
-    diff = np.array([s[2] - s[1] for s in shown])  # audio clock minus the frame's time
-    frame_ms = 1000 / 25
-    minute = 60 / args.rate
-    first = diff[wall - wall[0] < minute]
-    last = diff[wall - wall[-1] > -minute]
+    wall, pts, clock = data[:, 0], data[:, 1], data[:, 2]
     print(
-        f"frames shown: {len(shown)} over {wall[-1] - wall[0]:.0f} s at {args.rate:g}x "
-        f"(and {placeholders[0]} keyframe placeholders, left out)"
+        f"pictures shown: {len(shown)} of {int(play_s * FPS * args.rate)} at {args.rate:g}x; skipped by the "
+        f"schedule (a later one was due too): {playback.schedule.skipped}"
     )
-    print(
-        f"picture vs audio clock (audio - frame time, ms; a frame is right for {frame_ms:.0f} ms after its time): "
-        f"median {np.median(diff):.1f}, p5 {np.percentile(diff, 5):.1f}, p95 {np.percentile(diff, 95):.1f}, "
-        f"p99 {np.percentile(diff, 99):.1f}, max |.| {np.max(np.abs(diff)):.1f}; outside 0-40 ms: "
-        f"{np.mean((diff < 0) | (diff > 40)) * 100:.1f} % of frames"
-    )
-    print(
-        f"drift: first minute mean {first.mean():.1f} ms, last minute mean {last.mean():.1f} ms, "
-        f"change {last.mean() - first.mean():+.1f} ms"
-    )
+    stats("picture vs the app's audio clock", wall, pts - clock, 60 / args.rate)
     print(
         f"device buffer nearly empty in {starved[1]} of {starved[0]} checks (every 20 ms); "
         f"app CPU {cpu / play_s * 100:.0f} % of one core; load average {os.getloadavg()[0]:.1f}"
     )
-    if recorder is not None and record.exists():
-        with wave.open(str(record)) as w:
-            heard = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32767
-        times = onsets(heard, SR)
-        print(f"recorded: {len(heard) / SR:.0f} s, {len(times)} beeps heard")
-        if len(times) >= 2:
-            seg = heard[int((times[0] + 0.01) * SR) : int((times[0] + 0.05) * SR)]
-            spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
-            peak = np.fft.rfftfreq(8 * len(seg), 1 / SR)[np.argmax(spec)]
-            print(f"beep frequency heard: {peak:.0f} Hz (1000 Hz played)")
-            # beeps are 10 s apart in the programme: the k-th is due 10 k s / rate after the first (a longer
-            # gap in the recording is the sound stalling: the output ran dry and the sink played silence)
-            step = BEEP_EVERY_S / args.rate
-            index = [0]
-            for prev, cur in zip(times, times[1:], strict=False):
-                index.append(index[-1] + max(1, round((cur - prev) / step)))
-            late = [(r - times[0] - k * step) * 1000 for r, k in zip(times, index, strict=False)]
-            print(
-                f"heard beeps against real time since the first: last {late[-1]:+.0f} ms after {index[-1]} beeps "
-                f"(the sound's stalls added up; the picture waits with it), largest single stall "
-                f"{max(np.diff(late), default=0):.0f} ms"
-            )
-            # the picture on screen when each beep was heard, against the beep nearest to it (so a missed or
-            # late beep cannot shift the count); taken relative to the first beep's, which cancels the
-            # recorder's start latency
-            offsets = []
-            for r in times:
-                i = int(np.searchsorted(wall, record_wall + r))
-                if 0 < i <= len(wall):
-                    picture_ms = shown[i - 1][1]
-                    every = BEEP_EVERY_S * 1000
-                    beep_ms = FIRST_BEEP_S * 1000 + round((picture_ms - FIRST_BEEP_S * 1000) / every) * every
-                    offsets.append(picture_ms - beep_ms)
-            if len(offsets) >= 2:
-                picture = np.array(offsets) - offsets[0]
-                print(
-                    f"picture shown when each beep was heard, relative to the first (ms): last {picture[-1]:+.0f}, "
-                    f"median |.| {np.median(np.abs(picture)):.0f}, max |.| {np.max(np.abs(picture)):.0f} over "
-                    f"{len(picture)} beeps"
-                )
+    if recorder is not None and (work / "heard.times.npy").exists():
+        heard_figures(work, wall, pts, clock, args.rate)
     elif not args.no_record:
-        print("no recording (parecord not found)")
+        print("no recording (parec not found, or it failed)")
     return 0
 
 

@@ -79,6 +79,7 @@ class FrameSchedule:
         self.asked: int | None = None  # the time asked of the decoder, not yet answered
         self.shown_ms: float | None = None  # the time of the picture on screen
         self.hold_until: float | None = None  # no new picture before the clock passes this (see arrived)
+        self.took: deque[float] = deque(maxlen=5)  # the last answers' wall ms from request to arrival
         self.skipped = 0  # pictures dropped because a later one was due too
 
     def reset(self) -> None:
@@ -87,22 +88,29 @@ class FrameSchedule:
         self.shown_ms = None
         self.hold_until = None
 
-    def next_request(self, clock_ms: float) -> int | None:
-        """The time to ask the decoder for (the picture after the last one known, or the one at the clock
-        when that one is late), or None when a request is out or enough pictures are ready."""
+    def next_request(self, clock_ms: float, rate: float = 1.0) -> int | None:
+        """The time to ask the decoder for (the picture after the last one known, or, when that one would
+        be late, the one the clock will have reached when the decoder answers, going by its recent
+        answers), or None when a request is out or enough pictures are ready."""
         if self.asked is not None or len(self.ready) >= self.ahead:
             return None
         if self.hold_until is not None and clock_ms < self.hold_until:
             return None
         last = self.ready[-1][0] if self.ready else self.shown_ms
-        # half-way through the next picture (safe from the rounding of frame times), or past the clock
-        at = clock_ms if last is None else max(last + 1.5 * self.step, clock_ms + 0.5 * self.step)
+        # half-way through a picture (safe from the rounding of frame times)
+        if last is None:
+            at = clock_ms
+        else:
+            lead = sorted(self.took)[len(self.took) // 2] * rate if self.took else 0.0  # the median answer
+            at = max(last + 1.5 * self.step, clock_ms + lead + 0.5 * self.step)
         self.asked = max(0, math.floor(at))
         return self.asked
 
-    def arrived(self, time_ms: float, item: Any) -> None:
-        """The decoder's answer to the request out: the picture (``item``) whose own time is ``time_ms``."""
+    def arrived(self, time_ms: float, item: Any, took_ms: float = 0.0) -> None:
+        """The decoder's answer to the request out: the picture (``item``) whose own time is ``time_ms``,
+        ``took_ms`` (wall) after it was asked for."""
         asked, self.asked = self.asked, None
+        self.took.append(max(0.0, took_ms))
         last = self.ready[-1][0] if self.ready else self.shown_ms
         if last is not None and time_ms <= last:
             # no newer picture there (the end of the video, or a picture that lasts longer than one frame):

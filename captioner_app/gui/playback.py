@@ -12,6 +12,7 @@ wall clock, silently, with one line in the status bar.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -45,6 +46,7 @@ class Playback(QObject):
         self._playing = False
         self.schedule = FrameSchedule(40.0)
         self._prefetch = 0  # the frame request the schedule waits for (0: none out)
+        self._asked_at = 0.0  # when it was sent (time.monotonic)
         self.sound = Sound(self)  # the audio: its clock moves the playhead while playing
         self.sound.finished.connect(self._sound_finished)
         self.sound.failed.connect(self._sound_failed)
@@ -191,8 +193,9 @@ class Playback(QObject):
             if frame is not None or abs(clock - self.position) >= 40:
                 now = self.sound.programme_ms()  # read again: showing the picture took a while
                 self._move_playhead(int(clock if now is None else now))
-        at = schedule.next_request(clock if clock is not None else float(self.position))
+        at = schedule.next_request(clock if clock is not None else float(self.position), self.rate)
         if at is not None:
+            self._asked_at = time.monotonic()
             self.frame_request += 1
             self._prefetch = self.frame_request
             self.session.pool.frames.request(self.frame_request, doc.info, min(at, max(0, doc.info.duration_ms - 1)))
@@ -284,7 +287,7 @@ class Playback(QObject):
         if self._playing:  # a picture decoded ahead: shown when the sound reaches it
             if frame.request == self._prefetch and frame.exact:  # (not the keyframe sent meanwhile)
                 self._prefetch = 0
-                self.schedule.arrived(frame.time_ms, frame)
+                self.schedule.arrived(frame.time_ms, frame, (time.monotonic() - self._asked_at) * 1000)
                 self._present()
             return
         self._shown_request = frame.request
