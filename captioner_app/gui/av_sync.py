@@ -21,7 +21,7 @@ WINDOW_S = 1.0  # the steps of the last second say where the device's clock is
 CAP_MS = 20.0  # the smoothed clock never runs further than this past the device's own count
 STALL_MS = 25.0  # a step this far behind the others: the device stalled (an underrun); forget the others
 
-AHEAD = 2  # pictures decoded ahead of the one on screen
+AHEAD = 4  # pictures decoded ahead of the one on screen (160 ms at 25 fps: rides out a stalled decoder)
 MAX_WAIT_MS = 50.0  # the clock is read again at least this often (a hold in the preview, a loop going back)
 EARLY_MS = 1.0  # a picture due within this is shown now (timers count whole milliseconds)
 

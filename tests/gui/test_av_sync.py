@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from captioner_app.gui.av_sync import CAP_MS, EARLY_MS, FrameSchedule, SmoothClock
+from captioner_app.gui.av_sync import AHEAD, CAP_MS, EARLY_MS, FrameSchedule, SmoothClock
 
 SR = 48000
 
@@ -118,7 +118,7 @@ def test_each_picture_is_shown_when_the_clock_reaches_it():
     errors = [p - clock for _, p, clock in shown]
     assert errors[0] == -5.0  # the first picture is asked for at the start: shown when decoded
     assert max(abs(e) for e in errors[1:]) <= EARLY_MS + 1e-9  # the others when the clock reaches them
-    assert requests <= len(pictures) + 2  # one request a picture: no busy loop
+    assert requests <= len(pictures) + AHEAD  # one request a picture (and those decoded ahead): no busy loop
 
 
 def test_half_speed_and_a_non_integer_frame_rate():
@@ -132,7 +132,7 @@ def test_half_speed_and_a_non_integer_frame_rate():
 
 def test_a_slow_decode_holds_the_picture_and_it_is_on_time_again_after():
     schedule = FrameSchedule(40.0)
-    # the 50th request takes 300 ms (a busy machine): the two pictures decoded ahead cover 80 ms of it
+    # the 50th request takes 300 ms (a busy machine): the pictures decoded ahead cover 160 ms of it
     shown, _ = simulate(schedule, lambda t: t * 1000, 4.0, decode_ms=lambda n: 300.0 if n == 50 else 5.0)
     late = [(w, p, clock) for w, p, clock in shown[1:] if clock - p > EARLY_MS]
     assert late and all(1.9 < w <= 2.185 for w, _, _ in late)  # only while the decoder was stuck
@@ -165,7 +165,7 @@ def test_a_held_clock_holds_the_picture_and_the_end_of_the_video_asks_no_more():
 
 
 def test_next_request_is_for_the_picture_after_the_last_one_known():
-    schedule = FrameSchedule(40.0)
+    schedule = FrameSchedule(40.0, ahead=2)
     assert schedule.next_request(1000.0) == 1000
     assert schedule.next_request(1000.0) is None  # one request at a time
     schedule.arrived(1000.0, "a")
