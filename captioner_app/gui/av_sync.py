@@ -4,10 +4,11 @@ so that it is tested with a fake clock; :class:`~captioner_app.gui.playback.Play
 precise single-shot timer and the frame worker.
 
 The audio clock is the count of samples the sound card has played (``QAudioSink.processedUSecs``). With
-PulseAudio (Qt 6.11) that count already stands for what is heard: measured against a recording of the
-sink's monitor it was within about 10 ms of the heard sound, while the samples still waiting in the
-sink's buffer (``bufferSize - bytesFree``, 250 ms) are *not* yet counted, so subtracting them would put
-the picture a quarter of a second early. The count moves in steps (about 8 ms apart with PulseAudio):
+PulseAudio (Qt 6.11) that count already stands for what is heard: against a recording of a null sink's
+monitor it read a steady 5-20 ms ahead of the recorded sound (the smoothed clock about 15 ms; part of it
+is the monitor's own delay), with no drift, while the samples still waiting in the sink's buffer
+(``bufferSize - bytesFree``, 250 ms) are *not* counted, so subtracting them would put the picture a
+quarter of a second early. The count moves in steps (about 8 ms apart with PulseAudio):
 :class:`SmoothClock` fills in between the steps from the wall clock.
 """
 
