@@ -82,14 +82,12 @@ class ChecksPane(QWidget):
         self.findings = list(findings)
         current = self.list.currentRow()
         self.list.clear()
+        style = self.style()  # each icon made once per call, not once per finding
+        error_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+        warning_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for finding in self.findings:
             text = finding_text(finding)
-            icon = (
-                QStyle.StandardPixmap.SP_MessageBoxCritical
-                if finding.severity == ERROR
-                else QStyle.StandardPixmap.SP_MessageBoxWarning
-            )
-            item = QListWidgetItem(self.style().standardIcon(icon), text)
+            item = QListWidgetItem(error_icon if finding.severity == ERROR else warning_icon, text)
             item.setData(FINDING_ROLE, finding.cue_index)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
             item.setToolTip(text)

@@ -18,6 +18,9 @@ class PreviewPane(QWidget):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 90)
+        # paintEvent fills the whole pane: Qt need not paint what is behind it first (show_image repaints
+        # at once, on the GUI thread, for every picture played)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._image: QImage | None = None
         self.message = "Open a video (Ctrl+O) or drop files here"
         self.frame_ms = -1
