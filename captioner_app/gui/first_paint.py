@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGradient
 from PySide6.QtWidgets import QWidget
 
+from captioner_app.gui.threads import freeze_startup_objects
+
 # PySide6 creates a wrapped class on first use. QPainter.fillRect's overload resolution uses QGradient,
 # whose creation (five enums, one of 180 gradient presets) took 8-10 ms of the GUI thread inside the first
 # paint of the timeline; importing it here creates it with the other Qt classes, before any window shows.
@@ -80,7 +82,8 @@ class StagedFirstPaint(QObject):
 def stage_first_paint(window: Any) -> StagedFirstPaint:
     """The main window's stages, after the skeleton: the menu bar, status bar and transport; the preview and
     timeline; the caption panel in two halves; the find bar and cue table; the docks. The window's pool
-    probes the videos opened meanwhile after the last."""
+    probes the videos opened meanwhile after the last, once the objects made so far are set aside from the
+    garbage collector's scans (:func:`gui.threads.freeze_startup_objects`)."""
     panel = window.caption_panel
     fields = panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
     half = len(fields) // 2
@@ -93,4 +96,9 @@ def stage_first_paint(window: Any) -> StagedFirstPaint:
         [dock for dock, _focus in window.docks.values()],
     ]
     window.pool.hold_probes()
-    return StagedFirstPaint(window, stages, window.pool.release_probes)
+
+    def done() -> None:
+        freeze_startup_objects()
+        window.pool.release_probes()
+
+    return StagedFirstPaint(window, stages, done)

@@ -55,6 +55,7 @@ from captioner_app.gui.panels.transport import FrameKeys, Transport
 from captioner_app.gui.preferences import Settings, save_settings
 from captioner_app.gui.screen import arrange, fit_to_screen
 from captioner_app.gui.session import Session
+from captioner_app.gui.threads import collect_garbage_on_gui_thread
 from captioner_app.gui.timing_commands import TimingCommands
 from captioner_app.gui.widgets.checks_pane import ChecksPane
 from captioner_app.gui.widgets.preview import PreviewPane
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         check_recovery: bool = True,
     ) -> None:
         super().__init__()
+        collect_garbage_on_gui_thread()  # before any worker thread starts: see gui.threads
         self.settings = settings
         self.session = Session(settings, pool, self)
         self.pool = self.session.pool

@@ -26,6 +26,15 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _collect_garbage_on_gui_thread(qapp: object) -> None:
+    """As the app does (gui.threads): the windows each test closes leave cycles of Qt objects, and freeing
+    them in a worker thread once hung the suite. Given back to the interpreter when the folder ends."""
+    from captioner_app.gui.threads import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()
+
+
+@pytest.fixture(autouse=True)
 def _no_leaked_qthreads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail a test that leaves a QThread running (as napari does): every start is recorded."""
     started: list[weakref.ref[QThread]] = []
@@ -84,15 +93,19 @@ def model_process() -> tuple[object, object]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """After the last test of this folder (the next one is elsewhere, or none), close the shared children:
-    a session-scoped fixture would keep them until the end of the whole run."""
+    """After the last test of this folder (the next one is elsewhere, or none), close the shared children
+    (a session-scoped fixture would keep them until the end of the whole run) and give garbage collection
+    back to the interpreter."""
     global _shared_processes
     here = Path(__file__).parent
-    if _shared_processes is None or (nextitem is not None and here in Path(nextitem.path).parents):
+    if nextitem is not None and here in Path(nextitem.path).parents:
         return
-    shared, _shared_processes = _shared_processes, None
+    shared, _shared_processes = _shared_processes or (), None
     for process in shared:
         process.close()  # type: ignore[attr-defined]
+    from captioner_app.gui.threads import stop_collecting_on_gui_thread
+
+    stop_collecting_on_gui_thread()
 
 
 @pytest.fixture

@@ -84,6 +84,46 @@ def test_worker_threads_hand_the_interpreter_back_within_a_millisecond(make_wind
     assert sys.getswitchinterval() <= 0.001
 
 
+def test_garbage_is_collected_on_the_gui_thread_only(make_window, qtbot) -> None:
+    """A worker thread that allocates a lot never runs the cyclic collector (which would free whatever
+    closed windows left, Qt objects included, in that thread): the GUI thread's timer does it."""
+    import gc
+    import threading
+    import weakref
+
+    class Node:
+        me: object
+
+    w = make_window()
+    assert not gc.isenabled()
+    qtbot.waitUntil(lambda: gc.get_freeze_count() > 0)  # start-up's objects set aside
+    collected_in: set[str] = set()
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected_in.add(threading.current_thread().name)
+
+    def churn() -> None:
+        for _ in range(50_000):  # far past every generation's threshold
+            node = Node()
+            node.me = node
+
+    probe = Node()
+    probe.me = probe
+    gone = weakref.ref(probe)
+    del probe
+    gc.callbacks.append(note)
+    try:
+        worker = threading.Thread(target=churn, name="churn")
+        worker.start()
+        worker.join()
+        assert "churn" not in collected_in and gone() is not None
+        qtbot.waitUntil(lambda: gone() is None, timeout=3000)
+    finally:
+        gc.callbacks.remove(note)
+    assert collected_in == {threading.main_thread().name}
+
+
 def test_a_cue_added_or_removed_is_an_inserted_or_removed_row_not_a_reset(qtbot) -> None:
     """A cue arriving from the model is one inserted row: the views measure that row only and keep
     their place (a reset made them measure and repaint every row for every cue)."""
