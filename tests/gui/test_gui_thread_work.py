@@ -94,7 +94,7 @@ def test_garbage_is_collected_on_the_gui_thread_only(make_window, qtbot) -> None
     class Node:
         me: object
 
-    w = make_window()
+    make_window()
     assert not gc.isenabled()
     qtbot.waitUntil(lambda: gc.get_freeze_count() > 0)  # start-up's objects set aside
     collected_in: set[str] = set()
