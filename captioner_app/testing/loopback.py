@@ -12,12 +12,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+_given: set[int] = set()
+
 
 def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nobody listens on now, and not one this process was given before: a server started
+    on an earlier one may still be coming up (``transformers serve`` binds seconds after it starts)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _given:
+            _given.add(port)
+            return port
 
 
 class QuietHandler(http.server.BaseHTTPRequestHandler):
