@@ -144,3 +144,56 @@ def test_a_cue_added_or_removed_is_an_inserted_or_removed_row_not_a_reset(qtbot)
     model.undo_stack.redo()
     assert events[-1] == ("inserted", 1, 1) and model.rowCount() == 3
     assert ("reset", -1, -1) not in events
+
+
+def test_the_cue_tables_short_columns_are_sized_from_the_font_not_from_the_rows(qtbot) -> None:
+    """Sizing columns to their contents measured every visible row (a Python call per cell and role) each
+    time a cue came from the model; the widths now come from the widest text each column can show."""
+    from PySide6.QtWidgets import QHeaderView
+
+    from captioner_app.core.tracks.track import Track
+    from captioner_app.gui.models.cues import COL_TEXT, CueTableModel
+    from captioner_app.gui.panels.cue_table import WIDEST, CueTable
+
+    table = CueTable()
+    qtbot.addWidget(table)
+    model = CueTableModel(Track([Cue(0, 1000, "one")]))
+    table.show_model(model)
+    table.resize(700, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    header = table.horizontalHeader()
+    assert header.sectionResizeMode(COL_TEXT) == QHeaderView.ResizeMode.Stretch
+    assert all(header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive for c in WIDEST)
+    widths = {c: header.sectionSize(c) for c in WIDEST}
+    assert all(widths[c] > table.fontMetrics().horizontalAdvance(text) for c, text in WIDEST.items())
+    model.add_cue(Cue(36_000_000, 36_001_000, "ten hours in"))  # the widest time there is
+    qtbot.wait(50)
+    assert {c: header.sectionSize(c) for c in WIDEST} == widths
+    font = table.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    table.setFont(font)  # the editor's larger text: wider columns
+    assert all(header.sectionSize(c) > widths[c] for c in WIDEST)
+
+
+def test_the_cue_model_answers_each_role_it_knows_and_no_other() -> None:
+    from PySide6.QtCore import Qt
+
+    from captioner_app.core.tracks.track import Track
+    from captioner_app.gui.models.cues import COL_END, COL_START, COL_TEXT, COL_WPM, CueTableModel
+
+    model = CueTableModel(Track([Cue(0, 1000, "one two three four five six seven eight nine ten")]))
+    text, wpm = model.index(0, COL_TEXT), model.index(0, COL_WPM)
+    role = Qt.ItemDataRole
+    assert model.data(model.index(0, COL_START)) == "0:00:00.000"
+    assert model.data(model.index(0, COL_END)) == "0:00:01.000"
+    assert model.data(text, role.EditRole) == model.data(text) == "one two three four five six seven eight nine ten"
+    assert model.data(wpm) == "600"
+    assert model.data(text, role.TextAlignmentRole) is None
+    assert model.data(wpm, role.TextAlignmentRole) == int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    assert "From: " in model.data(text, role.ToolTipRole) and "narration budget" in model.data(wpm, role.ToolTipRole)
+    assert model.data(wpm, role.BackgroundRole) is model.data(wpm, role.BackgroundRole)  # made once
+    for other in (role.DecorationRole, role.FontRole, role.CheckStateRole, role.SizeHintRole, role.UserRole):
+        assert model.data(text, other) is None and model.data(wpm, other) is None
+    assert model.data(model.index(5, COL_TEXT)) is None  # past the last row
+    assert bool(model.flags(text) & Qt.ItemFlag.ItemIsEditable) and not model.flags(wpm) & Qt.ItemFlag.ItemIsEditable

@@ -21,6 +21,24 @@ COLUMNS = ("Start", "End", "Duration", "Text", "WPM", "Extended")
 COL_START, COL_END, COL_DURATION, COL_TEXT, COL_WPM, COL_EXTENDED = range(6)
 _Index = QModelIndex | QPersistentModelIndex
 
+_DISPLAY, _EDIT, _ACCESSIBLE, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGNMENT = (
+    int(role)
+    for role in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.EditRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    )
+)
+_ANSWERED = frozenset({_DISPLAY, _EDIT, _ACCESSIBLE, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGNMENT})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
+_BRUSHES: dict[tuple[int, int], QBrush] = {}  # (role, the palette's base colour): the warning brush
+
 
 class TrackCommand(QUndoCommand):
     MERGE_ID = 1
@@ -92,10 +110,7 @@ class CueTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() in (COL_START, COL_END, COL_TEXT):
-            base |= Qt.ItemFlag.ItemIsEditable
-        return base
+        return _EDITABLE if index.column() in (COL_START, COL_END, COL_TEXT) else _READ_ONLY
 
     def budget(self, cue: Cue) -> int:
         """Words that fit in ``cue`` at the narration rate (``narration_wpm`` words per minute)."""
@@ -106,11 +121,19 @@ class CueTableModel(QAbstractTableModel):
         return bool(cue.text) and not cue.extended and cue.words > self.budget(cue)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.track):
+        # the views ask for every role of every visible cell at each paint: the roles never answered, and
+        # the alignment, go back before anything is looked up (plain ints, not enum members, compared)
+        role = int(role)
+        if role not in _ANSWERED:
             return None
-        cue = self.track[index.row()]
         col = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+        if role == _ALIGNMENT:
+            return None if col == COL_TEXT else _RIGHT
+        row = index.row()
+        if not 0 <= row < len(self.track):
+            return None
+        cue = self.track[row]
+        if role in (_DISPLAY, _EDIT):
             if col == COL_START:
                 return format_ms(cue.start_ms)
             if col == COL_END:
@@ -124,43 +147,46 @@ class CueTableModel(QAbstractTableModel):
                 return "∞" if wps == float("inf") else f"{wps * 60:.0f}"
             if col == COL_EXTENDED:
                 return "extended" if cue.extended else ""
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_WPM and self._too_fast(cue):
-            return (
-                f"{cue.words_per_second * 60:.0f} words per minute, too fast to narrate: "
-                f"{cue.words} words, {self.budget(cue)} fit"
-            )
-        if role == Qt.ItemDataRole.ToolTipRole:
+            return None
+        if role in (_BACKGROUND, _FOREGROUND):
+            return self._warning_brush(role) if col == COL_WPM and self._too_fast(cue) else None
+        if role == _ACCESSIBLE:
             if col == COL_WPM and self._too_fast(cue):
                 return (
-                    f"Over the narration budget: {cue.words} words, {self.budget(cue)} fit at "
-                    f"{self.narration_wpm:g} words per minute. "
-                    "Cut words, lengthen the cue, or mark it extended (Ctrl+Shift+X)."
+                    f"{cue.words_per_second * 60:.0f} words per minute, too fast to narrate: "
+                    f"{cue.words} words, {self.budget(cue)} fit"
                 )
-            if col == COL_EXTENDED and cue.extended:
-                return "Extended: the player pauses the video while this description is spoken"
-            if col == COL_TEXT:
-                p = cue.provenance
-                origin = p.source if p.source != "model" else f"model {p.model or ''} ({p.detail or '?'} detail)"
-                return f"{cue.text}\n\nFrom: {origin}"
-        if (
-            role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
-            and col == COL_WPM
-            and self._too_fast(cue)
-        ):
-            return self._warning_brush(role)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_TEXT:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        # the tooltip
+        if col == COL_WPM and self._too_fast(cue):
+            return (
+                f"Over the narration budget: {cue.words} words, {self.budget(cue)} fit at "
+                f"{self.narration_wpm:g} words per minute. "
+                "Cut words, lengthen the cue, or mark it extended (Ctrl+Shift+X)."
+            )
+        if col == COL_EXTENDED and cue.extended:
+            return "Extended: the player pauses the video while this description is spoken"
+        if col == COL_TEXT:
+            p = cue.provenance
+            origin = p.source if p.source != "model" else f"model {p.model or ''} ({p.detail or '?'} detail)"
+            return f"{cue.text}\n\nFrom: {origin}"
         return None
 
     @staticmethod
     def _warning_brush(role: int) -> QBrush:
-        """A warning colour that keeps contrast with the system palette (dark, light, high contrast)."""
-        palette = QGuiApplication.palette()
-        base = palette.color(QPalette.ColorRole.Base)
-        dark = base.lightness() < 128
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return QBrush(QColor(120, 20, 0) if dark else QColor(255, 205, 150))
-        return QBrush(QColor(255, 255, 255) if dark else QColor(0, 0, 0))
+        """A warning colour that keeps contrast with the system palette (dark, light, high contrast); made
+        once per palette."""
+        base = QGuiApplication.palette().color(QPalette.ColorRole.Base).rgba()
+        key = (role, base)
+        brush = _BRUSHES.get(key)
+        if brush is None:
+            dark = QColor.fromRgba(base).lightness() < 128
+            if role == _BACKGROUND:
+                brush = QBrush(QColor(120, 20, 0) if dark else QColor(255, 205, 150))
+            else:
+                brush = QBrush(QColor(255, 255, 255) if dark else QColor(0, 0, 0))
+            _BRUSHES[key] = brush
+        return brush
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import QEvent, QItemSelectionModel, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
-from captioner_app.gui.models.cues import COL_TEXT, CueTableModel
+from captioner_app.gui.models.cues import (
+    COL_DURATION,
+    COL_END,
+    COL_EXTENDED,
+    COL_START,
+    COL_TEXT,
+    COL_WPM,
+    CueTableModel,
+)
 from captioner_app.gui.panels.common import named
 from captioner_app.gui.spelling import Spelling
 from captioner_app.gui.widgets.spell_edit import CueTextDelegate
+
+# the widest text each short column shows: its width is measured once from the font, never from the rows
+# (sizing to contents measured every visible row, a Python call per cell and role, each time a cue came)
+WIDEST = {
+    COL_START: "00:00:00.000",
+    COL_END: "00:00:00.000",
+    COL_DURATION: "0000.000",
+    COL_WPM: "0000",
+    COL_EXTENDED: "extended",
+}
 
 
 class CueTable(QTableView):
@@ -40,9 +58,25 @@ class CueTable(QTableView):
         if model is None:
             return
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # the editor may still drag them
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        self.size_columns()
         self.selectionModel().selectionChanged.connect(lambda *_: self.rowsSelected.emit(self.selected_rows()))
+
+    def size_columns(self) -> None:
+        """Each short column as wide as its widest text or its title, in the current font."""
+        if self.model() is None:
+            return
+        header = self.horizontalHeader()
+        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1) + 8
+        for column, widest in WIDEST.items():
+            width = max(self.fontMetrics().horizontalAdvance(widest) + margin, header.sectionSizeHint(column))
+            header.resizeSection(column, width)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.size_columns()  # a larger font (the editor's zoom, the system's) gets wider columns
 
     def selected_rows(self) -> list[int]:
         sm = self.selectionModel()
