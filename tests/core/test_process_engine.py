@@ -219,6 +219,10 @@ def test_run_calls_a_function_in_the_child_at_a_lower_priority():
 
     analyzer = AnalysisProcess(nice=BACKGROUND_NICE)
     try:
+        analyzer.start()
+        if hasattr(os, "getpriority"):  # lowered by the parent at once, before the child's own start-up runs
+            assert analyzer.pid is not None
+            assert os.getpriority(os.PRIO_PROCESS, analyzer.pid) == min(19, os.nice(0) + BACKGROUND_NICE)
         assert analyzer.run(os.getpid) == analyzer.pid != os.getpid()
         with pytest.raises(ValueError, match="bad"):
             analyzer.run(int, "bad")  # what the function raises comes back as itself

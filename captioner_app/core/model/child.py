@@ -226,7 +226,7 @@ def _picklable(err: BaseException) -> BaseException:
 def main(conn: Any, parent_pid: int, nice: int = 0) -> None:
     """The child's entry point (run by multiprocessing's spawn). ``nice`` > 0 lowers its CPU priority."""
     if nice > 0:
-        lower_priority(nice)
+        lower_priority(nice, below=parent_pid)
     # Ctrl-C in a terminal reaches the whole process group: the parent decides what stops, not the signal
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -264,13 +264,18 @@ def main(conn: Any, parent_pid: int, nice: int = 0) -> None:
         os._exit(code)
 
 
-def lower_priority(nice: int) -> None:
-    """Lower this process's CPU priority by ``nice`` (POSIX nice; on Windows, the below-normal class).
-    Where that is refused the process keeps its priority: it only runs less politely."""
+def lower_priority(nice: int, pid: int = 0, below: int = 0) -> None:
+    """Give process ``pid`` (0: this one) a CPU priority ``nice`` steps below process ``below``'s (0: this
+    one's): POSIX nice values, never raised back, so calling it twice changes nothing; on Windows, this
+    process only, the below-normal class. The supervisor calls it as soon as a child exists, so that the
+    child's own start (the interpreter, its imports) already yields the CPU to the GUI; the child calls
+    it again first thing. Where that is refused the process keeps its priority: it only runs less politely."""
     try:
-        if hasattr(os, "nice"):
-            os.nice(nice)
-        elif sys.platform == "win32":
+        if hasattr(os, "setpriority"):
+            target = min(19, os.getpriority(os.PRIO_PROCESS, below) + nice)
+            if os.getpriority(os.PRIO_PROCESS, pid) < target:
+                os.setpriority(os.PRIO_PROCESS, pid, target)
+        elif sys.platform == "win32" and pid == 0:
             import ctypes
 
             below_normal = 0x4000

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from captioner_app.core.errors import CancelledError, EngineDiedError
-from captioner_app.core.model.child import ClipSpec, FrameSpec
+from captioner_app.core.model.child import ClipSpec, FrameSpec, lower_priority
 from captioner_app.core.model.engine import ClipRequest, EngineOptions
 from captioner_app.core.model.spawn import describe_exit, start_quietly
 
@@ -133,6 +133,8 @@ class ChildProcess:
                 daemon=True,
             )
             start_quietly(process)
+            if self.nice > 0 and process.pid is not None:
+                lower_priority(self.nice, process.pid)  # its start-up too (see child.lower_priority)
             child_conn.close()  # the child holds the only other end: its death closes the pipe
             child = _Child(process, parent_conn)
             child.reader = threading.Thread(
