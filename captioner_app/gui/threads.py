@@ -26,7 +26,7 @@ def favour_gui_thread() -> None:
 
 COLLECT_INTERVAL_MS = 500
 
-_collector: Any = None
+_timer: Any = None  # the QTimer that collects, while collection is the GUI thread's
 _frozen = False
 
 
@@ -36,39 +36,30 @@ def collect_garbage_on_gui_thread() -> None:
     The collector otherwise runs in whichever thread happens to allocate when a generation fills up: a
     worker decoding frames, a child process's reader thread. A closed window or dialog leaves cycles that
     hold Qt objects (a window's actions, widgets and QThreads), and freeing them in a worker thread
-    deletes Qt objects outside the thread they live in. In the test suite that hung the process: a worker
-    thread, holding the interpreter lock while it freed a window's objects, waited for a Qt lock that the
-    GUI thread held while it waited for the interpreter lock (connecting a menu action's signal).
-    Automatic collection is turned off and a timer collects each generation whose count is over the
-    interpreter's threshold, as the interpreter would, but always here. Idempotent.
+    deletes Qt objects outside the thread they live in, taking Qt's locks while holding the interpreter
+    lock; the GUI thread takes them the other way round (connecting a menu action's signal, for one). The
+    most likely cause of a hang of the test suite. Automatic collection is turned off and a timer collects
+    each generation whose count is over the interpreter's threshold, as the interpreter would, but always
+    here. Idempotent.
     """
-    global _collector
-    if _collector is not None:
+    global _timer
+    if _timer is not None:
         return
-    from PySide6.QtCore import QCoreApplication, QObject, QTimer
+    from PySide6.QtCore import QCoreApplication, QTimer
 
-    class Collector(QObject):
-        def __init__(self) -> None:
-            super().__init__(QCoreApplication.instance())
-            self.thresholds = gc.get_threshold()
-            self.timer = QTimer(self)
-            self.timer.setInterval(COLLECT_INTERVAL_MS)
-            self.timer.timeout.connect(self.collect)
-            gc.disable()
-            self.timer.start()
+    _timer = QTimer(QCoreApplication.instance())
+    _timer.setInterval(COLLECT_INTERVAL_MS)
+    _timer.timeout.connect(_collect)
+    gc.disable()
+    _timer.start()
 
-        def collect(self) -> None:
-            counts = gc.get_count()
-            for generation in range(3):
-                if counts[generation] <= self.thresholds[generation]:
-                    break
-                gc.collect(generation)
 
-        def stop(self) -> None:
-            self.timer.stop()
-            gc.enable()
-
-    _collector = Collector()
+def _collect() -> None:
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    for generation in range(3):
+        if counts[generation] <= thresholds[generation]:
+            break
+        gc.collect(generation)
 
 
 def freeze_startup_objects() -> None:
@@ -77,15 +68,16 @@ def freeze_startup_objects() -> None:
     as the app; a full collection then scans only what came after (about 40 ms of the GUI thread's
     time on a busy machine with them, under 1 ms without). Reference counting still frees them."""
     global _frozen
-    if _collector is not None and not _frozen:
+    if _timer is not None and not _frozen:
         _frozen = True
         gc.freeze()
 
 
 def stop_collecting_on_gui_thread() -> None:
     """Give collection back to the interpreter (tests that leave the GUI behind)."""
-    global _collector
-    if _collector is not None:
-        _collector.stop()
-        _collector.deleteLater()
-        _collector = None
+    global _timer
+    if _timer is not None:
+        _timer.stop()
+        _timer.deleteLater()
+        _timer = None
+        gc.enable()

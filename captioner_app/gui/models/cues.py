@@ -121,17 +121,16 @@ class CueTableModel(QAbstractTableModel):
         return bool(cue.text) and not cue.extended and cue.words > self.budget(cue)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # the views ask for every role of every visible cell at each paint: the roles never answered, and
-        # the alignment, go back before anything is looked up (plain ints, not enum members, compared)
+        # the views ask for every role of every visible cell at each paint: the roles never answered go back
+        # before anything is looked up, the alignment before the cue is (plain ints, not enum members, compared)
         role = int(role)
         if role not in _ANSWERED:
             return None
-        col = index.column()
+        row, col = index.row(), index.column()
+        if not 0 <= row < len(self.track):  # an invalid index's row is -1
+            return None
         if role == _ALIGNMENT:
             return None if col == COL_TEXT else _RIGHT
-        row = index.row()
-        if not 0 <= row < len(self.track):
-            return None
         cue = self.track[row]
         if role in (_DISPLAY, _EDIT):
             if col == COL_START:

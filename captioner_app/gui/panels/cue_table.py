@@ -67,10 +67,10 @@ class CueTable(QTableView):
         """Each short column as wide as its widest text or its title, in the current font."""
         if self.model() is None:
             return
-        header = self.horizontalHeader()
+        header, metrics = self.horizontalHeader(), self.fontMetrics()
         margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1) + 8
         for column, widest in WIDEST.items():
-            width = max(self.fontMetrics().horizontalAdvance(widest) + margin, header.sectionSizeHint(column))
+            width = max(metrics.horizontalAdvance(widest) + margin, header.sectionSizeHint(column))
             header.resizeSection(column, width)
 
     def changeEvent(self, event: QEvent) -> None:
